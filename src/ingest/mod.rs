@@ -1,0 +1,3 @@
+//! Channels: from raw bytes to a registered submission.
+
+pub mod mime;

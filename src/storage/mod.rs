@@ -1,0 +1,3 @@
+//! Storage: the database (SQLite or PostgreSQL through one code path) and the blob store.
+
+pub mod blobs;

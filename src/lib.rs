@@ -13,6 +13,7 @@
 //! identifies a submission), *dekretacja* (assigning an item to a department), *wydział* (a
 //! department), *Biuro Podawcze* (the intake office, which triages what no rule claims).
 
+pub mod app;
 pub mod classify;
 pub mod clock;
 pub mod config;
@@ -22,3 +23,4 @@ pub mod model;
 pub mod pipeline;
 pub mod signature;
 pub mod storage;
+pub mod web;

@@ -234,8 +234,8 @@ fn print_list(app: &App, list: &[Submission], json: bool) {
     }
     let tz = app.config.timezone();
     println!(
-        "{:<16} {:<16} {:<7} {:<28} {:<36} {:<5} {:<7} {}",
-        "NUMER", "WPŁYNĘŁO", "KANAŁ", "NADAWCA", "TEMAT", "WYDZ.", "PODPIS", "STAN"
+        "{:<16} {:<16} {:<7} {:<28} {:<36} {:<5} {:<7} STAN",
+        "NUMER", "WPŁYNĘŁO", "KANAŁ", "NADAWCA", "TEMAT", "WYDZ.", "PODPIS"
     );
     for s in list {
         let signed = match s.signed {

@@ -36,7 +36,8 @@ pub struct RunStats {
     pub quarantined: usize,
 }
 
-/// Runs `workers` workers until no claimable work is left.
+/// Runs `workers` workers until no unfinished submission is left (waiting out leases held by
+/// other workers, live or crashed).
 pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, PipelineError> {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..workers.max(1) {
@@ -47,7 +48,17 @@ pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, 
             loop {
                 let s = run_batch(&app, &owner).await?;
                 match s {
-                    None => return Ok::<RunStats, PipelineError>(total),
+                    None if work::pending(&app.db).await? == 0 => {
+                        return Ok::<RunStats, PipelineError>(total)
+                    }
+                    None => {
+                        // Work is leased by another worker (or by a crashed one whose lease has
+                        // to run out, or waits for a retry): wait for it rather than leave it.
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            app.config.pipeline.idle_poll_ms,
+                        ))
+                        .await;
+                    }
                     Some(s) => {
                         total.dispatched += s.dispatched;
                         total.quarantined += s.quarantined;

@@ -382,3 +382,9 @@ pub async fn counts_by_state(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
         .map(|r| Ok((db::text(r, "state")?, db::int(r, "n")?)))
         .collect()
 }
+
+/// How many submissions are not yet dispatched or quarantined.
+pub async fn pending(db: &Db) -> Result<i64, DbError> {
+    let sql = format!("SELECT COUNT(*) FROM submissions WHERE state IN {PENDING}");
+    Ok(sqlx::query_scalar(&sql).fetch_one(db.pool()).await?)
+}

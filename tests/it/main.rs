@@ -6,4 +6,5 @@
 
 mod common;
 mod crash;
+mod pipeline;
 mod register;

@@ -22,20 +22,34 @@ fn peak_rss_mb() -> f64 {
 
 async fn run(label: &str, db_url: Option<String>, src: &std::path::Path, n: usize, bytes: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = db_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display()));
-    let vars = vec![
-        ("PODAWCZA_STORAGE__DIR".to_string(), dir.path().display().to_string()),
+    let url = db_url
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display()));
+    // Any PODAWCZA_<SECTION>__<KEY> of the environment applies too (e.g. PIPELINE__WORKERS).
+    let mut vars: Vec<(String, String)> =
+        std::env::vars().filter(|(k, _)| k.contains("__")).collect();
+    vars.extend([
+        (
+            "PODAWCZA_STORAGE__DIR".to_string(),
+            dir.path().display().to_string(),
+        ),
         ("PODAWCZA_DATABASE__URL".to_string(), url),
-        ("PODAWCZA_PIPELINE__IDLE_POLL_MS".to_string(), "20".to_string()),
-    ];
+        (
+            "PODAWCZA_PIPELINE__IDLE_POLL_MS".to_string(),
+            "20".to_string(),
+        ),
+    ]);
     let config = Config::from_toml("bench", REFERENCE_CONFIG, vars).expect("config");
     let workers = config.pipeline.workers;
     let app = App::open(config).await.expect("open");
     let files = podawcza::ingest::files::collect(&[src.to_path_buf()]).expect("collect");
     let t0 = Instant::now();
-    let reg = podawcza::ingest::files::ingest_files(&app, &files, 64, podawcza::clock::now).await.expect("ingest");
+    let reg = podawcza::ingest::files::ingest_files(&app, &files, 64, podawcza::clock::now)
+        .await
+        .expect("ingest");
     let t_reg = t0.elapsed();
-    let run = podawcza::pipeline::run_until_idle(&app, workers).await.expect("pipeline");
+    let run = podawcza::pipeline::run_until_idle(&app, workers)
+        .await
+        .expect("pipeline");
     let total = t0.elapsed();
     assert_eq!(reg.registered, n);
     println!(
@@ -55,7 +69,10 @@ async fn run(label: &str, db_url: Option<String>, src: &std::path::Path, n: usiz
 }
 
 fn main() {
-    let n: usize = std::env::var("PODAWCZA_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let n: usize = std::env::var("PODAWCZA_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let src = tempfile::tempdir().expect("tempdir");
     let mut bytes = 0u64;
     for i in 0..n as u64 {
@@ -63,8 +80,14 @@ fn main() {
         bytes += m.bytes.len() as u64;
         std::fs::write(src.path().join(format!("{i:06}.eml")), &m.bytes).expect("write");
     }
-    println!("generated {n} messages, average {:.1} KB", bytes as f64 / n as f64 / 1024.0);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    println!(
+        "generated {n} messages, average {:.1} KB",
+        bytes as f64 / n as f64 / 1024.0
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(run("sqlite", None, src.path(), n, bytes));
     if let Ok(pg) = std::env::var("PODAWCZA_BENCH_PG_URL") {
         rt.block_on(run("postgres", Some(pg), src.path(), n, bytes));

@@ -162,14 +162,23 @@ async fn step(
     state: State,
     batch: Vec<Claimed>,
 ) -> Result<Results, PipelineError> {
-    let mut out = Vec::with_capacity(batch.len());
-    for c in batch {
-        let res = match state {
-            State::Received => unpack(app, &c).await,
-            State::Unpacked => verify(app, &c).await,
-            State::Verified => classify(app, &c).await,
-            _ => Ok(StepResult::Dispatched),
-        };
+    let outcomes: Vec<(Claimed, Result<StepResult, StepError>)> = match state {
+        State::Received => unpack_batch(app, batch).await?,
+        _ => {
+            let mut v = Vec::with_capacity(batch.len());
+            for c in batch {
+                let r = match state {
+                    State::Unpacked => verify(app, &c).await,
+                    State::Verified => classify(app, &c).await,
+                    _ => Ok(StepResult::Dispatched),
+                };
+                v.push((c, r));
+            }
+            v
+        }
+    };
+    let mut out = Vec::with_capacity(outcomes.len());
+    for (c, res) in outcomes {
         match res {
             Ok(r) => out.push((c.id, state, r)),
             Err(e) => {
@@ -211,52 +220,102 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StepError::Task(e.to_string()))?
 }
 
-async fn unpack(app: &Arc<App>, c: &Claimed) -> Result<StepResult, StepError> {
+/// Unpacks a batch on one blocking thread; the documents of the whole batch are stored with one
+/// round of parallel fsyncs before the results are committed.
+async fn unpack_batch(
+    app: &Arc<App>,
+    batch: Vec<Claimed>,
+) -> Result<Vec<(Claimed, Result<StepResult, StepError>)>, PipelineError> {
     let app = app.clone();
-    let key = c.raw_sha256.clone();
-    let channel = c.channel;
-    blocking(move || {
-        if channel != Channel::Email {
-            // Uploads registered their documents already; archives among them are expanded by
-            // the upload channel (issue 7).
-            return Ok(StepResult::Unpacked {
-                text: None,
-                documents: Vec::new(),
-                warnings: Vec::new(),
-            });
+    tokio::task::spawn_blocking(move || {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut extracted: Vec<Vec<Extracted>> = Vec::with_capacity(batch.len());
+        for c in batch {
+            let (result, docs) = unpack_one(&app, &c);
+            outcomes.push((c, result));
+            extracted.push(docs);
         }
-        let raw = app.blobs.get_verified(&key)?;
-        match mime::unpack_email(&raw, &app.config.limits) {
-            Err(e) => Ok(StepResult::Quarantined {
-                reason: e.to_string(),
-            }),
-            Ok(u) => {
-                let mut documents = Vec::with_capacity(u.documents.len());
-                for d in &u.documents {
-                    documents.push(store_document(&app, d)?);
+        let keys: Vec<Vec<String>> = extracted
+            .iter()
+            .map(|docs| {
+                docs.iter()
+                    .map(|d| crate::storage::blobs::sha256_hex(&d.bytes))
+                    .collect()
+            })
+            .collect();
+        let items: Vec<(&str, &[u8])> = keys
+            .iter()
+            .zip(&extracted)
+            .flat_map(|(ks, ds)| {
+                ks.iter()
+                    .zip(ds)
+                    .map(|(k, d)| (k.as_str(), d.bytes.as_slice()))
+            })
+            .collect();
+        if let Err(e) = app.blobs.put_many(&items) {
+            let reason = e.to_string();
+            for (_, r) in &mut outcomes {
+                if r.is_ok() {
+                    *r = Err(StepError::Task(format!("storing documents: {reason}")));
                 }
-                Ok(StepResult::Unpacked {
-                    text: u.text,
-                    documents,
-                    warnings: u.warnings,
-                })
+            }
+            return outcomes;
+        }
+        for ((_, r), (ks, ds)) in outcomes.iter_mut().zip(keys.iter().zip(&extracted)) {
+            if let Ok(StepResult::Unpacked { documents, .. }) = r {
+                *documents = ks.iter().zip(ds).map(|(k, d)| new_document(k, d)).collect();
             }
         }
+        outcomes
     })
     .await
+    .map_err(|e| PipelineError::Task(e.to_string()))
 }
 
-fn store_document(app: &App, d: &Extracted) -> Result<NewDocument, StepError> {
-    let sha256 = app.blobs.put(&d.bytes)?;
-    Ok(NewDocument {
+/// Takes one submission apart (documents are filled in by the caller once their blobs are stored).
+fn unpack_one(app: &App, c: &Claimed) -> (Result<StepResult, StepError>, Vec<Extracted>) {
+    let empty = || StepResult::Unpacked {
+        text: None,
+        documents: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if c.channel != Channel::Email {
+        // Uploads registered their documents already; archives among them are expanded by the
+        // upload channel (issue 7).
+        return (Ok(empty()), Vec::new());
+    }
+    let raw = match app.blobs.get_verified(&c.raw_sha256) {
+        Ok(raw) => raw,
+        Err(e) => return (Err(e.into()), Vec::new()),
+    };
+    match mime::unpack_email(&raw, &app.config.limits) {
+        Err(e) => (
+            Ok(StepResult::Quarantined {
+                reason: e.to_string(),
+            }),
+            Vec::new(),
+        ),
+        Ok(u) => (
+            Ok(StepResult::Unpacked {
+                text: u.text,
+                documents: Vec::new(),
+                warnings: u.warnings,
+            }),
+            u.documents,
+        ),
+    }
+}
+
+fn new_document(sha256: &str, d: &Extracted) -> NewDocument {
+    NewDocument {
         name: d.name.clone(),
         media_type: d.media_type.clone(),
         declared_type: d.declared_type.clone(),
         size: i64::try_from(d.bytes.len()).unwrap_or(i64::MAX),
-        sha256,
+        sha256: sha256.to_string(),
         container: d.container.join(" › "),
         role: d.role.as_str().to_string(),
-    })
+    }
 }
 
 async fn verify(app: &Arc<App>, c: &Claimed) -> Result<StepResult, StepError> {

@@ -48,7 +48,14 @@ pub async fn register_mails(
     let app2 = app.clone();
     let prepared =
         tokio::task::spawn_blocking(move || -> Result<Vec<NewSubmission>, IngestError> {
-            mails.iter().map(|m| prepare(&app2, m, now)).collect()
+            let news: Vec<NewSubmission> = mails.iter().map(|m| prepare(m, now)).collect();
+            let items: Vec<(&str, &[u8])> = news
+                .iter()
+                .zip(&mails)
+                .map(|(n, m)| (n.raw_sha256.as_str(), m.bytes.as_slice()))
+                .collect();
+            app2.blobs.put_many(&items)?;
+            Ok(news)
         })
         .await
         .map_err(|e| IngestError::Task(e.to_string()))??;
@@ -70,14 +77,13 @@ pub async fn register_mails(
     Ok(out)
 }
 
-fn prepare(app: &App, m: &RawMail, now: DateTime<Utc>) -> Result<NewSubmission, IngestError> {
+fn prepare(m: &RawMail, now: DateTime<Utc>) -> NewSubmission {
     let sha = sha256_hex(&m.bytes);
-    app.blobs.put_with_key(&sha, &m.bytes)?;
     let header = mime::read_header(&m.bytes);
     let (received_at, source) = arrival(m, &header, now);
     let mut recipients = header.to.clone();
     recipients.extend(header.cc.iter().cloned());
-    Ok(NewSubmission {
+    NewSubmission {
         channel: Channel::Email,
         received_at,
         arrival_source: source.as_str(),
@@ -92,7 +98,7 @@ fn prepare(app: &App, m: &RawMail, now: DateTime<Utc>) -> Result<NewSubmission, 
         deduplicate: true,
         source: m.source.clone(),
         actor: String::new(),
-    })
+    }
 }
 
 #[cfg(test)]

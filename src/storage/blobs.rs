@@ -130,6 +130,77 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Stores many blobs durably with one round of parallel fsyncs (group commit): every file is
+    /// written, then all are fsynced at once from several threads (the file system joins them into
+    /// few journal commits), renamed into place, and their directories fsynced. Returns when every
+    /// blob is durable. `items` are `(key, bytes)` with keys the callers computed.
+    pub fn put_many(&self, items: &[(&str, &[u8])]) -> Result<(), BlobError> {
+        let mut pending: Vec<(PathBuf, PathBuf, File)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (key, bytes) in items {
+            let dest = self.path(key)?;
+            if !seen.insert(dest.clone()) {
+                continue;
+            }
+            if fs::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64) {
+                continue;
+            }
+            let n = self.counter.fetch_add(1, Ordering::Relaxed);
+            let tmp = self
+                .root
+                .join("tmp")
+                .join(format!("{key}.{}.{n}", std::process::id()));
+            let mut f = File::create(&tmp).map_err(|source| BlobError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+            f.write_all(bytes).map_err(|source| BlobError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+            pending.push((tmp, dest, f));
+        }
+        if self.fsync {
+            let files: Vec<(&Path, &File)> =
+                pending.iter().map(|(t, _, f)| (t.as_path(), f)).collect();
+            parallel(&files, |(path, f)| {
+                f.sync_all().map_err(|source| BlobError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?;
+        }
+        let mut dirs = std::collections::BTreeSet::new();
+        for (tmp, dest, f) in pending {
+            drop(f);
+            let shard = dest.parent().unwrap_or(&self.root).to_path_buf();
+            if !shard.exists() {
+                fs::create_dir_all(&shard).map_err(|source| BlobError::Io {
+                    path: shard.clone(),
+                    source,
+                })?;
+                dirs.insert(self.root.clone());
+            }
+            fs::rename(&tmp, &dest).map_err(|source| BlobError::Io {
+                path: dest.clone(),
+                source,
+            })?;
+            dirs.insert(shard);
+        }
+        if self.fsync {
+            let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+            parallel(&dirs, |d| {
+                File::open(d)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|source| BlobError::Io {
+                        path: d.clone(),
+                        source,
+                    })
+            })?;
+        }
+        Ok(())
+    }
+
     /// Reads a blob.
     pub fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
         let path = self.path(key)?;
@@ -159,6 +230,31 @@ impl BlobStore {
     }
 }
 
+/// Runs `f` over `items` on up to 16 threads; the first error wins.
+fn parallel<T: Sync>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<(), BlobError> + Sync,
+) -> Result<(), BlobError> {
+    if items.len() <= 1 {
+        return items.iter().try_for_each(&f);
+    }
+    let chunk = items.len().div_ceil(16);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(|| c.iter().try_for_each(&f)))
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(BlobError::Io {
+                    path: PathBuf::new(),
+                    source: io::Error::other("fsync thread panicked"),
+                })
+            })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +274,30 @@ mod tests {
             .path(&key)
             .unwrap()
             .ends_with("ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    }
+
+    #[test]
+    fn stores_a_batch_durably_and_skips_what_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), true).unwrap();
+        let bodies: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 100 + usize::from(i)]).collect();
+        let keys: Vec<String> = bodies.iter().map(|b| sha256_hex(b)).collect();
+        let mut items: Vec<(&str, &[u8])> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(bodies.iter().map(Vec::as_slice))
+            .collect();
+        items.push(items[0]);
+        store.put_many(&items).unwrap();
+        store.put_many(&items).unwrap();
+        for (k, b) in keys.iter().zip(&bodies) {
+            assert_eq!(&store.get_verified(k).unwrap(), b);
+        }
+        assert_eq!(
+            fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count(),
+            0,
+            "no temporary file left"
+        );
     }
 
     #[test]

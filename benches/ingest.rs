@@ -5,6 +5,8 @@
 //! Run: `scripts/bench.sh` (starts its own PostgreSQL), or `cargo bench --bench ingest` for SQLite
 //! only. `PODAWCZA_BENCH_N` changes the number of messages.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark may stop loudly
+
 use podawcza::app::App;
 use podawcza::config::{Config, REFERENCE_CONFIG};
 use std::time::Instant;

@@ -14,6 +14,10 @@ pub struct Report {
     pub container: String,
     /// One entry per signature found; empty when the file carries none.
     pub signatures: Vec<SignatureReport>,
+    /// Facts about the file that are not signatures (a PDF document time-stamp, a container
+    /// without `mimetype`, counter-signatures not listed separately). Added field: absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
     /// Set when the file could not be parsed at all.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,

@@ -117,6 +117,10 @@ fn sniff(name: &str, media_type: &str, bytes: &[u8]) -> Sniffed {
     let head = bytes.get(..1024).unwrap_or(bytes);
     let ext = extension(name);
     let media = media_type.to_ascii_lowercase();
+    // CMS before the PDF marker: an enveloping .p7m of a PDF shows `%PDF-` in its first bytes.
+    if cms::looks_like_cms(bytes) {
+        return Sniffed::Cms;
+    }
     if contains(head, b"%PDF-") {
         return Sniffed::Pdf;
     }
@@ -126,7 +130,7 @@ fn sniff(name: &str, media_type: &str, bytes: &[u8]) -> Sniffed {
     if xml::looks_like_xml(bytes) {
         return Sniffed::Xml;
     }
-    if head.starts_with(b"-----BEGIN") || cms::looks_like_cms(bytes) {
+    if head.starts_with(b"-----BEGIN") {
         return Sniffed::Cms;
     }
     let by_name = match ext.as_str() {

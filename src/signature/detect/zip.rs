@@ -11,6 +11,10 @@ use std::io::{Cursor, Read};
 const MAX_ENTRIES: usize = 1000;
 /// Largest signature entry decompressed, in bytes.
 const MAX_SIGNATURE_BYTES: u64 = 20 * 1024 * 1024;
+/// Compression ratio beyond which an entry is noted as a likely zip bomb.
+const MAX_RATIO: u64 = 200;
+/// Declared size beyond which an entry is noted as a likely zip bomb.
+const MAX_DECLARED_BYTES: u64 = 256 * 1024 * 1024;
 /// Largest `mimetype` entry read.
 const MAX_MIMETYPE_BYTES: u64 = 256;
 
@@ -33,6 +37,7 @@ pub fn find(name: &str, bytes: &[u8]) -> Found {
         return Found::failed("zip", message);
     }
     let mut found = Found::new("zip");
+    note_bombs(&mut archive, &mut found.warnings);
     let mimetype = read_entry(
         &mut archive,
         "mimetype",
@@ -55,6 +60,27 @@ pub fn find(name: &str, bytes: &[u8]) -> Found {
     }
     found.container = container(name, mimetype.as_deref(), &mut found);
     found
+}
+
+/// Notes entries whose declared size or compression ratio is beyond the unpacker's defaults
+/// (`[limits]` `zip_max_ratio`, `zip_max_total_bytes`). They are never expanded here.
+fn note_bombs<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    warnings: &mut Vec<String>,
+) {
+    for index in 0..archive.len() {
+        let Ok(file) = archive.by_index_raw(index) else {
+            continue;
+        };
+        let (size, packed) = (file.size(), file.compressed_size().max(1));
+        if size > MAX_DECLARED_BYTES || size / packed > MAX_RATIO {
+            warnings.push(format!(
+                "{}: declares {size} bytes from {packed} (ratio {}): a likely zip bomb, not expanded",
+                file.name(),
+                size / packed
+            ));
+        }
+    }
 }
 
 /// `asic-e`/`asic-s` from the `mimetype` entry, else from the extension when signatures exist.

@@ -67,6 +67,8 @@ enum Sniffed {
     Pdf,
     Zip,
     Xml,
+    /// Starts with `<` but neither declared nor named XML (HTML, text).
+    Markup,
     Cms,
     Eml,
     Other,
@@ -106,6 +108,7 @@ fn find(name: &str, media_type: &str, bytes: &[u8]) -> Found {
         Sniffed::Pdf => pdf::find(bytes),
         Sniffed::Zip => zip::find(name, bytes),
         Sniffed::Xml => xml::find(bytes),
+        Sniffed::Markup => xml::find_lenient(bytes),
         Sniffed::Cms => cms::find(name, bytes),
         Sniffed::Eml => eml::find(bytes),
         Sniffed::Other => Found::new("other"),
@@ -127,8 +130,13 @@ fn sniff(name: &str, media_type: &str, bytes: &[u8]) -> Sniffed {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Sniffed::Zip;
     }
-    if xml::looks_like_xml(bytes) {
-        return Sniffed::Xml;
+    let xml_named = matches!(ext.as_str(), "xml" | "xades" | "sig") || media.contains("xml");
+    match xml::looks_like_xml(bytes) {
+        xml::Looks::Declared => return Sniffed::Xml,
+        xml::Looks::Markup if xml_named => return Sniffed::Xml,
+        // HTML and other markup without a declaration: parsed, but not an error if it fails.
+        xml::Looks::Markup => return Sniffed::Markup,
+        xml::Looks::No => {}
     }
     if head.starts_with(b"-----BEGIN") {
         return Sniffed::Cms;
@@ -200,6 +208,41 @@ mod tests {
         let report = inspect("skan.pdf", "application/pdf", b"GIF89a....");
         assert_eq!(report.container, "pdf");
         assert!(report.error.is_some());
+    }
+
+    #[test]
+    fn html_and_markup_that_is_not_xml_are_other_without_error() {
+        let html = b"<!DOCTYPE html><html><body><p>Wniosek<br></body></html>";
+        let report = inspect("strona.html", "text/html", html);
+        assert_eq!((report.container.as_str(), report.error), ("other", None));
+        let broken = inspect("faktura.xml", "", b"<a><b></a>");
+        assert_eq!(broken.container, "xml");
+        assert!(broken.error.is_some());
+    }
+
+    /// DER of `tag` around `content` (short lengths only).
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag, u8::try_from(content.len()).unwrap()];
+        out.extend(content);
+        out
+    }
+
+    #[test]
+    fn an_enveloping_cms_of_a_pdf_is_cms_not_pdf() {
+        let pdf = tlv(0x04, b"%PDF-1.4 ...");
+        let data_oid = tlv(
+            0x06,
+            &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01],
+        );
+        let encap = tlv(0x30, &[data_oid, tlv(0xa0, &pdf)].concat());
+        let signed_data = [tlv(0x02, &[1]), tlv(0x31, &[]), encap, tlv(0x31, &[])].concat();
+        let oid = tlv(
+            0x06,
+            &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02],
+        );
+        let der = tlv(0x30, &[oid, tlv(0xa0, &tlv(0x30, &signed_data))].concat());
+        let report = inspect("wniosek.pdf.p7m", "", &der);
+        assert_eq!(report.container, "cms", "{report:?}");
     }
 
     #[test]

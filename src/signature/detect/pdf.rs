@@ -25,7 +25,9 @@ pub fn find(bytes: &[u8]) -> Found {
     }
     let encrypted = find_bytes(bytes, b"/Encrypt", 0).is_some();
     let mut found = Found::new("pdf");
-    let mut seen: Vec<Vec<u8>> = Vec::new();
+    // An object rewritten by an incremental update is one signature; two objects that claim
+    // the same /ByteRange are two (one of them will not verify).
+    let mut seen: Vec<SignatureKey> = Vec::new();
     let mut budget = SCAN_BUDGET;
     let mut pos = 0;
     while let Some(at) = find_bytes(bytes, b"/ByteRange", pos) {
@@ -36,16 +38,17 @@ pub fn find(bytes: &[u8]) -> Found {
                 .push("too many signature dictionaries: the rest were not inspected".into());
             break;
         }
-        let Some(dict) = enclosing_dict(bytes, at, &mut budget) else {
+        let Some((start, dict)) = enclosing_dict(bytes, at, &mut budget) else {
             continue;
         };
         let Some(byte_range) = dict.raw("ByteRange") else {
             continue;
         };
-        if seen.contains(&byte_range) || dict.string("Contents").is_none() {
+        let key = (object_id(bytes, start), byte_range);
+        if seen.contains(&key) || dict.string("Contents").is_none() {
             continue;
         }
-        seen.push(byte_range);
+        seen.push(key);
         add(&mut found, &dict, encrypted);
     }
     if encrypted && !seen.is_empty() {
@@ -55,6 +58,9 @@ pub fn find(bytes: &[u8]) -> Found {
     }
     found
 }
+
+/// What tells two signature dictionaries apart: the object that holds it and its /ByteRange.
+type SignatureKey = (Option<(u64, u64)>, Vec<u8>);
 
 /// Adds one signature dictionary to the findings: a signature, or a note for a time-stamp.
 fn add(found: &mut Found, dict: &Dict, encrypted: bool) {
@@ -141,8 +147,8 @@ impl Dict {
     }
 }
 
-/// The dictionary around position `at`: back to its `<<`, then lexed forward.
-fn enclosing_dict(bytes: &[u8], at: usize, budget: &mut usize) -> Option<Dict> {
+/// The dictionary around position `at` and where it starts: back to its `<<`, then lexed forward.
+fn enclosing_dict(bytes: &[u8], at: usize, budget: &mut usize) -> Option<(usize, Dict)> {
     let start = dict_start(bytes, at, budget)?;
     let window = bytes.get(start..start.saturating_add(MAX_DICT_BYTES).min(bytes.len()))?;
     let mut lexer = Lexer {
@@ -151,7 +157,22 @@ fn enclosing_dict(bytes: &[u8], at: usize, budget: &mut usize) -> Option<Dict> {
     };
     let dict = lexer.dict_entries();
     *budget = budget.saturating_sub(lexer.pos);
-    dict
+    dict.map(|d| (start, d))
+}
+
+/// The `N G` of the `N G obj` that holds the dictionary starting at `start`, if near before it.
+fn object_id(bytes: &[u8], start: usize) -> Option<(u64, u64)> {
+    let window = bytes.get(start.saturating_sub(256)..start)?;
+    let at = window.windows(3).rposition(|w| w == b"obj")?;
+    let before = window.get(..at)?;
+    if before.ends_with(b"end") {
+        return None;
+    }
+    let text = std::str::from_utf8(before.rsplit(|&b| b == b'\n' || b == b'\r').next()?).ok()?;
+    let mut numbers = text.split_ascii_whitespace().rev();
+    let generation = numbers.next()?.parse().ok()?;
+    let number = numbers.next()?.parse().ok()?;
+    Some((number, generation))
 }
 
 /// Position of the `<<` opening the dictionary that contains `at`, balancing nested `>>`/`<<`.
@@ -475,9 +496,10 @@ mod tests {
     }
 
     #[test]
-    fn the_same_dictionary_repeated_in_an_update_counts_once() {
-        let found = find(&pdf(&[PADES, PADES]));
-        assert_eq!(found.signatures.len(), 1);
+    fn the_same_object_rewritten_in_an_update_counts_once() {
+        let mut bytes = pdf(&[PADES]);
+        bytes.extend(format!("2 0 obj\n{PADES}\nendobj\n%%EOF\n").as_bytes());
+        assert_eq!(find(&bytes).signatures.len(), 1);
     }
 
     #[test]
@@ -487,6 +509,19 @@ mod tests {
         let found = find(broken);
         assert!(found.signatures.is_empty());
         assert_eq!(found.error, None);
+    }
+
+    #[test]
+    fn two_objects_claiming_the_same_byte_range_are_two_signatures() {
+        let found = find(&pdf(&[PADES, PADES]));
+        assert_eq!(found.signatures.len(), 2);
+    }
+
+    #[test]
+    fn reads_the_object_number_before_a_dictionary() {
+        let bytes = b"xx\n12 0 obj\n<< /A 1 >>";
+        assert_eq!(object_id(bytes, 12), Some((12, 0)));
+        assert_eq!(object_id(b"endobj\n<<", 7), None);
     }
 
     #[test]

@@ -24,15 +24,46 @@ const XADES: &[&str] = &[
 const PPZP: &str = "http://crd.gov.pl/xml/schematy/ppzp/";
 const PODPIS_ZAUFANY: &str = "http://crd.gov.pl/xml/schematy/podpis_zaufany/";
 
-/// Whether the bytes start (after a BOM and white space) with `<`.
-pub fn looks_like_xml(bytes: &[u8]) -> bool {
+/// How much the first bytes look like XML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Looks {
+    /// An XML declaration (or a UTF-16 byte order mark).
+    Declared,
+    /// Markup without a declaration: XML or HTML.
+    Markup,
+    /// Not markup.
+    No,
+}
+
+/// Whether the bytes start (after a BOM and white space) with `<?xml`, or with `<`.
+pub fn looks_like_xml(bytes: &[u8]) -> Looks {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return true;
+        return Looks::Declared;
     }
     let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    body.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'<')
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let body = start.and_then(|s| body.get(s..)).unwrap_or_default();
+    if body.starts_with(b"<?xml") {
+        Looks::Declared
+    } else if body.starts_with(b"<") {
+        Looks::Markup
+    } else {
+        Looks::No
+    }
+}
+
+/// Like [`find`] for markup not declared nor named XML: when it does not parse, it is `other`
+/// (an HTML page, say), not an unreadable file.
+pub fn find_lenient(bytes: &[u8]) -> Found {
+    match signatures(bytes) {
+        Ok((signatures, warnings)) => Found {
+            container: "xml",
+            signatures,
+            warnings,
+            error: None,
+        },
+        Err(_) => Found::new("other"),
+    }
 }
 
 /// Finds the signatures of an XML document (container `xml`).

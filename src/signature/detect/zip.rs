@@ -44,10 +44,12 @@ pub fn find(name: &str, bytes: &[u8]) -> Found {
         MAX_MIMETYPE_BYTES,
         &mut found.warnings,
     );
+    let mut meta_entries = 0;
     for index in 0..archive.len() {
-        let Some((entry_name, kind)) = entry_kind(&mut archive, index) else {
+        let Some((entry_name, kind)) = entry_kind(&archive, index) else {
             continue;
         };
+        meta_entries += 1;
         let Some(data) = read_entry(
             &mut archive,
             &entry_name,
@@ -58,7 +60,7 @@ pub fn find(name: &str, bytes: &[u8]) -> Found {
         };
         add_entry(&mut found, &entry_name, kind, &data);
     }
-    found.container = container(name, mimetype.as_deref(), &mut found);
+    found.container = container(name, mimetype.as_deref(), meta_entries > 0, &mut found);
     found
 }
 
@@ -83,8 +85,14 @@ fn note_bombs<R: Read + std::io::Seek>(
     }
 }
 
-/// `asic-e`/`asic-s` from the `mimetype` entry, else from the extension when signatures exist.
-fn container(name: &str, mimetype: Option<&[u8]>, found: &mut Found) -> &'static str {
+/// `asic-e`/`asic-s` from the `mimetype` entry, else from the extension when META-INF holds
+/// signature or time-stamp entries.
+fn container(
+    name: &str,
+    mimetype: Option<&[u8]>,
+    signature_entries: bool,
+    found: &mut Found,
+) -> &'static str {
     let mimetype = mimetype.map(|m| String::from_utf8_lossy(m).trim().to_ascii_lowercase());
     match mimetype.as_deref() {
         Some("application/vnd.etsi.asic-e+zip") => return "asic-e",
@@ -92,7 +100,7 @@ fn container(name: &str, mimetype: Option<&[u8]>, found: &mut Found) -> &'static
         Some(_) => return "zip",
         None => {}
     }
-    if found.signatures.is_empty() {
+    if !signature_entries {
         return "zip";
     }
     found
@@ -106,11 +114,10 @@ fn container(name: &str, mimetype: Option<&[u8]>, found: &mut Found) -> &'static
 
 /// The name of entry `index` and what it holds, when it is a META-INF signature file.
 fn entry_kind<R: Read + std::io::Seek>(
-    archive: &mut zip::ZipArchive<R>,
+    archive: &zip::ZipArchive<R>,
     index: usize,
 ) -> Option<(String, Entry)> {
-    let file = archive.by_index_raw(index).ok()?;
-    let name = file.name().to_string();
+    let name = archive.name_for_index(index)?.to_string();
     let lower = name.to_ascii_lowercase();
     let base = lower.strip_prefix("meta-inf/")?;
     if base.contains('/') {
@@ -135,9 +142,9 @@ fn read_entry<R: Read + std::io::Seek>(
     limit: u64,
     warnings: &mut Vec<String>,
 ) -> Option<Vec<u8>> {
-    let file = match archive.by_name(name) {
+    let index = archive.index_for_name(name)?;
+    let file = match archive.by_index(index) {
         Ok(f) => f,
-        Err(zip::result::ZipError::FileNotFound) => return None,
         Err(e) => {
             warnings.push(format!("{name}: cannot read: {e}"));
             return None;

@@ -20,6 +20,7 @@
 //! `dowód` (wanted), but neither does a verb match its noun.
 
 use crate::config::{RoutingConfig, RuleConfig};
+use std::collections::HashSet;
 
 /// The shortest stem the stemmer leaves: an ending is stripped only if this many letters remain.
 pub const MIN_STEM: usize = 3;
@@ -111,6 +112,8 @@ struct Field<'a> {
     label: String,
     text: &'a str,
     tokens: Vec<Token>,
+    /// Every stem and folded token of the field: most keywords are ruled out by one lookup.
+    words: HashSet<String>,
 }
 
 impl Router {
@@ -187,6 +190,9 @@ impl Rule {
     fn match_keywords(&self, fields: &[Field<'_>]) -> Option<String> {
         for field in fields {
             for keyword in &self.keywords {
+                if !keyword.may_occur_in(&field.words) {
+                    continue;
+                }
                 if let Some((start, end)) = keyword.find_in(&field.tokens) {
                     let found = field.text.get(start..end).unwrap_or_default();
                     return Some(format!(
@@ -215,6 +221,11 @@ impl Keyword {
             original: original.to_string(),
             terms,
         })
+    }
+
+    /// False when a word of the phrase is absent from the field (so it cannot match there).
+    fn may_occur_in(&self, words: &HashSet<String>) -> bool {
+        self.terms.iter().all(|t| words.contains(&t.text))
     }
 
     /// The byte span of the first place the phrase occurs in `tokens`.
@@ -248,10 +259,16 @@ fn fields_of<'a>(input: &RoutingInput<'a>) -> Vec<Field<'a>> {
     let mut fields = Vec::new();
     let mut push = |label: String, text: &'a str| {
         let text = truncate(text, MAX_FIELD_BYTES);
+        let tokens = tokenize(text);
+        let words = tokens
+            .iter()
+            .flat_map(|t| [t.stem.clone(), t.folded.clone()])
+            .collect();
         fields.push(Field {
             label,
             text,
-            tokens: tokenize(text),
+            tokens,
+            words,
         });
     };
     if let Some(subject) = input.subject {
@@ -589,6 +606,7 @@ mod tests {
             });
             assert_eq!(d.department, "BP");
         }
+        println!("300 messages of 8 KB: {:?}", started.elapsed());
         assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     }
 }

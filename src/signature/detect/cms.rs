@@ -8,6 +8,8 @@ use crate::signature::der::{self, DerError, Tag};
 use crate::signature::report::SignatureReport;
 use base64::Engine;
 
+/// pkcs-7, 1.2.840.113549.1.7: the arc of the content types.
+const PKCS7: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
 /// id-signedData, 1.2.840.113549.1.7.2.
 const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
 /// id-ct-TSTInfo, 1.2.840.113549.1.9.16.1.4.
@@ -41,13 +43,21 @@ pub fn find(name: &str, bytes: &[u8]) -> Found {
             let format = if is_smime(name) { "S/MIME" } else { "CAdES" };
             from_summary(format, &summary)
         }
-        Ok(None) => {
-            let mut found = Found::new("cms");
-            found.warnings.push("CMS content is not SignedData".into());
-            found
-        }
+        // Another PKCS #7 type (EnvelopedData, ...) is CMS without a signature; anything
+        // else (a certificate, a key) is not CMS at all.
+        Ok(None) if is_pkcs7(&der) => Found::new("cms"),
+        Ok(None) => Found::new("other"),
         Err(e) => Found::failed("cms", format!("cms: {e}")),
     }
+}
+
+/// Whether the DER is a ContentInfo of any PKCS #7 content type (1.2.840.113549.1.7.*).
+fn is_pkcs7(der: &[u8]) -> bool {
+    let Ok((outer, _)) = der::read(der) else {
+        return false;
+    };
+    let first = der::children(outer.content).next();
+    matches!(first, Some(Ok(oid)) if oid.tag == Tag::OID && oid.content.starts_with(PKCS7))
 }
 
 /// The mail unpacker hands the signature part of an S/MIME mail over as `smime.p7s`/`smime.p7m`.

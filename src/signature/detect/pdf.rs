@@ -1,9 +1,14 @@
 //! PDF: finds signature dictionaries (ISO 32000-1 §12.8.1: `/ByteRange` and `/Contents`) with a
 //! bounded byte scan, without a PDF parser: each `/ByteRange` is traced back to the `<<` that
-//! opens its dictionary, whose top-level entries are read by a small lexer. A signature
-//! dictionary cannot sit in a compressed object stream (its `/Contents` is excluded from the
-//! bytes it signs), so the scan sees them all. `/SubFilter /ETSI.RFC3161` (or `/Type
-//! /DocTimeStamp`) is a document time-stamp (EN 319 142-1 §5.4), noted, not a signature.
+//! opens its dictionary, whose top-level entries are read by a small lexer. `/SubFilter
+//! /ETSI.RFC3161` (or `/Type /DocTimeStamp`) is a document time-stamp (EN 319 142-1 §5.4), noted,
+//! not a signature.
+//!
+//! Limits of a scan: a signature dictionary inside a compressed object stream is not seen (its
+//! `/Contents` should lie in the bytes its `/ByteRange` leaves out, so writers keep it
+//! uncompressed; `corpus/dss/pades/dss-2554/fieldmdp-exclude.pdf` does not), and a dictionary no
+//! longer referenced by a form field (an abandoned signature of an earlier revision) is still
+//! counted. The verifier, which parses the cross-reference chain, will know better.
 
 use super::{find_bytes, unverified, Found};
 use crate::signature::report::{SignatureReport, Signer};

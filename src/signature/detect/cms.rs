@@ -12,6 +12,8 @@ use base64::Engine;
 const PKCS7: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
 /// id-signedData, 1.2.840.113549.1.7.2.
 const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+/// id-signingTime, 1.2.840.113549.1.9.5.
+const SIGNING_TIME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
 /// id-ct-TSTInfo, 1.2.840.113549.1.9.16.1.4.
 const TST_INFO: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x04,
@@ -22,6 +24,8 @@ const TST_INFO: &[u8] = &[
 pub struct SignedDataSummary {
     /// Number of `SignerInfo` entries.
     pub signers: usize,
+    /// The signed `signingTime` attribute of each SignerInfo, in order (RFC 3339 UTC).
+    pub signing_times: Vec<Option<String>>,
     /// No `eContent`: the signed data is a separate file.
     pub detached: bool,
     /// The content is an RFC 3161 `TSTInfo` (a time-stamp token).
@@ -81,7 +85,11 @@ pub fn from_summary(format: &str, summary: &SignedDataSummary) -> Found {
         "enveloping: the signed content is inside the signature"
     };
     found.signatures = (0..summary.signers)
-        .map(|_| signature(format, note))
+        .map(|i| {
+            let mut report = signature(format, note);
+            report.signing_time = summary.signing_times.get(i).cloned().flatten();
+            report
+        })
         .collect();
     if summary.signers == 0 {
         found.warnings.push("SignedData without SignerInfo".into());
@@ -150,17 +158,60 @@ fn summarise(signed_data: &[u8]) -> Result<SignedDataSummary, DerError> {
     let mut encap_parts = der::children(encap.content);
     let content_type = encap_parts.next().transpose()?.map(|t| t.content);
     let detached = encap_parts.next().transpose()?.is_none();
-    let signer_infos = items
+    let signer_infos: Vec<der::Tlv<'_>> = items
         .get(encap_at + 1..)
         .and_then(|after| after.last())
         .filter(|t| t.tag == Tag::SET)
-        .map(|set| der::children(set.content).filter(Result::is_ok).count())
-        .unwrap_or(0);
+        .map(|set| der::children(set.content).filter_map(Result::ok).collect())
+        .unwrap_or_default();
     Ok(SignedDataSummary {
-        signers: signer_infos,
+        signers: signer_infos.len(),
+        signing_times: signer_infos
+            .iter()
+            .map(|si| signing_time(si.content))
+            .collect(),
         detached,
         timestamp: content_type == Some(TST_INFO),
     })
+}
+
+/// The `signingTime` among the signed attributes (`[0] IMPLICIT SET OF Attribute`) of a
+/// SignerInfo (RFC 5652 §5.3, §11.3).
+fn signing_time(signer_info: &[u8]) -> Option<String> {
+    let attrs = der::children(signer_info)
+        .filter_map(Result::ok)
+        .find(|t| t.tag == Tag::context(0, true))?;
+    der::children(attrs.content)
+        .filter_map(Result::ok)
+        .find_map(|attr| {
+            let mut parts = der::children(attr.content).filter_map(Result::ok);
+            let oid = parts.next()?;
+            if oid.tag != Tag::OID || oid.content != SIGNING_TIME {
+                return None;
+            }
+            let value = der::children(parts.next()?.content).next()?.ok()?;
+            let text = std::str::from_utf8(value.content).ok()?;
+            asn1_time(text, value.tag.number == 23)
+        })
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`, years 1950–2049) or GeneralizedTime (`YYYYMMDDHHMMSS[.f]Z`) as
+/// RFC 3339 UTC.
+fn asn1_time(text: &str, utc_time: bool) -> Option<String> {
+    let text = text.strip_suffix('Z')?;
+    let (year, rest) = if utc_time {
+        let yy: i32 = text.get(..2)?.parse().ok()?;
+        (if yy >= 50 { 1900 + yy } else { 2000 + yy }, text.get(2..)?)
+    } else {
+        (text.get(..4)?.parse().ok()?, text.get(4..)?)
+    };
+    let field = |i: usize| -> Option<u32> { rest.get(i..i + 2)?.parse().ok() };
+    let date = chrono::NaiveDate::from_ymd_opt(year, field(0)?, field(2)?)?;
+    let time = date.and_hms_opt(field(4)?, field(6)?, field(8)?)?;
+    Some(
+        time.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
 }
 
 #[cfg(test)]
@@ -176,6 +227,23 @@ mod tests {
         assert_eq!(content_info(&data), Ok(None));
         assert!(!looks_like_cms(b"hello"));
         assert!(find("x.p7s", b"\x30\x82\xff").error.is_some());
+    }
+
+    #[test]
+    fn reads_utc_and_generalized_times() {
+        assert_eq!(
+            asn1_time("200420101112Z", true).as_deref(),
+            Some("2020-04-20T10:11:12Z")
+        );
+        assert_eq!(
+            asn1_time("990101000000Z", true).as_deref(),
+            Some("1999-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            asn1_time("20200420101112.5Z", false).as_deref(),
+            Some("2020-04-20T10:11:12Z")
+        );
+        assert_eq!(asn1_time("2020", false), None);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The report for one file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The report for one file. (`Default` so that constructors can name only what they set, and
+/// added fields such as `warnings` do not break them.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Report {
     /// The file name as given.
     pub file: String,

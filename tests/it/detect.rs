@@ -3,9 +3,6 @@
 //! corpus read in place: every file labelled `valid` in a signed format must show a signature,
 //! and the hazardous files (bombs, looping PDFs) must end quickly.
 
-// Fixture helpers outside `#[test]` functions: a failure there is a test failure.
-#![allow(clippy::unwrap_used)]
-
 use openssl::asn1::Asn1Time;
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::ec::{EcGroup, EcKey};

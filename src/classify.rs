@@ -210,7 +210,7 @@ impl Keyword {
     /// Compiles a configured keyword; `None` when it has no letters or digits at all.
     fn compile(original: &str) -> Option<Keyword> {
         let exact = is_acronym(original);
-        let terms: Vec<Term> = tokenize(original)
+        let terms: Vec<Term> = tokenize(original, false)
             .into_iter()
             .map(|t| Term {
                 text: if exact { t.folded } else { t.stem },
@@ -257,9 +257,9 @@ impl Token {
 /// The subject, the text and each file name, tokenised.
 fn fields_of<'a>(input: &RoutingInput<'a>) -> Vec<Field<'a>> {
     let mut fields = Vec::new();
-    let mut push = |label: String, text: &'a str| {
+    let mut push = |label: String, text: &'a str, camel: bool| {
         let text = truncate(text, MAX_FIELD_BYTES);
-        let tokens = tokenize(text);
+        let tokens = tokenize(text, camel);
         let words = tokens
             .iter()
             .flat_map(|t| [t.stem.clone(), t.folded.clone()])
@@ -272,13 +272,13 @@ fn fields_of<'a>(input: &RoutingInput<'a>) -> Vec<Field<'a>> {
         });
     };
     if let Some(subject) = input.subject {
-        push("subject".into(), subject);
+        push("subject".into(), subject, false);
     }
     if let Some(text) = input.text {
-        push("text".into(), text);
+        push("text".into(), text, false);
     }
     for name in &input.file_names {
-        push(format!("file name {name:?}"), name);
+        push(format!("file name {name:?}"), name, true);
     }
     fields
 }
@@ -328,10 +328,20 @@ fn fold_char(c: char) -> impl Iterator<Item = char> {
 }
 
 /// Splits text into tokens of letters and digits, folded and stemmed, with their byte spans.
-fn tokenize(text: &str) -> Vec<Token> {
+/// With `split_camel` (file names), a lower-case letter followed by a capital also splits
+/// (`WniosekDowodOsobisty.pdf`); subjects, texts and keywords keep `CEPiK` whole.
+fn tokenize(text: &str, split_camel: bool) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut current: Option<(usize, String)> = None;
+    let mut previous = ' ';
     for (i, c) in text.char_indices() {
+        let camel = split_camel && previous.is_lowercase() && c.is_uppercase();
+        previous = c;
+        if camel {
+            if let Some((start, folded)) = current.take() {
+                tokens.push(Token::new(folded, start, i));
+            }
+        }
         if c.is_alphanumeric() {
             current
                 .get_or_insert_with(|| (i, String::new()))
@@ -551,6 +561,17 @@ mod tests {
             d.matched.as_deref(),
             Some("keyword \"akt zgonu\" in file name \"skan_aktu_zgonu.pdf\": \"aktu_zgonu\"")
         );
+    }
+
+    #[test]
+    fn camel_case_file_names_are_split_into_words() {
+        let d = router().route(&RoutingInput {
+            file_names: vec!["WniosekDowodOsobisty.pdf"],
+            ..Default::default()
+        });
+        assert_eq!(d.department, "SO");
+        assert_eq!(department_for("Zgłoszenie do CEPiK"), "KM");
+        assert_eq!(department_for("zgłoszenie do cepik"), "KM");
     }
 
     #[test]

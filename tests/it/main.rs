@@ -6,5 +6,6 @@
 
 mod common;
 mod crash;
+mod detect;
 mod pipeline;
 mod register;

@@ -1,0 +1,371 @@
+//! A structural pre-scan of a raw message, run before mail-parser sees it. mail-parser walks
+//! multiparts with a stack of its own, but builds a forwarded `message/rfc822` as a nested
+//! `Message` value: ten thousand nested levels would overflow the stack when that value is built,
+//! walked or dropped. It also recovers silently from a cut-off message. So this scan, iterative and
+//! linear in the input, measures the nesting depth and the number of parts against the limits and
+//! finds truncations (a multipart never closed, base64 cut in the middle of a group) first.
+
+use super::UnpackError;
+use crate::config::LimitsConfig;
+
+/// What the scan learnt besides the errors.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Non-fatal oddities.
+    pub warnings: Vec<String>,
+}
+
+/// An open multipart: its boundary and the depth of its children.
+struct Frame {
+    boundary: Vec<u8>,
+    child_depth: usize,
+}
+
+/// The fields of one header block that decide the structure.
+#[derive(Default)]
+struct PartHead {
+    content_type: String,
+    boundary: Option<Vec<u8>>,
+    encoding: String,
+}
+
+/// Scans `raw` (whose top entity sits at `depth`) within `limits`.
+pub fn scan(raw: &[u8], depth: usize, limits: &LimitsConfig) -> Result<Scan, UnpackError> {
+    let mut scanner = Scanner {
+        raw,
+        pos: 0,
+        parts: 0,
+        delimiter_start: 0,
+        limits,
+        out: Scan::default(),
+    };
+    scanner.run(depth)?;
+    Ok(scanner.out)
+}
+
+struct Scanner<'a> {
+    raw: &'a [u8],
+    pos: usize,
+    parts: usize,
+    delimiter_start: usize,
+    limits: &'a LimitsConfig,
+    out: Scan,
+}
+
+impl Scanner<'_> {
+    fn run(&mut self, top_depth: usize) -> Result<(), UnpackError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut depth = top_depth;
+        loop {
+            self.parts += 1;
+            if self.parts > self.limits.max_parts {
+                return Err(UnpackError::TooManyParts {
+                    limit: self.limits.max_parts,
+                });
+            }
+            if depth > self.limits.max_mime_depth {
+                return Err(UnpackError::TooDeep {
+                    limit: self.limits.max_mime_depth,
+                });
+            }
+            let head = self.read_head(!stack.is_empty())?;
+            if head.content_type.starts_with("multipart/") {
+                if let Some(boundary) = head.boundary.clone() {
+                    let body_start = self.pos;
+                    if self.seek_delimiter(&boundary) == Some(false) {
+                        stack.push(Frame {
+                            boundary,
+                            child_depth: depth + 1,
+                        });
+                        depth += 1;
+                        continue;
+                    }
+                    // No first delimiter: mail-parser reads such a part as text, and so do we.
+                    self.pos = body_start;
+                }
+            }
+            let is_message =
+                head.content_type == "message/rfc822" || head.content_type == "message/global";
+            if is_message && !is_encoded(&head.encoding) {
+                depth += 1;
+                continue;
+            }
+            // A leaf (or an encoded message): its body runs to the next delimiter.
+            let body_start = self.pos;
+            let boundary = stack.last().map(|f| f.boundary.clone());
+            let found = boundary.as_deref().and_then(|b| self.seek_delimiter(b));
+            let body_end = if found.is_some() {
+                self.delimiter_start
+            } else {
+                self.raw.len()
+            };
+            let body = self.raw.get(body_start..body_end).unwrap_or_default();
+            self.check_leaf(&head, body, depth, found.is_none())?;
+            let mut closed = match found {
+                Some(closed) => closed,
+                None if stack.is_empty() => return Ok(()),
+                None => return Err(unclosed(stack.last())),
+            };
+            // Close finished multiparts, then go on with the next sibling.
+            while closed {
+                stack.pop();
+                let Some(parent) = stack.last() else {
+                    return Ok(());
+                };
+                let boundary = parent.boundary.clone();
+                closed = match self.seek_delimiter(&boundary) {
+                    Some(closed) => closed,
+                    None => return Err(unclosed(Some(parent))),
+                };
+            }
+            depth = stack.last().map_or(depth, |f| f.child_depth);
+        }
+    }
+
+    /// Checks a leaf body: base64 cut off; an encoded message is decoded and scanned in turn.
+    fn check_leaf(
+        &mut self,
+        head: &PartHead,
+        body: &[u8],
+        depth: usize,
+        at_end: bool,
+    ) -> Result<(), UnpackError> {
+        if head.encoding == "base64" {
+            let symbols = body
+                .iter()
+                .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+                .count();
+            if symbols % 4 != 0 {
+                let what = format!(
+                    "base64 data of part {} ({}) ends in the middle of a 4-character group",
+                    self.parts, head.content_type
+                );
+                if at_end {
+                    return Err(UnpackError::Truncated {
+                        reason: format!("{what}: the message is cut off"),
+                    });
+                }
+                self.out.warnings.push(what);
+            }
+        }
+        let is_message =
+            head.content_type == "message/rfc822" || head.content_type == "message/global";
+        if is_message && is_encoded(&head.encoding) {
+            let decoded = if head.encoding == "base64" {
+                mail_parser::decoders::base64::base64_decode(body)
+            } else {
+                mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+            };
+            if let Some(inner) = decoded {
+                let inner_scan = scan(&inner, depth + 1, self.limits)?;
+                self.out.warnings.extend(inner_scan.warnings);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a header block at `pos`, leaving `pos` at the body.
+    fn read_head(&mut self, inside_multipart: bool) -> Result<PartHead, UnpackError> {
+        let mut head = PartHead::default();
+        let mut fields: Vec<Vec<u8>> = Vec::new();
+        loop {
+            let Some(line) = self.next_line() else {
+                if inside_multipart {
+                    return Err(UnpackError::Truncated {
+                        reason: format!("part {} is cut off inside its header", self.parts),
+                    });
+                }
+                break;
+            };
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                break;
+            }
+            match (line.first(), fields.last_mut()) {
+                (Some(b' ' | b'\t'), Some(last)) => last.extend_from_slice(line),
+                _ => fields.push(line.to_vec()),
+            }
+        }
+        for field in &fields {
+            let text = String::from_utf8_lossy(field);
+            let Some((name, value)) = text.split_once(':') else {
+                continue;
+            };
+            if name.trim().eq_ignore_ascii_case("content-type") {
+                let (media_type, params) = value.split_once(';').unwrap_or((value, ""));
+                head.content_type = media_type.trim().to_ascii_lowercase();
+                head.boundary = parameter(params, "boundary").map(String::into_bytes);
+            } else if name
+                .trim()
+                .eq_ignore_ascii_case("content-transfer-encoding")
+            {
+                head.encoding = value.trim().to_ascii_lowercase();
+            }
+        }
+        Ok(head)
+    }
+
+    /// The next line without its `\n`, advancing `pos`.
+    fn next_line(&mut self) -> Option<&[u8]> {
+        let rest = self.raw.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let len = rest.iter().position(|&b| b == b'\n');
+        let line = rest.get(..len.unwrap_or(rest.len()))?;
+        self.pos += len.map_or(rest.len(), |l| l + 1);
+        Some(line)
+    }
+}
+
+impl Scanner<'_> {
+    /// Finds the next delimiter line `--boundary` from `pos`; `Some(true)` for the close
+    /// delimiter `--boundary--`. Leaves `pos` after the line and remembers where it started
+    /// (the CRLF before it belongs to the delimiter, RFC 2046 §5.1.1).
+    fn seek_delimiter(&mut self, boundary: &[u8]) -> Option<bool> {
+        let saved = self.pos;
+        loop {
+            let start = self.pos;
+            let Some(line) = self.next_line() else {
+                self.pos = saved;
+                return None;
+            };
+            let found = line
+                .strip_prefix(b"--")
+                .and_then(|l| l.strip_prefix(boundary))
+                .map(|rest| rest.starts_with(b"--"));
+            if let Some(closed) = found {
+                self.delimiter_start = start;
+                return Some(closed);
+            }
+        }
+    }
+}
+
+fn is_encoded(encoding: &str) -> bool {
+    encoding == "base64" || encoding == "quoted-printable"
+}
+
+fn unclosed(frame: Option<&Frame>) -> UnpackError {
+    let boundary = frame
+        .map(|f| String::from_utf8_lossy(&f.boundary).into_owned())
+        .unwrap_or_default();
+    UnpackError::Truncated {
+        reason: format!(
+            "multipart with boundary \"{boundary}\" has no closing delimiter: the message is cut off"
+        ),
+    }
+}
+
+/// A parameter of a structured header value (`; name=value` or `; name="value"`).
+fn parameter(params: &str, name: &str) -> Option<String> {
+    for param in params.split(';') {
+        let Some((key, value)) = param.split_once('=') else {
+            continue;
+        };
+        if key.trim().eq_ignore_ascii_case(name) {
+            let value = value.trim();
+            let value = match value.strip_prefix('"') {
+                Some(quoted) => quoted.split('"').next().unwrap_or_default(),
+                None => value.split_whitespace().next().unwrap_or_default(),
+            };
+            return Some(value.to_string()).filter(|v| !v.is_empty());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> LimitsConfig {
+        LimitsConfig {
+            max_message_bytes: 1 << 20,
+            max_mime_depth: 8,
+            max_parts: 20,
+            max_documents: 20,
+            zip_max_total_bytes: 1 << 20,
+            zip_max_ratio: 100,
+            zip_max_entries: 10,
+            zip_max_depth: 2,
+        }
+    }
+
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut m = String::from("Subject: deep\r\n");
+        for i in 0..levels {
+            m.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+            ));
+        }
+        m.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+        for i in (0..levels).rev() {
+            m.push_str(&format!("--b{i}--\r\n"));
+        }
+        m.into_bytes()
+    }
+
+    #[test]
+    fn accepts_nesting_within_the_limit() {
+        assert!(scan(&nested(7), 0, &limits()).is_ok());
+    }
+
+    #[test]
+    fn rejects_nesting_beyond_the_limit() {
+        assert_eq!(
+            scan(&nested(10_000), 0, &limits()).err(),
+            Some(UnpackError::TooDeep { limit: 8 })
+        );
+    }
+
+    #[test]
+    fn rejects_a_multipart_without_its_closing_delimiter() {
+        let raw = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nhello\r\n";
+        let err = scan(raw, 0, &limits()).err();
+        assert!(
+            matches!(err, Some(UnpackError::Truncated { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn rejects_base64_cut_at_the_end_of_the_message() {
+        let raw =
+            b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0x";
+        assert!(scan(raw, 0, &limits()).is_ok());
+        let cut =
+            b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0";
+        let err = scan(cut, 0, &limits()).err();
+        assert!(
+            matches!(err, Some(UnpackError::Truncated { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn counts_parts_against_the_limit() {
+        let mut m = String::from("Content-Type: multipart/mixed; boundary=x\r\n\r\n");
+        for _ in 0..30 {
+            m.push_str("--x\r\nContent-Type: text/plain\r\n\r\na\r\n");
+        }
+        m.push_str("--x--\r\n");
+        assert_eq!(
+            scan(m.as_bytes(), 0, &limits()).err(),
+            Some(UnpackError::TooManyParts { limit: 20 })
+        );
+    }
+
+    #[test]
+    fn reads_quoted_and_bare_parameters() {
+        assert_eq!(
+            parameter(" charset=x; boundary=\"a b\"", "boundary").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            parameter(" BOUNDARY=abc ", "boundary").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(parameter(" name=x", "boundary"), None);
+    }
+}

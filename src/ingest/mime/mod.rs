@@ -7,6 +7,7 @@ mod header;
 mod names;
 mod parts;
 mod prescan;
+mod rfc2231;
 mod sink;
 pub mod sniff;
 
@@ -175,7 +176,7 @@ pub fn unpack_email(raw: &[u8], limits: &LimitsConfig) -> Result<Unpacked, Unpac
         })?;
     let mut sink = Sink::new(limits);
     sink.warnings = scan.warnings;
-    let text = parts::walk(&message, &mut sink, &[], 0)?;
+    let text = parts::walk(&message, raw, &mut sink, &[], 0)?;
     Ok(Unpacked {
         header: header::read(raw),
         text,

@@ -3,13 +3,17 @@
 //! container they came from.
 
 use super::sink::Sink;
-use super::{sniff, Role, UnpackError};
-use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
+use super::{rfc2231, sniff, Role, UnpackError};
+use mail_parser::{Encoding, HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 /// Walks `message` (inside the forwarded messages `container`, `depth` MIME levels down) into
 /// `sink`; returns its text: the first plain text body, else its HTML body reduced to text.
+/// `base` is the buffer the part offsets of `message` point into: the raw message, or for a
+/// forwarded message sent base64 or quoted-printable, its decoded bytes (mail-parser keeps the
+/// offsets of an unencoded forwarded message in the outer buffer).
 pub fn walk(
     message: &Message<'_>,
+    base: &[u8],
     sink: &mut Sink<'_>,
     container: &[String],
     depth: usize,
@@ -26,8 +30,8 @@ pub fn walk(
         }
         match &part.body {
             PartType::Multipart(_) => {}
-            PartType::Message(inner) => forwarded(message, part, inner, sink, container, depth)?,
-            _ => leaf(message, part, sink, container)?,
+            PartType::Message(inner) => forwarded(base, part, inner, sink, container, depth)?,
+            _ => leaf(base, part, sink, container)?,
         }
     }
     Ok(text)
@@ -69,33 +73,34 @@ fn body_text(message: &Message<'_>) -> (Option<usize>, Option<String>) {
 /// A leaf part: a document with its transfer encoding removed and its bytes as sent (a text
 /// attachment keeps its own charset: originals are byte-exact).
 fn leaf(
-    message: &Message<'_>,
+    base: &[u8],
     part: &MessagePart<'_>,
     sink: &mut Sink<'_>,
     container: &[String],
 ) -> Result<(), UnpackError> {
     let bytes = match &part.body {
         PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
-        _ => raw_content(message, part, sink),
+        _ => raw_content(base, part, sink),
     };
+    let name = file_name(base, part);
     if part.is_encoding_problem {
         sink.warnings.push(format!(
             "part {} could not be decoded; kept as sent",
-            part.attachment_name().unwrap_or("without a name")
+            name.as_deref().unwrap_or("without a name")
         ));
     }
     let declared = declared_type(part);
-    let media_type = sniff::sniff(&bytes, part.attachment_name().unwrap_or_default());
+    let media_type = sniff::sniff(&bytes, name.as_deref().unwrap_or_default());
     let role = role(part, declared.as_deref(), media_type);
-    sink.add(part.attachment_name(), bytes, declared, container, role, 0)
+    sink.add(name.as_deref(), bytes, declared, container, role, 0)
 }
 
 /// The body bytes of a text part, transfer encoding removed but charset untouched
 /// (mail-parser has already converted its own copy to UTF-8).
-fn raw_content(message: &Message<'_>, part: &MessagePart<'_>, sink: &mut Sink<'_>) -> Vec<u8> {
+fn raw_content(base: &[u8], part: &MessagePart<'_>, sink: &mut Sink<'_>) -> Vec<u8> {
     let start = usize::try_from(part.raw_body_offset()).unwrap_or(usize::MAX);
     let end = usize::try_from(part.raw_end_offset()).unwrap_or(usize::MAX);
-    let raw = message.raw_message().get(start..end).unwrap_or_default();
+    let raw = base.get(start..end).unwrap_or_default();
     let decoded = match part.encoding {
         Encoding::Base64 => mail_parser::decoders::base64::base64_decode(raw),
         Encoding::QuotedPrintable => {
@@ -117,7 +122,7 @@ fn raw_content(message: &Message<'_>, part: &MessagePart<'_>, sink: &mut Sink<'_
 /// another letter, often from another sender (a resident's application forwarded by a clerk or a
 /// relative): mixing the two would hide who wrote what, and the receipt lists documents.
 fn forwarded(
-    parent: &Message<'_>,
+    base: &[u8],
     part: &MessagePart<'_>,
     inner: &Message<'_>,
     sink: &mut Sink<'_>,
@@ -125,22 +130,16 @@ fn forwarded(
     depth: usize,
 ) -> Result<(), UnpackError> {
     let subject = inner.subject().unwrap_or_default().trim().to_string();
-    let bytes = match part.encoding {
+    let (bytes, inner_base) = match part.encoding {
         Encoding::None => {
             let start = usize::try_from(part.raw_body_offset()).unwrap_or(usize::MAX);
             let end = usize::try_from(part.raw_end_offset()).unwrap_or(usize::MAX);
-            parent
-                .raw_message()
-                .get(start..end)
-                .unwrap_or_default()
-                .to_vec()
+            (base.get(start..end).unwrap_or_default().to_vec(), base)
         }
-        _ => inner.raw_message().to_vec(),
+        _ => (inner.raw_message().to_vec(), inner.raw_message()),
     };
-    let eml_name = part
-        .attachment_name()
-        .map(str::to_string)
-        .or_else(|| (!subject.is_empty()).then(|| format!("{subject}.eml")));
+    let eml_name =
+        file_name(base, part).or_else(|| (!subject.is_empty()).then(|| format!("{subject}.eml")));
     sink.add(
         eml_name.as_deref(),
         bytes,
@@ -152,7 +151,7 @@ fn forwarded(
     let mut inside = container.to_vec();
     inside.push(format!("message/rfc822 \"{subject}\""));
     let text_at = sink.documents.len();
-    let text = walk(inner, sink, &inside, depth + 1)?;
+    let text = walk(inner, inner_base, sink, &inside, depth + 1)?;
     if let Some(text) = text {
         let name = (!subject.is_empty()).then(|| format!("{subject}.txt"));
         sink.add(
@@ -170,6 +169,25 @@ fn forwarded(
         }
     }
     Ok(())
+}
+
+/// The file name: `Content-Disposition` `filename`, else `Content-Type` `name`, decoded; the RFC
+/// 2231 extended form is read from the raw field (see [`rfc2231`]).
+fn file_name(base: &[u8], part: &MessagePart<'_>) -> Option<String> {
+    for (field, param) in [
+        (HeaderName::ContentDisposition, "filename"),
+        (HeaderName::ContentType, "name"),
+    ] {
+        let raw = part.headers.iter().find(|h| h.name == field).and_then(|h| {
+            let start = usize::try_from(h.offset_start).ok()?;
+            let end = usize::try_from(h.offset_end).ok()?;
+            base.get(start..end)
+        });
+        if let Some(name) = raw.and_then(|r| rfc2231::extended_parameter(r, param)) {
+            return Some(name);
+        }
+    }
+    part.attachment_name().map(str::to_string)
 }
 
 /// The declared `type/subtype`, lower case.

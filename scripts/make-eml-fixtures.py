@@ -241,6 +241,24 @@ def cases():
                 "attachment;\r\n filename*0*=windows-1250''Wniosek%20o%20wydanie%20dowodu%20;\r\n"
                 " filename*1*=osobistego%20%9Cl%B9sk.pdf")),
         ]))
+    rfc2047_name = "=?UTF-8?B?" + base64.b64encode("Wniosek – załącznik nr 1.pdf".encode()).decode() + "?="
+    c["alternative-rfc2047-names"] = message(
+        head("Wniosek z podpisem CAdES", "alternative@example.pl"),
+        multipart("mixed", "b-mixed", [
+            multipart("alternative", "b-alt", [
+                plain("Dzień dobry,\nw załączeniu wniosek podpisany kwalifikowanym podpisem.\n",
+                      "iso-8859-2", "quoted-printable"),
+                part("text/html; charset=utf-8",
+                     "<p>Dzień dobry,<br>w załączeniu <b>wniosek</b>.</p>".encode(), encoding="8bit"),
+            ]),
+            part(f"application/pdf; name=\"{rfc2047_name}\"", pdf("zalacznik"),
+                 disposition=f"attachment; filename=\"{rfc2047_name}\""),
+            part("application/pkcs7-signature; name=\"wniosek.pdf.p7s\"", cms_sign(pdf("zalacznik"), True),
+                 disposition="attachment; filename=\"wniosek.pdf.p7s\""),
+            part("text/plain; charset=iso-8859-2", "Oświadczenie: mieszkam w Gliwicach.\r\n".encode("iso-8859-2"),
+                 disposition="attachment; filename=\"oświadczenie.txt\"",
+                 encoding="8bit"),
+        ]))
     c["attachment-without-disposition"] = message(
         head("Skan wniosku", "nodisp@example.pl"),
         multipart("mixed", "b-nodisp", [

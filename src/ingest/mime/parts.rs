@@ -24,6 +24,7 @@ pub fn walk(
         });
     }
     let (body_id, text) = body_text(message);
+    let signatures = signature_parts(message);
     for (id, part) in message.parts.iter().enumerate() {
         if Some(id) == body_id {
             continue;
@@ -31,10 +32,22 @@ pub fn walk(
         match &part.body {
             PartType::Multipart(_) => {}
             PartType::Message(inner) => forwarded(base, part, inner, sink, container, depth)?,
-            _ => leaf(base, part, sink, container)?,
+            _ => leaf(base, part, signatures.contains(&id), sink, container)?,
         }
     }
     Ok(text)
+}
+
+/// The parts after the first in each `multipart/signed` (RFC 1847 §2.1: the signature).
+fn signature_parts(message: &Message<'_>) -> Vec<usize> {
+    message
+        .parts
+        .iter()
+        .filter(|p| p.is_content_type("multipart", "signed"))
+        .filter_map(|p| p.sub_parts())
+        .flat_map(|children| children.iter().skip(1))
+        .filter_map(|&id| usize::try_from(id).ok())
+        .collect()
 }
 
 /// The part that carries the message text and that text. mail-parser lists the body parts in
@@ -75,6 +88,7 @@ fn body_text(message: &Message<'_>) -> (Option<usize>, Option<String>) {
 fn leaf(
     base: &[u8],
     part: &MessagePart<'_>,
+    in_signed: bool,
     sink: &mut Sink<'_>,
     container: &[String],
 ) -> Result<(), UnpackError> {
@@ -91,7 +105,13 @@ fn leaf(
     }
     let declared = declared_type(part);
     let media_type = sniff::sniff(&bytes, name.as_deref().unwrap_or_default());
-    let role = role(part, declared.as_deref(), media_type);
+    let role = role(
+        part,
+        name.as_deref(),
+        declared.as_deref(),
+        media_type,
+        in_signed,
+    );
     sink.add(name.as_deref(), bytes, declared, container, role, 0)
 }
 
@@ -198,18 +218,30 @@ fn declared_type(part: &MessagePart<'_>) -> Option<String> {
     })
 }
 
-/// How the part appeared: signatures first, then `Content-Disposition`, then whether it is named.
-fn role(part: &MessagePart<'_>, declared: Option<&str>, sniffed: &str) -> Role {
-    const SIGNATURE_TYPES: &[&str] = &[
-        "application/pkcs7-signature",
-        "application/x-pkcs7-signature",
-        "application/pkcs7-mime",
-        "application/x-pkcs7-mime",
-    ];
-    let signature = declared.is_some_and(|d| SIGNATURE_TYPES.contains(&d))
-        || sniffed == sniff::PKCS7_SIGNATURE
-        || sniffed == sniff::PKCS7_MIME;
-    if signature {
+/// How the part appeared: S/MIME signatures first, then `Content-Disposition`, then whether it
+/// is named. Only the S/MIME signature of the message itself is a `Signature`: the signature part
+/// of a `multipart/signed` (RFC 8551 §3.5.3) or an `smime.p7m` envelope (§3.5.2). A CAdES file a
+/// resident attaches (`wniosek.pdf.p7s`) is an attachment like any document; its media type
+/// still tells the verifier what it is.
+fn role(
+    part: &MessagePart<'_>,
+    name: Option<&str>,
+    declared: Option<&str>,
+    sniffed: &str,
+    in_signed: bool,
+) -> Role {
+    let detached = matches!(
+        declared,
+        Some("application/pkcs7-signature" | "application/x-pkcs7-signature")
+    ) || sniffed == sniff::PKCS7_SIGNATURE;
+    let envelope = matches!(
+        declared,
+        Some("application/pkcs7-mime" | "application/x-pkcs7-mime")
+    ) && (name.is_some_and(|n| n.eq_ignore_ascii_case("smime.p7m"))
+        || part
+            .content_type()
+            .is_some_and(|ct| ct.has_attribute("smime-type")));
+    if (in_signed && detached) || envelope {
         return Role::Signature;
     }
     match part

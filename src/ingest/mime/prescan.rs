@@ -131,11 +131,7 @@ impl Scanner<'_> {
         at_end: bool,
     ) -> Result<(), UnpackError> {
         if head.encoding == "base64" {
-            let symbols = body
-                .iter()
-                .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-                .count();
-            if symbols % 4 != 0 {
+            if base64_symbols(body) % 4 != 0 {
                 let what = format!(
                     "base64 data of part {} ({}) ends in the middle of a 4-character group",
                     self.parts, head.content_type
@@ -242,6 +238,27 @@ impl Scanner<'_> {
     }
 }
 
+/// The number of base64 symbols in the leading run of base64 lines of `body`: a gateway's
+/// disclaimer appended after the data (seen in the wild) is not counted, so it is not taken for
+/// a cut.
+fn base64_symbols(body: &[u8]) -> usize {
+    let mut symbols = 0;
+    for line in body.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        let is_base64 = line
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        if !is_base64 {
+            break;
+        }
+        symbols += line.len();
+        if line.contains(&b'=') {
+            break;
+        }
+    }
+    symbols
+}
+
 fn is_encoded(encoding: &str) -> bool {
     encoding == "base64" || encoding == "quoted-printable"
 }
@@ -341,6 +358,13 @@ mod tests {
             matches!(err, Some(UnpackError::Truncated { .. })),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn ignores_text_appended_after_base64_data() {
+        let raw = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+JVBERi0x\r\nJVBE\r\n\r\n-- \r\nThis e-mail is confidential.\r\n";
+        assert!(scan(raw, 0, &limits()).is_ok());
     }
 
     #[test]

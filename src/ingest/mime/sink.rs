@@ -43,7 +43,13 @@ impl<'a> Sink<'a> {
                 limit: self.limits.max_documents,
             });
         }
-        let media_type = sniff::sniff(&bytes, name.unwrap_or_default());
+        let sniffed = sniff::sniff(&bytes, name.unwrap_or_default());
+        // Bytes can show that a file is text, not which kind: a declared text subtype
+        // (text/html, text/csv) refines it.
+        let media_type = match declared_type.as_deref() {
+            Some(declared) if sniffed == "text/plain" && declared.starts_with("text/") => declared,
+            _ => sniffed,
+        };
         let name = name.and_then(names::clean).unwrap_or_else(|| {
             let ext = sniff::extension_for(media_type);
             format!("part-{}.{ext}", self.documents.len() + 1)
@@ -59,7 +65,7 @@ impl<'a> Sink<'a> {
         // Only plain ZIP archives are unpacked: Office documents (docx/xlsx/odt) are documents,
         // not folders, and an ASiC container is taken apart by the signature verifier, which
         // must see it whole (EN 319 162-1). `sniff` gives those their own types.
-        if media_type != sniff::ZIP {
+        if sniffed != sniff::ZIP {
             return Ok(());
         }
         let index = self.documents.len() - 1;

@@ -130,19 +130,17 @@ impl Scanner<'_> {
         depth: usize,
         at_end: bool,
     ) -> Result<(), UnpackError> {
-        if head.encoding == "base64" {
-            if base64_symbols(body) % 4 != 0 {
-                let what = format!(
-                    "base64 data of part {} ({}) ends in the middle of a 4-character group",
-                    self.parts, head.content_type
-                );
-                if at_end {
-                    return Err(UnpackError::Truncated {
-                        reason: format!("{what}: the message is cut off"),
-                    });
-                }
-                self.out.warnings.push(what);
+        if head.encoding == "base64" && !base64_symbols(body).is_multiple_of(4) {
+            let what = format!(
+                "base64 data of part {} ({}) ends in the middle of a 4-character group",
+                self.parts, head.content_type
+            );
+            if at_end {
+                return Err(UnpackError::Truncated {
+                    reason: format!("{what}: the message is cut off"),
+                });
             }
+            self.out.warnings.push(what);
         }
         let is_message =
             head.content_type == "message/rfc822" || head.content_type == "message/global";

@@ -19,6 +19,8 @@ pub struct Scan {
 struct Frame {
     boundary: Vec<u8>,
     child_depth: usize,
+    /// `multipart/digest`: a child without `Content-Type` is a `message/rfc822` (RFC 2046 §5.1.5).
+    digest: bool,
 }
 
 /// The fields of one header block that decide the structure.
@@ -29,13 +31,27 @@ struct PartHead {
     encoding: String,
 }
 
+/// mail-parser parses a forwarded message sent base64 or quoted-printable only three levels deep
+/// (`MAX_NESTED_ENCODED`); deeper ones stay opaque bytes, so the scan need not decode them either.
+const MAX_NESTED_ENCODED: usize = 3;
+
 /// Scans `raw` (whose top entity sits at `depth`) within `limits`.
 pub fn scan(raw: &[u8], depth: usize, limits: &LimitsConfig) -> Result<Scan, UnpackError> {
+    scan_encoded(raw, depth, 0, limits)
+}
+
+fn scan_encoded(
+    raw: &[u8],
+    depth: usize,
+    encoded_level: usize,
+    limits: &LimitsConfig,
+) -> Result<Scan, UnpackError> {
     let mut scanner = Scanner {
         raw,
         pos: 0,
         parts: 0,
         delimiter_start: 0,
+        encoded_level,
         limits,
         out: Scan::default(),
     };
@@ -48,6 +64,7 @@ struct Scanner<'a> {
     pos: usize,
     parts: usize,
     delimiter_start: usize,
+    encoded_level: usize,
     limits: &'a LimitsConfig,
     out: Scan,
 }
@@ -56,6 +73,7 @@ impl Scanner<'_> {
     fn run(&mut self, top_depth: usize) -> Result<(), UnpackError> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut depth = top_depth;
+        let mut in_digest = false;
         loop {
             self.parts += 1;
             if self.parts > self.limits.max_parts {
@@ -68,14 +86,20 @@ impl Scanner<'_> {
                     limit: self.limits.max_mime_depth,
                 });
             }
-            let head = self.read_head(!stack.is_empty())?;
+            let mut head = self.read_head(!stack.is_empty())?;
+            if head.content_type.is_empty() && in_digest {
+                head.content_type = "message/rfc822".to_string();
+            }
+            in_digest = false;
             if head.content_type.starts_with("multipart/") {
                 if let Some(boundary) = head.boundary.clone() {
                     let body_start = self.pos;
                     if self.seek_delimiter(&boundary) == Some(false) {
+                        in_digest = head.content_type == "multipart/digest";
                         stack.push(Frame {
                             boundary,
                             child_depth: depth + 1,
+                            digest: in_digest,
                         });
                         depth += 1;
                         continue;
@@ -119,6 +143,7 @@ impl Scanner<'_> {
                 };
             }
             depth = stack.last().map_or(depth, |f| f.child_depth);
+            in_digest = stack.last().is_some_and(|f| f.digest);
         }
     }
 
@@ -144,14 +169,15 @@ impl Scanner<'_> {
         }
         let is_message =
             head.content_type == "message/rfc822" || head.content_type == "message/global";
-        if is_message && is_encoded(&head.encoding) {
+        if is_message && is_encoded(&head.encoding) && self.encoded_level < MAX_NESTED_ENCODED {
             let decoded = if head.encoding == "base64" {
                 mail_parser::decoders::base64::base64_decode(body)
             } else {
                 mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
             };
             if let Some(inner) = decoded {
-                let inner_scan = scan(&inner, depth + 1, self.limits)?;
+                let inner_scan =
+                    scan_encoded(&inner, depth + 1, self.encoded_level + 1, self.limits)?;
                 self.out.warnings.extend(inner_scan.warnings);
             }
         }
@@ -363,6 +389,21 @@ mod tests {
         let raw = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n\
 JVBERi0x\r\nJVBE\r\n\r\n-- \r\nThis e-mail is confidential.\r\n";
         assert!(scan(raw, 0, &limits()).is_ok());
+    }
+
+    #[test]
+    fn counts_untyped_digest_entries_as_forwarded_messages() {
+        let mut m = String::from("Subject: digest\r\n");
+        // Each level: a digest whose entry has no header of its own, so it is a message, whose
+        // header opens the next digest: two levels each, five times.
+        for i in 0..5 {
+            m.push_str(&format!(
+                "Content-Type: multipart/digest; boundary=\"d{i}\"\r\n\r\n--d{i}\r\n\r\n"
+            ));
+        }
+        m.push_str("x\r\n");
+        let err = scan(m.as_bytes(), 0, &limits()).err();
+        assert_eq!(err, Some(UnpackError::TooDeep { limit: 8 }));
     }
 
     #[test]

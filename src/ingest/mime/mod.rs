@@ -1,5 +1,23 @@
 //! E-mail to documents: MIME parsing (mail-parser), forwarded messages, ZIP archives, media types
 //! sniffed from the bytes, Polish charsets. Pure functions over bytes; nothing here touches storage.
+//!
+//! How a message is taken apart ([`unpack_email`]):
+//! 1. `prescan` checks the structure first (size, MIME depth, part count, truncation): mail-parser
+//!    is lenient and would build ten thousand nested forwarded messages recursively.
+//! 2. mail-parser parses; `parts` walks every part. The message text ([`Unpacked::text`]) is the
+//!    first `text/plain` body, else the HTML body reduced to text; that one part is not a
+//!    document. Every other part is: attachments, inline images, the HTML alternative of a plain
+//!    body (role `Inline`), S/MIME signatures (role `Signature`), `winmail.dat`.
+//! 3. A forwarded `message/rfc822` is kept whole as `<subject>.eml` (byte-exact, it may carry its
+//!    own signature), its text becomes `<subject>.txt`, and its parts follow, each with the
+//!    container `message/rfc822 "<subject>"`.
+//! 4. A ZIP is kept and its entries follow (role `Entry`, container = the archive path), see
+//!    `archive`; Office files and ASiC containers are not unpacked.
+//!
+//! Names are decoded (RFC 2047, RFC 2231 via `rfc2231`, CP852 in old ZIPs) and shown as given,
+//! with `/`, `\` and control characters replaced by `_` (`names`); a part without a name gets
+//! `part-<n>.<ext>`, `<n>` its position among the documents, `<ext>` from the sniffed type.
+//! Media types are sniffed from the bytes ([`sniff`]); the declared one is kept beside.
 
 mod archive;
 mod cp852;

@@ -31,6 +31,10 @@ struct PartHead {
     encoding: String,
 }
 
+/// Most multiparts whose boundary never appears. Each costs a search to the end of the message
+/// (in this scan and again in mail-parser), so a flood of them would make a slow message.
+const MAX_MISSING_BOUNDARIES: usize = 8;
+
 /// mail-parser parses a forwarded message sent base64 or quoted-printable only three levels deep
 /// (`MAX_NESTED_ENCODED`); deeper ones stay opaque bytes, so the scan need not decode them either.
 const MAX_NESTED_ENCODED: usize = 3;
@@ -51,6 +55,7 @@ fn scan_encoded(
         pos: 0,
         parts: 0,
         delimiter_start: 0,
+        missing_boundaries: 0,
         encoded_level,
         limits,
         out: Scan::default(),
@@ -64,6 +69,7 @@ struct Scanner<'a> {
     pos: usize,
     parts: usize,
     delimiter_start: usize,
+    missing_boundaries: usize,
     encoded_level: usize,
     limits: &'a LimitsConfig,
     out: Scan,
@@ -106,6 +112,14 @@ impl Scanner<'_> {
                     }
                     // No first delimiter: mail-parser reads such a part as text, and so do we.
                     self.pos = body_start;
+                    self.missing_boundaries += 1;
+                    if self.missing_boundaries > MAX_MISSING_BOUNDARIES {
+                        return Err(UnpackError::Unparseable {
+                            reason: format!(
+                                "more than {MAX_MISSING_BOUNDARIES} multiparts without any boundary line"
+                            ),
+                        });
+                    }
                 }
             }
             let is_message =
@@ -404,6 +418,22 @@ JVBERi0x\r\nJVBE\r\n\r\n-- \r\nThis e-mail is confidential.\r\n";
         m.push_str("x\r\n");
         let err = scan(m.as_bytes(), 0, &limits()).err();
         assert_eq!(err, Some(UnpackError::TooDeep { limit: 8 }));
+    }
+
+    #[test]
+    fn stops_at_a_flood_of_multiparts_without_boundaries() {
+        let mut m = String::from("Content-Type: multipart/mixed; boundary=x\r\n\r\n");
+        for i in 0..15 {
+            m.push_str(&format!(
+                "--x\r\nContent-Type: multipart/mixed; boundary=missing{i}\r\n\r\na\r\n"
+            ));
+        }
+        m.push_str("--x--\r\n");
+        let err = scan(m.as_bytes(), 0, &limits()).err();
+        assert!(
+            matches!(err, Some(UnpackError::Unparseable { .. })),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -341,3 +341,16 @@ fn never_panics_on_any_prefix_of_the_fixtures() {
         }
     }
 }
+
+#[test]
+fn an_inner_multipart_left_open_is_closed_by_its_parent_with_a_warning() {
+    let raw = b"From: a@example.pl\r\nContent-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n\
+Content-Type: multipart/alternative; boundary=in\r\n\r\n--in\r\n\
+Content-Type: text/plain\r\n\r\ntekst\r\n--out\r\n\
+Content-Type: application/pdf; name=a.pdf\r\n\r\n%PDF-1.4\r\n--out--\r\n";
+    let unpacked = unpack_email(raw, &limits()).unwrap();
+    assert_eq!(unpacked.text.as_deref(), Some("tekst"));
+    let names: Vec<_> = unpacked.documents.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, vec!["a.pdf"]);
+    assert_eq!(unpacked.warnings.len(), 1, "{:?}", unpacked.warnings);
+}

@@ -187,14 +187,21 @@ pub fn unpack_email(raw: &[u8], limits: &LimitsConfig) -> Result<Unpacked, Unpac
     }
     check_header_block(raw)?;
     let scan = prescan::scan(raw, 0, limits)?;
+    let repaired;
+    let base = if scan.repairs.is_empty() {
+        raw
+    } else {
+        repaired = prescan::repaired(raw, &scan.repairs);
+        repaired.as_slice()
+    };
     let message = mail_parser::MessageParser::new()
-        .parse(raw)
+        .parse(base)
         .ok_or_else(|| UnpackError::Unparseable {
             reason: "no header block".into(),
         })?;
     let mut sink = Sink::new(limits);
     sink.warnings = scan.warnings;
-    let text = parts::walk(&message, raw, &mut sink, &[], 0)?;
+    let text = parts::walk(&message, base, &mut sink, &[], 0)?;
     Ok(Unpacked {
         header: header::read(raw),
         text,

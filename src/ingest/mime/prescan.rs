@@ -13,6 +13,26 @@ use crate::config::LimitsConfig;
 pub struct Scan {
     /// Non-fatal oddities.
     pub warnings: Vec<String>,
+    /// Close delimiters missing from the raw message: where (a line start) and which boundary.
+    /// mail-parser does not close an inner multipart at its parent's delimiter (it reads the
+    /// rest as the inner part's text, losing the later attachments), so these are written into
+    /// a copy of the message before it is parsed (see [`repaired`]).
+    pub repairs: Vec<(usize, Vec<u8>)>,
+}
+
+/// `raw` with the missing close delimiters of `repairs` inserted.
+pub fn repaired(raw: &[u8], repairs: &[(usize, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + repairs.len() * 80);
+    let mut at = 0;
+    for (pos, boundary) in repairs {
+        out.extend_from_slice(raw.get(at..*pos).unwrap_or_default());
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary);
+        out.extend_from_slice(b"--\r\n");
+        at = *pos;
+    }
+    out.extend_from_slice(raw.get(at..).unwrap_or_default());
+    out
 }
 
 /// An open multipart: its boundary and the depth of its children.
@@ -130,8 +150,7 @@ impl Scanner<'_> {
             }
             // A leaf (or an encoded message): its body runs to the next delimiter.
             let body_start = self.pos;
-            let boundary = stack.last().map(|f| f.boundary.clone());
-            let found = boundary.as_deref().and_then(|b| self.seek_delimiter(b));
+            let mut found = self.seek_open(&stack);
             let body_end = if found.is_some() {
                 self.delimiter_start
             } else {
@@ -139,22 +158,23 @@ impl Scanner<'_> {
             };
             let body = self.raw.get(body_start..body_end).unwrap_or_default();
             self.check_leaf(&head, body, depth, found.is_none())?;
-            let mut closed = match found {
-                Some(closed) => closed,
-                None if stack.is_empty() => return Ok(()),
-                None => return Err(unclosed(stack.last())),
-            };
             // Close finished multiparts, then go on with the next sibling.
-            while closed {
+            loop {
+                let Some((level, closed)) = found else {
+                    return match stack.last() {
+                        None => Ok(()),
+                        Some(frame) => Err(unclosed(Some(frame))),
+                    };
+                };
+                self.close_skipped(&mut stack, level);
+                if !closed {
+                    break;
+                }
                 stack.pop();
-                let Some(parent) = stack.last() else {
+                if stack.is_empty() {
                     return Ok(());
-                };
-                let boundary = parent.boundary.clone();
-                closed = match self.seek_delimiter(&boundary) {
-                    Some(closed) => closed,
-                    None => return Err(unclosed(Some(parent))),
-                };
+                }
+                found = self.seek_open(&stack);
             }
             depth = stack.last().map_or(depth, |f| f.child_depth);
             in_digest = stack.last().is_some_and(|f| f.digest);
@@ -257,6 +277,17 @@ impl Scanner<'_> {
     /// delimiter `--boundary--`. Leaves `pos` after the line and remembers where it started
     /// (the CRLF before it belongs to the delimiter, RFC 2046 §5.1.1).
     fn seek_delimiter(&mut self, boundary: &[u8]) -> Option<bool> {
+        self.seek_any(&[boundary]).map(|(_, closed)| closed)
+    }
+
+    /// Finds the next delimiter of any open multipart: its level in `stack` and whether it closes.
+    fn seek_open(&mut self, stack: &[Frame]) -> Option<(usize, bool)> {
+        let boundaries: Vec<&[u8]> = stack.iter().map(|f| f.boundary.as_slice()).collect();
+        self.seek_any(&boundaries)
+    }
+
+    /// Finds the next delimiter line of one of `boundaries`, innermost (last) first.
+    fn seek_any(&mut self, boundaries: &[&[u8]]) -> Option<(usize, bool)> {
         let saved = self.pos;
         loop {
             let start = self.pos;
@@ -264,13 +295,32 @@ impl Scanner<'_> {
                 self.pos = saved;
                 return None;
             };
-            let found = line
-                .strip_prefix(b"--")
-                .and_then(|l| l.strip_prefix(boundary))
-                .map(|rest| rest.starts_with(b"--"));
-            if let Some(closed) = found {
+            let Some(rest) = line.strip_prefix(b"--") else {
+                continue;
+            };
+            let found = boundaries.iter().enumerate().rev().find_map(|(level, b)| {
+                rest.strip_prefix(*b)
+                    .map(|after| (level, after.starts_with(b"--")))
+            });
+            if found.is_some() {
                 self.delimiter_start = start;
-                return Some(closed);
+                return found;
+            }
+        }
+    }
+
+    /// An outer multipart's delimiter closes the inner ones left open (a malformed message, not
+    /// a cut one): they are closed with a warning, as mail readers do.
+    fn close_skipped(&mut self, stack: &mut Vec<Frame>, level: usize) {
+        while stack.len() > level + 1 {
+            if let Some(frame) = stack.pop() {
+                self.out.warnings.push(format!(
+                    "multipart with boundary \"{}\" is not closed before its parent goes on",
+                    String::from_utf8_lossy(&frame.boundary)
+                ));
+                self.out
+                    .repairs
+                    .push((self.delimiter_start, frame.boundary));
             }
         }
     }
@@ -434,6 +484,15 @@ JVBERi0x\r\nJVBE\r\n\r\n-- \r\nThis e-mail is confidential.\r\n";
             matches!(err, Some(UnpackError::Unparseable { .. })),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn closes_an_inner_multipart_left_open_with_a_warning() {
+        let raw = b"Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n\
+Content-Type: multipart/alternative; boundary=in\r\n\r\n--in\r\n\r\ntext\r\n\
+--out\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--out--\r\n";
+        let scan = scan(raw, 0, &limits()).unwrap();
+        assert_eq!(scan.warnings.len(), 1, "{:?}", scan.warnings);
     }
 
     #[test]

@@ -100,6 +100,7 @@ impl Scanner<'_> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut depth = top_depth;
         let mut in_digest = false;
+        let mut in_message_top = false;
         loop {
             self.parts += 1;
             if self.parts > self.limits.max_parts {
@@ -117,6 +118,7 @@ impl Scanner<'_> {
                 head.content_type = "message/rfc822".to_string();
             }
             in_digest = false;
+            let parent_is_message = std::mem::take(&mut in_message_top);
             if head.content_type.starts_with("multipart/") {
                 if let Some(boundary) = head.boundary.clone() {
                     let body_start = self.pos;
@@ -145,6 +147,16 @@ impl Scanner<'_> {
             let is_message =
                 head.content_type == "message/rfc822" || head.content_type == "message/global";
             if is_message && !is_encoded(&head.encoding) {
+                if parent_is_message && !stack.is_empty() {
+                    // mail-parser 0.11.6 loses the parts that follow such a message (and trips a
+                    // debug assertion): better quarantined than silently incomplete.
+                    return Err(UnpackError::Unparseable {
+                        reason: "a forwarded message whose whole body is another forwarded \
+                                 message, inside a multipart, cannot be taken apart"
+                            .into(),
+                    });
+                }
+                in_message_top = true;
                 depth += 1;
                 continue;
             }
@@ -493,6 +505,18 @@ Content-Type: multipart/alternative; boundary=in\r\n\r\n--in\r\n\r\ntext\r\n\
 --out\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--out--\r\n";
         let scan = scan(raw, 0, &limits()).unwrap();
         assert_eq!(scan.warnings.len(), 1, "{:?}", scan.warnings);
+    }
+
+    #[test]
+    fn refuses_a_forwarded_message_that_only_forwards_another_inside_a_multipart() {
+        let raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\n\
+body\r\n--b--\r\n";
+        let err = scan(raw, 0, &limits()).err();
+        assert!(
+            matches!(err, Some(UnpackError::Unparseable { .. })),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn sniff(bytes: &[u8], name: &str) -> &'static str {
     if let Some(found) = zip_family(bytes) {
         return found;
     }
-    if let Some(found) = der_cms(bytes) {
+    if let Some(found) = der_cms(bytes).or_else(|| pem_cms(bytes)) {
         return found;
     }
     let head = bytes.get(..bytes.len().min(4096)).unwrap_or(bytes);
@@ -165,11 +165,30 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// CMS `ContentInfo` (RFC 5652 §3) holding `SignedData` (OID 1.2.840.113549.1.7.2), DER or PEM.
+/// CMS in PEM (RFC 7468 §8: `PKCS7`, or `CMS` as OpenSSL writes it): the DER inside decides
+/// between detached and attached, and a PEM that does not decode is still CMS-with-content.
+fn pem_cms(bytes: &[u8]) -> Option<&'static str> {
+    use base64::Engine as _;
+    let rest = bytes
+        .strip_prefix(b"-----BEGIN PKCS7-----")
+        .or_else(|| bytes.strip_prefix(b"-----BEGIN CMS-----"))?;
+    // The first 4 KB of base64 hold the envelope up to the content type.
+    let body: Vec<u8> = rest
+        .iter()
+        .take_while(|&&b| b != b'-')
+        .filter(|b| !b.is_ascii_whitespace())
+        .take(4096)
+        .copied()
+        .collect();
+    let whole_groups = body.get(..body.len() - body.len() % 4).unwrap_or_default();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(whole_groups)
+        .unwrap_or_default();
+    Some(der_cms(&der).unwrap_or(PKCS7_MIME))
+}
+
+/// CMS `ContentInfo` (RFC 5652 §3) holding `SignedData` (OID 1.2.840.113549.1.7.2), DER or BER.
 fn der_cms(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"-----BEGIN PKCS7-----") || bytes.starts_with(b"-----BEGIN CMS-----") {
-        return Some(PKCS7_MIME);
-    }
     let signed_data_oid: &[u8] = &[
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
     ];
@@ -192,11 +211,14 @@ fn der_cms(bytes: &[u8]) -> Option<&'static str> {
         return Some(PKCS7_MIME);
     }
     let (_, after_type) = der::skip(encap)?;
-    Some(if after_type.is_empty() {
-        PKCS7_SIGNATURE
-    } else {
-        PKCS7_MIME
-    })
+    // Nothing after eContentType, or the end-of-contents octets of a BER indefinite length.
+    Some(
+        if after_type.is_empty() || after_type.starts_with(&[0, 0]) {
+            PKCS7_SIGNATURE
+        } else {
+            PKCS7_MIME
+        },
+    )
 }
 
 /// Just enough DER to peek into a CMS envelope; BER indefinite lengths (0x80) run to the end.
@@ -411,16 +433,17 @@ mod tests {
         assert_eq!(sniff(b"\xff\xfe<\0?\0x\0", ""), "application/xml");
     }
 
+    /// ContentInfo { signedData, [0] { SignedData { version, digests, encap { data } } } }
+    const DETACHED: [u8; 35] = [
+        0x30, 0x21, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x14,
+        0x30, 0x12, 0x02, 0x01, 0x01, 0x31, 0x00, 0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+        0xf7, 0x0d, 0x01, 0x07, 0x01,
+    ];
+
     #[test]
     fn tells_detached_cms_from_cms_with_content() {
-        // ContentInfo { signedData, [0] { SignedData { version, digests, encap { data } } } }
-        let detached = [
-            0x30, 0x21, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0,
-            0x14, 0x30, 0x12, 0x02, 0x01, 0x01, 0x31, 0x00, 0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86,
-            0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
-        ];
-        assert_eq!(sniff(&detached, ""), PKCS7_SIGNATURE);
-        let mut attached = detached.to_vec();
+        assert_eq!(sniff(&DETACHED, ""), PKCS7_SIGNATURE);
+        let mut attached = DETACHED.to_vec();
         attached.extend_from_slice(&[0xa0, 0x03, 0x04, 0x01, 0x41]);
         // Fix the lengths for the five added bytes.
         attached[1] += 5;
@@ -428,6 +451,14 @@ mod tests {
         attached[16] += 5;
         attached[23] += 5;
         assert_eq!(sniff(&attached, ""), PKCS7_MIME);
+    }
+
+    #[test]
+    fn tells_detached_pem_cms_from_pem_with_content() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(DETACHED);
+        let pem = format!("-----BEGIN PKCS7-----\n{b64}\n-----END PKCS7-----\n");
+        assert_eq!(sniff(pem.as_bytes(), ""), PKCS7_SIGNATURE);
     }
 
     #[test]

@@ -396,3 +396,20 @@ fn never_panics_on_mutated_fixtures() {
         let _ = unpack_email(&m, &limits());
     }
 }
+
+#[test]
+fn a_corrupt_uploaded_zip_is_kept_with_a_warning() {
+    let raw = std::fs::read(fixtures().join("zip-corrupt.eml")).unwrap();
+    let cut = unpack_email(&raw, &limits())
+        .unwrap()
+        .documents
+        .into_iter()
+        .find(|d| d.name == "uciete.zip")
+        .unwrap();
+    let (docs, warnings) =
+        podawcza::ingest::mime::unpack_file_with_warnings("skany.zip", &cut.bytes, &limits())
+            .unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs.first().unwrap().role, Role::Upload);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+}

@@ -211,12 +211,22 @@ pub fn unpack_email(raw: &[u8], limits: &LimitsConfig) -> Result<Unpacked, Unpac
 }
 
 /// Takes an uploaded file apart: the file itself (role `Upload`), and the entries of a ZIP
-/// archive within `limits`.
+/// archive within `limits`. Warnings (a corrupt or encrypted archive kept whole) are dropped:
+/// use [`unpack_file_with_warnings`] to show them.
 pub fn unpack_file(
     name: &str,
     bytes: &[u8],
     limits: &LimitsConfig,
 ) -> Result<Vec<Extracted>, UnpackError> {
+    unpack_file_with_warnings(name, bytes, limits).map(|(documents, _)| documents)
+}
+
+/// [`unpack_file`], with the warnings.
+pub fn unpack_file_with_warnings(
+    name: &str,
+    bytes: &[u8],
+    limits: &LimitsConfig,
+) -> Result<(Vec<Extracted>, Vec<String>), UnpackError> {
     let actual = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if actual > limits.max_message_bytes {
         return Err(UnpackError::TooLarge {
@@ -226,7 +236,7 @@ pub fn unpack_file(
     }
     let mut sink = Sink::new(limits);
     sink.add(Some(name), bytes.to_vec(), None, &[], Role::Upload, 0)?;
-    Ok(sink.documents)
+    Ok((sink.documents, sink.warnings))
 }
 
 /// A message must start with a header field (`Name: value`, RFC 5322 §2.2); anything else

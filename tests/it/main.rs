@@ -9,4 +9,5 @@ mod crash;
 mod detect;
 mod mime;
 mod pipeline;
+mod quarantine;
 mod register;

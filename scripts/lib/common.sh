@@ -17,8 +17,9 @@ stop_pid() {
 
 cleanup() {
     local status=$?
-    local pid
-    for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
+    local i
+    # Newest first: a server before the wrapper that started it.
+    for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED_PIDS[$i]}"; done
     rm -rf "$WORK"
     exit $status
 }

@@ -164,18 +164,12 @@ async fn step(
 ) -> Result<Results, PipelineError> {
     let outcomes: Vec<(Claimed, Result<StepResult, StepError>)> = match state {
         State::Received => unpack_batch(app, batch).await?,
-        _ => {
-            let mut v = Vec::with_capacity(batch.len());
-            for c in batch {
-                let r = match state {
-                    State::Unpacked => verify(app, &c).await,
-                    State::Verified => classify(app, &c).await,
-                    _ => Ok(StepResult::Dispatched),
-                };
-                v.push((c, r));
-            }
-            v
-        }
+        State::Unpacked => verify_batch(app, batch).await?,
+        State::Verified => classify_batch(app, batch).await?,
+        _ => batch
+            .into_iter()
+            .map(|c| (c, Ok(StepResult::Dispatched)))
+            .collect(),
     };
     let mut out = Vec::with_capacity(outcomes.len());
     for (c, res) in outcomes {
@@ -210,14 +204,6 @@ enum StepError {
     Db(#[from] DbError),
     #[error("task failed: {0}")]
     Task(String),
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StepError> + Send + 'static,
-) -> Result<T, StepError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StepError::Task(e.to_string()))?
 }
 
 /// Unpacks a batch on one blocking thread; the documents of the whole batch are stored with one
@@ -318,47 +304,79 @@ fn new_document(sha256: &str, d: &Extracted) -> NewDocument {
     }
 }
 
-async fn verify(app: &Arc<App>, c: &Claimed) -> Result<StepResult, StepError> {
-    let docs = queries::documents(&app.db, &c.id).await?;
+type Outcomes = Vec<(Claimed, Result<StepResult, StepError>)>;
+
+/// Inspects every document of a batch for signatures, on one blocking thread.
+async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();
+    let mut docs = queries::documents_of(&app.db, &ids).await?;
     let app = app.clone();
-    blocking(move || {
-        let mut reports = Vec::with_capacity(docs.len());
-        let mut any = false;
-        for d in &docs {
-            let bytes = app.blobs.get(&d.sha256)?;
-            let report = crate::signature::inspect(&d.name, &d.media_type, &bytes);
-            let signed = report.is_signed();
-            any |= signed;
-            let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
-            reports.push((d.id.clone(), json, signed));
-        }
-        Ok(StepResult::Verified {
-            reports,
-            signed: any,
-        })
+    tokio::task::spawn_blocking(move || {
+        batch
+            .into_iter()
+            .map(|c| {
+                let mine = docs.remove(&c.id.0).unwrap_or_default();
+                let r = verify_documents(&app, &mine);
+                (c, r)
+            })
+            .collect()
     })
     .await
+    .map_err(|e| PipelineError::Task(e.to_string()))
 }
 
-async fn classify(app: &Arc<App>, c: &Claimed) -> Result<StepResult, StepError> {
-    let sub = queries::find(&app.db, &c.id.0)
-        .await?
-        .ok_or(DbError::Corrupt {
-            what: "claimed submission",
-            value: c.id.0.clone(),
-        })?;
-    let docs = queries::documents(&app.db, &c.id).await?;
-    let input = RoutingInput {
-        recipients: &sub.recipients,
-        sender: sub.sender.as_deref(),
-        subject: sub.subject.as_deref(),
-        text: sub.text.as_deref(),
-        file_names: docs.iter().map(|d| d.name.as_str()).collect(),
-    };
-    let d = app.router.route(&input);
-    Ok(StepResult::Classified {
-        department: d.department,
-        rule: d.rule,
-        matched: d.matched,
+fn verify_documents(app: &App, docs: &[crate::model::Document]) -> Result<StepResult, StepError> {
+    let mut reports = Vec::with_capacity(docs.len());
+    let mut any = false;
+    for d in docs {
+        let bytes = app.blobs.get(&d.sha256)?;
+        let report = crate::signature::inspect(&d.name, &d.media_type, &bytes);
+        let signed = report.is_signed();
+        any |= signed;
+        let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
+        reports.push((d.id.clone(), json, signed));
+    }
+    Ok(StepResult::Verified {
+        reports,
+        signed: any,
     })
+}
+
+/// Routes a batch: two queries for the whole batch, then the rules.
+async fn classify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();
+    let subs = queries::find_many(&app.db, &ids).await?;
+    let docs = queries::documents_of(&app.db, &ids).await?;
+    Ok(batch
+        .into_iter()
+        .map(|c| {
+            let Some(sub) = subs.iter().find(|s| s.id == c.id) else {
+                let missing = DbError::Corrupt {
+                    what: "claimed submission",
+                    value: c.id.0.clone(),
+                };
+                return (c, Err(missing.into()));
+            };
+            let names: Vec<&str> = docs
+                .get(&c.id.0)
+                .map(|d| d.iter().map(|d| d.name.as_str()).collect())
+                .unwrap_or_default();
+            let input = RoutingInput {
+                recipients: &sub.recipients,
+                sender: sub.sender.as_deref(),
+                subject: sub.subject.as_deref(),
+                text: sub.text.as_deref(),
+                file_names: names,
+            };
+            let d = app.router.route(&input);
+            (
+                c,
+                Ok(StepResult::Classified {
+                    department: d.department,
+                    rule: d.rule,
+                    matched: d.matched,
+                }),
+            )
+        })
+        .collect())
 }

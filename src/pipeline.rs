@@ -36,6 +36,14 @@ pub struct RunStats {
     pub quarantined: usize,
 }
 
+impl RunStats {
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: RunStats) {
+        self.dispatched += other.dispatched;
+        self.quarantined += other.quarantined;
+    }
+}
+
 /// Runs `workers` workers until no unfinished submission is left (waiting out leases held by
 /// other workers, live or crashed).
 pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, PipelineError> {
@@ -77,7 +85,8 @@ pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, 
 }
 
 /// Runs workers until `shutdown` resolves; idle workers look for work every `idle_poll_ms`.
-pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<bool>) {
+/// Returns what they did.
+pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<bool>) -> RunStats {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..app.config.pipeline.workers {
         let app = app.clone();
@@ -85,9 +94,13 @@ pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<b
         let owner = worker_name(i);
         tasks.spawn(async move {
             let idle = std::time::Duration::from_millis(app.config.pipeline.idle_poll_ms);
+            let mut total = RunStats::default();
             while !*shutdown.borrow() {
                 match run_batch(&app, &owner).await {
-                    Ok(Some(_)) => continue,
+                    Ok(Some(s)) => {
+                        total.add(s);
+                        continue;
+                    }
                     Ok(None) => {}
                     Err(e) => tracing::error!(worker = %owner, error = %e, "pipeline batch failed"),
                 }
@@ -96,9 +109,33 @@ pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<b
                     _ = shutdown.changed() => {}
                 }
             }
+            total
         });
     }
-    while tasks.join_next().await.is_some() {}
+    let mut total = RunStats::default();
+    while let Some(r) = tasks.join_next().await {
+        if let Ok(s) = r {
+            total.add(s);
+        }
+    }
+    total
+}
+
+/// Runs the workers beside `work` (a registration run, say), so that unpacking and verifying
+/// overlap with storing, then until nothing is pending.
+pub async fn alongside<T>(
+    app: &Arc<App>,
+    work: impl std::future::Future<Output = T>,
+) -> Result<(T, RunStats), PipelineError> {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let background = tokio::spawn(run_forever(app.clone(), rx));
+    let out = work.await;
+    let _ = stop.send(true);
+    let mut stats = background
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))?;
+    stats.add(run_until_idle(app, app.config.pipeline.workers).await?);
+    Ok((out, stats))
 }
 
 fn worker_name(i: usize) -> String {

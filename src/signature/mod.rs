@@ -6,6 +6,7 @@
 
 pub mod detect;
 pub mod report;
+pub mod xml;
 
 pub use detect::inspect;
 pub use report::Report;

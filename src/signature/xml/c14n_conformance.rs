@@ -31,8 +31,6 @@ enum Expr {
     PrefixParent,
     /// `... and (self::text() or (namespace-uri() != "") or (string(self::node()) = namespace-uri(parent::node())))`
     NsOfParent,
-    /// Same as `NsOfParent` with `not (self::foo:Something)`.
-    NsOfParentNoFooSomething,
     /// `... and (self::text() or (namespace-uri() != ""))`: no namespace nodes.
     NoNamespaces,
     /// `... (name() = "") and ((count(ancestor-or-self::node()) mod 2) = 1)`
@@ -63,7 +61,6 @@ impl NodeFilter for XPathLike<'_> {
         }
         match self.expr {
             Expr::OnlyNamespaces => false,
-            Expr::NsOfParentNoFooSomething => !is(node, FOO, "Something"),
             _ => true,
         }
     }
@@ -81,9 +78,7 @@ impl NodeFilter for XPathLike<'_> {
                 "" => false,
                 _ => true,
             },
-            Expr::NsOfParent | Expr::NsOfParentNoFooSomething | Expr::OnlyNamespaces => {
-                element.tag_name().namespace() == Some(uri)
-            }
+            Expr::NsOfParent | Expr::OnlyNamespaces => element.tag_name().namespace() == Some(uri),
             Expr::NoNamespaces => false,
             Expr::DefaultAtOddDepth => prefix.is_empty() && (depth(element) + 2) % 2 == 1,
         }

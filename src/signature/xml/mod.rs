@@ -5,7 +5,21 @@
 //! ([`c14n`]), check digests and the signature value ([`algorithms`], [`dsig`]), read the XAdES
 //! properties ([`xades`]) and turn the result into format-neutral [`evidence`], then a report.
 
+pub mod algorithms;
 pub mod c14n;
 #[cfg(test)]
 mod c14n_conformance;
+pub mod certinfo;
+pub mod der;
+pub mod dsig;
+pub mod evidence;
+pub mod keys;
 pub mod nodeset;
+pub mod parse;
+pub mod refs;
+pub mod transforms;
+pub mod verify;
+pub mod xades;
+pub mod xpath;
+
+pub use verify::verify_xml;

@@ -1,1 +1,1 @@
-
+mod xml_corpus;

@@ -39,10 +39,9 @@ enum Expr {
     OnlyNamespaces,
 }
 
-struct XPathLike<'a> {
+struct XPathLike {
     set: NodeSet,
     expr: Expr,
-    doc: &'a Document<'a>,
 }
 
 fn is(node: Node, ns: &str, local: &str) -> bool {
@@ -53,16 +52,9 @@ fn depth(node: Node) -> usize {
     node.ancestors().filter(|n| n.is_element()).count()
 }
 
-impl NodeFilter for XPathLike<'_> {
+impl NodeFilter for XPathLike {
     fn node(&self, node: Node) -> bool {
-        let _ = self.doc;
-        if !self.set.contains(node) {
-            return false;
-        }
-        match self.expr {
-            Expr::OnlyNamespaces => false,
-            _ => true,
-        }
+        self.set.contains(node) && !matches!(self.expr, Expr::OnlyNamespaces)
     }
 
     fn namespace(&self, element: Node, prefix: &str, uri: &str) -> bool {
@@ -113,11 +105,7 @@ fn check(n: usize, expr: Expr, params: Params) {
         .unwrap();
     let mut set = NodeSet::subtree(&doc, apex);
     set.remove_comments(&doc);
-    let filter = XPathLike {
-        set,
-        expr,
-        doc: &doc,
-    };
+    let filter = XPathLike { set, expr };
     let out = canonicalize(&doc, &filter, &params);
     assert_eq!(
         String::from_utf8_lossy(&out),

@@ -117,13 +117,23 @@ fn parse_reference<'a, 'i>(r: Node<'a, 'i>) -> Result<ReferenceXml<'a, 'i>, Stru
     })
 }
 
+/// Candidate signing certificates: `KeyInfo/X509Data/X509Certificate`, then the XAdES
+/// `CertificateValues` of this signature (EN 319 132-1 §5.5.1), where some signers put it.
 fn key_info_certificates(sig: Node) -> Vec<X509> {
-    let Some(key_info) = child(sig, "KeyInfo") else {
-        return Vec::new();
-    };
+    let key_info = child(sig, "KeyInfo")
+        .into_iter()
+        .flat_map(|k| k.descendants().filter(|n| is_dsig(*n, "X509Certificate")));
+    let values = sig
+        .children()
+        .filter(|c| is_dsig(*c, "Object"))
+        .flat_map(|o| o.descendants())
+        .filter(|n| super::xades::is_xades(*n, "EncapsulatedX509Certificate"))
+        .filter(|n| {
+            n.parent()
+                .is_some_and(|p| super::xades::is_xades(p, "CertificateValues"))
+        });
     key_info
-        .descendants()
-        .filter(|n| is_dsig(*n, "X509Certificate"))
+        .chain(values)
         .filter_map(|n| decode_base64(text_of(n).as_bytes()))
         .filter_map(|der| X509::from_der(&der).ok())
         .collect()

@@ -207,6 +207,7 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
             .filter(|d| Some(*d) != ev.signing_certificate.as_ref())
             .cloned(),
     );
+    ev.certificates.sort();
     ev.certificates.dedup();
     ev.timestamp_time = x
         .timestamps

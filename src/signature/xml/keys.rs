@@ -1,9 +1,12 @@
-//! Bare public keys in `ds:KeyInfo/ds:KeyValue` (W3C XML-DSig §4.5.2): RSA and DSA, as the W3C
-//! interop vectors use them. A bare key identifies no signer; the report says so.
+//! Bare public keys in `ds:KeyInfo` (W3C XML-DSig 1.1 §4.5.2 KeyValue: RSA, DSA, ECKeyValue;
+//! §4.5.6 DEREncodedKeyValue), as the W3C interop vectors use them. A bare key identifies no
+//! signer; the report says so.
 
 use super::transforms::{decode_base64, is_dsig};
 use openssl::bn::BigNum;
 use openssl::dsa::Dsa;
+use openssl::ec::{EcGroup, EcKey, EcPoint};
+use openssl::nid::Nid;
 use openssl::pkey::{PKey, Public};
 use openssl::rsa::Rsa;
 use roxmltree::Node;
@@ -14,10 +17,25 @@ fn number(parent: Node, local: &str) -> Option<BigNum> {
     BigNum::from_slice(&bytes).ok()
 }
 
-/// The key of `KeyInfo/KeyValue` (RSAKeyValue or DSAKeyValue), if any.
+const DSIG11_NS: &str = "http://www.w3.org/2009/xmldsig11#";
+
+fn dsig11<'a, 'i>(parent: Node<'a, 'i>, local: &str) -> Option<Node<'a, 'i>> {
+    parent
+        .children()
+        .find(|c| c.tag_name().name() == local && c.tag_name().namespace() == Some(DSIG11_NS))
+}
+
+/// The key of `KeyInfo/KeyValue` (RSA, DSA, EC) or `KeyInfo/DEREncodedKeyValue`, if any.
 pub fn key_value(signature: Node) -> Option<PKey<Public>> {
     let key_info = signature.children().find(|c| is_dsig(*c, "KeyInfo"))?;
+    if let Some(der) = dsig11(key_info, "DEREncodedKeyValue") {
+        let bytes = decode_base64(der.text().unwrap_or("").as_bytes())?;
+        return PKey::public_key_from_der(&bytes).ok();
+    }
     let value = key_info.children().find(|c| is_dsig(*c, "KeyValue"))?;
+    if let Some(ec) = dsig11(value, "ECKeyValue") {
+        return ec_key(ec);
+    }
     if let Some(rsa) = value.children().find(|c| is_dsig(*c, "RSAKeyValue")) {
         let key = Rsa::from_public_components(number(rsa, "Modulus")?, number(rsa, "Exponent")?);
         return PKey::from_rsa(key.ok()?).ok();
@@ -30,4 +48,21 @@ pub fn key_value(signature: Node) -> Option<PKey<Public>> {
         number(dsa, "Y")?,
     );
     PKey::from_dsa(key.ok()?).ok()
+}
+
+/// XML-DSig 1.1 §4.5.2.3: a named curve (by OID URN) and an uncompressed point.
+fn ec_key(ec: Node) -> Option<PKey<Public>> {
+    let curve = dsig11(ec, "NamedCurve")?.attribute("URI")?;
+    let nid = match curve.trim_start_matches("urn:oid:") {
+        "1.2.840.10045.3.1.7" => Nid::X9_62_PRIME256V1,
+        "1.3.132.0.34" => Nid::SECP384R1,
+        "1.3.132.0.35" => Nid::SECP521R1,
+        _ => return None,
+    };
+    let group = EcGroup::from_curve_name(nid).ok()?;
+    let point_bytes = decode_base64(dsig11(ec, "PublicKey")?.text().unwrap_or("").as_bytes())?;
+    let mut ctx = openssl::bn::BigNumContext::new().ok()?;
+    let point = EcPoint::from_bytes(&group, &point_bytes, &mut ctx).ok()?;
+    let key = EcKey::from_public_key(&group, &point).ok()?;
+    PKey::from_ec_key(key).ok()
 }

@@ -144,14 +144,16 @@ pub fn read(sig: &SignatureXml, checks: &[ReferenceCheck]) -> Option<Xades> {
     Some(x)
 }
 
-/// EN 319 132-1 §4.3.1: `Target` must point at this signature's Id.
+/// EN 319 132-1 §4.3.1: `Target` names this signature's Id. The cryptographic binding is the
+/// SignedProperties reference (checked below); producers that misspell the Target (no `#`,
+/// other case: DSS accepts both) get a warning, not a failure.
 fn check_target(sig: &SignatureXml, qp: Node, x: &mut Xades) {
     let target = qp.attribute("Target").unwrap_or("");
     let bound = sig
         .id
         .is_some_and(|id| target.strip_prefix('#') == Some(id));
     if !bound {
-        x.errors.push(format!(
+        x.warnings.push(format!(
             "QualifyingProperties Target {target:?} does not name this signature"
         ));
     }

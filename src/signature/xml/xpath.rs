@@ -57,7 +57,7 @@ enum Axis {
     Child,
     Descendant,
     DescendantOrSelf,
-    SelfAxis,
+    Itself,
     Parent,
     Ancestor,
     AncestorOrSelf,
@@ -199,7 +199,7 @@ impl<'e, 'a, 'i> Parser<'e, '_, 'a, 'i> {
             ("ancestor-or-self::", Axis::AncestorOrSelf),
             ("ancestor::", Axis::Ancestor),
             ("child::", Axis::Child),
-            ("self::", Axis::SelfAxis),
+            ("self::", Axis::Itself),
             ("parent::", Axis::Parent),
         ];
         for (name, axis) in AXES {
@@ -352,6 +352,10 @@ impl<'e, 'a, 'i> Parser<'e, '_, 'a, 'i> {
         }
         if self.eat("@") {
             let name = self.name()?;
+            self.skip_ws();
+            if !(self.rest().starts_with('=') || self.rest().starts_with("!=")) {
+                return Ok(n.attribute(name).is_some());
+            }
             let value = n.attribute(name).unwrap_or("\u{0}");
             return self.compare(value);
         }
@@ -375,7 +379,7 @@ fn axis_nodes<'a, 'i>(n: Node<'a, 'i>, axis: Axis) -> Vec<Node<'a, 'i>> {
         Axis::Child => n.children().collect(),
         Axis::Descendant => n.descendants().skip(1).collect(),
         Axis::DescendantOrSelf => n.descendants().collect(),
-        Axis::SelfAxis => vec![n],
+        Axis::Itself => vec![n],
         Axis::Parent => n.parent().into_iter().collect(),
         Axis::Ancestor => n.ancestors().skip(1).collect(),
         Axis::AncestorOrSelf => n.ancestors().collect(),
@@ -423,6 +427,12 @@ mod tests {
     fn filters_with_local_name_predicates() {
         let expr = "//*[starts-with(local-name(),'S') or local-name()='c']";
         assert_eq!(names(XML, expr).unwrap(), ["S", "S", "c"]);
+    }
+
+    #[test]
+    fn tests_attribute_values_and_presence() {
+        assert_eq!(names(XML, "//*[@Id=\"x\"]").unwrap(), ["a"]);
+        assert_eq!(names(XML, "/r/*[not(@Id)]").unwrap(), ["S"]);
     }
 
     #[test]

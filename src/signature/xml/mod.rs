@@ -23,3 +23,7 @@ pub mod xades;
 pub mod xpath;
 
 pub use verify::verify_xml;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod verify_tests;

@@ -311,3 +311,31 @@ fn xml_verifier_agrees_with_the_corpus_labels() {
         "unexplained disagreements: {unexpected:?}"
     );
 }
+
+/// Hostile XML of the corpus (entity bombs, external entities, DTD injection): each must end
+/// quickly with a file-level error, never a signature result or a hang.
+const HOSTILE: &[&str] = &[
+    "libdigidocpp/xml-bomb-attr.xml",
+    "libdigidocpp/xml-bomb-cont.xml",
+    "pyhanko/xml/bad-xml/dtd.xml",
+    "pyhanko/xml/bad-xml/external.xml",
+    "pyhanko/xml/bad-xml/quadratic.xml",
+    "pyhanko/xml/bad-xml/xmlbomb.xml",
+    "dss/xades/xades-with-dtd-injection.xml",
+];
+
+#[test]
+fn hostile_xml_ends_quickly_with_a_clear_error() {
+    let corpus = corpus_dir();
+    for path in HOSTILE {
+        let bytes = std::fs::read(corpus.join(path)).unwrap_or_default();
+        assert!(!bytes.is_empty(), "{path} missing");
+        let started = std::time::Instant::now();
+        let report = verify_xml(path, &bytes, &|_| None);
+        let elapsed = started.elapsed();
+        println!("{path}: {:?} in {elapsed:?}", report.error);
+        assert!(report.error.is_some(), "{path}: {report:?}");
+        assert!(report.signatures.is_empty(), "{path}");
+        assert!(elapsed.as_millis() < 500, "{path} took {elapsed:?}");
+    }
+}

@@ -18,10 +18,16 @@ pub enum StructureError {
     /// A required child is missing.
     #[error("signature has no {0}")]
     Missing(&'static str),
+    /// More references than [`MAX_REFERENCES`] (each may canonicalize the whole document).
+    #[error("signature has more than {0} references")]
+    TooManyReferences(usize),
     /// A base64 value could not be decoded.
     #[error("{0} is not valid base64")]
     BadBase64(&'static str),
 }
+
+/// Most references accepted in one SignedInfo (DSS's own samples go to 500).
+pub const MAX_REFERENCES: usize = 2000;
 
 /// One `ds:Reference`.
 pub struct ReferenceXml<'a, 'i> {
@@ -82,6 +88,9 @@ pub fn parse_signature<'a, 'i>(node: Node<'a, 'i>) -> Result<SignatureXml<'a, 'i
         .ok_or(StructureError::BadBase64("SignatureValue"))?;
     let mut references = Vec::new();
     for r in signed_info.children().filter(|c| is_dsig(*c, "Reference")) {
+        if references.len() == MAX_REFERENCES {
+            return Err(StructureError::TooManyReferences(MAX_REFERENCES));
+        }
         references.push(parse_reference(r)?);
     }
     if references.is_empty() {

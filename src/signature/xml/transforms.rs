@@ -52,8 +52,16 @@ pub struct Env<'a, 'i> {
     pub ids: &'a IdIndex<'a, 'i>,
 }
 
+/// Most transforms accepted on one reference (each may re-parse its input).
+pub const MAX_TRANSFORMS: usize = 16;
+
 /// Applies `transforms` in order and returns the octets to digest.
 pub fn apply(env: &Env, transforms: &[Node], data: Data) -> Result<Vec<u8>, TransformError> {
+    if transforms.len() > MAX_TRANSFORMS {
+        return Err(TransformError::Failed(format!(
+            "more than {MAX_TRANSFORMS} transforms"
+        )));
+    }
     let mut data = data;
     for (i, t) in transforms.iter().enumerate() {
         let alg = t.attribute("Algorithm").unwrap_or("");

@@ -196,7 +196,7 @@ pub fn check_reference<'a, 'i>(
         element: None,
         detached: None,
         sha256: None,
-        whole: r.transforms.iter().all(|t| keeps_whole(t)),
+        whole: false,
         outcome: RefOutcome::Valid,
     };
     let Some(md) = algorithms::digest_by_uri(r.digest_method) else {
@@ -224,7 +224,10 @@ pub fn check_reference<'a, 'i>(
         ids,
     };
     let octets = match transforms::apply(&env, &r.transforms, data) {
-        Ok(o) => o,
+        Ok(applied) => {
+            check.whole = applied.whole;
+            applied.octets
+        }
         Err(TransformError::Unsupported(s)) => {
             check.outcome = RefOutcome::Unsupported(s);
             return check;
@@ -242,20 +245,6 @@ pub fn check_reference<'a, 'i>(
         check.outcome = RefOutcome::DigestMismatch;
     }
     check
-}
-
-/// Transforms that do not narrow what a reader sees: canonicalization, enveloped-signature,
-/// base64 and removing signatures by XPath.
-fn keeps_whole(t: &Node) -> bool {
-    let alg = t.attribute("Algorithm").unwrap_or("");
-    Params::from_uri(alg).is_some()
-        || alg == "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-        || alg == "http://www.w3.org/2000/09/xmldsig#base64"
-        || (alg == "http://www.w3.org/TR/1999/REC-xpath-19991116"
-            && t.descendants().any(|n| {
-                n.text()
-                    .is_some_and(|x| x.contains("not(ancestor-or-self::"))
-            }))
 }
 
 /// SHA-256 as lowercase hex.

@@ -209,10 +209,12 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
     );
     ev.certificates.sort();
     ev.certificates.dedup();
+    // Only a time-stamp whose imprint is this signature value dates it (EN 319 132-1 §5.3);
+    // a copied token from another signature is reported and ignored.
     ev.timestamp_time = x
         .timestamps
         .iter()
-        .filter(|t| t.kind == "SignatureTimeStamp")
+        .filter(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true))
         .filter_map(|t| t.time.clone())
         .min();
     for t in &x.timestamps {
@@ -230,7 +232,10 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
 /// archive time-stamp.
 fn level(x: &Xades) -> &'static str {
     let has = |k: &str| x.timestamps.iter().any(|t| t.kind == k);
-    let t = has("SignatureTimeStamp");
+    let t = x
+        .timestamps
+        .iter()
+        .any(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true));
     let lt = t && x.certificate_values && x.revocation_values;
     match (t, lt, has("ArchiveTimeStamp")) {
         (true, true, true) => "B-LTA",

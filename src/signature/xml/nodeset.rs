@@ -123,7 +123,7 @@ impl NodeSet {
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        !self.bits.iter().any(|b| *b)
     }
 }
 

@@ -55,27 +55,69 @@ pub struct Env<'a, 'i> {
 /// Most transforms accepted on one reference (each may re-parse its input).
 pub const MAX_TRANSFORMS: usize = 16;
 
+/// The octets to digest, and whether the transforms kept the whole dereferenced object.
+pub struct Applied {
+    /// The digest input.
+    pub octets: Vec<u8>,
+    /// Every node of the dereferenced set survived the transforms, except signatures inside it
+    /// (what enveloped-signature, `not(ancestor-or-self::ds:Signature)` and a Filter 2.0
+    /// `subtract //ds:Signature` remove). `false` means the signer covered only a part, which a
+    /// wrapping attack exploits (DSS reports such a scope as PARTIAL).
+    pub whole: bool,
+}
+
 /// Applies `transforms` in order and returns the octets to digest.
-pub fn apply(env: &Env, transforms: &[Node], data: Data) -> Result<Vec<u8>, TransformError> {
+pub fn apply(env: &Env, transforms: &[Node], data: Data) -> Result<Applied, TransformError> {
     if transforms.len() > MAX_TRANSFORMS {
         return Err(TransformError::Failed(format!(
             "more than {MAX_TRANSFORMS} transforms"
         )));
     }
+    let initial = match &data {
+        Data::Nodes(set) => Some(set.clone()),
+        Data::Octets(_) => None,
+    };
+    let mut whole = true;
     let mut data = data;
     for (i, t) in transforms.iter().enumerate() {
         let alg = t.attribute("Algorithm").unwrap_or("");
         let needs_nodes =
             Params::from_uri(alg).is_some() || matches!(alg, ENVELOPED | XPATH | FILTER2);
         if let (Data::Octets(bytes), true) = (&data, needs_nodes) {
-            return reparse_and_apply(bytes, transforms.get(i..).unwrap_or(&[]));
+            let rest = reparse_and_apply(bytes, transforms.get(i..).unwrap_or(&[]))?;
+            return Ok(Applied {
+                octets: rest.octets,
+                whole: whole && rest.whole,
+            });
+        }
+        let leaves_nodes = Params::from_uri(alg).is_some() || alg == BASE64;
+        if let (Data::Nodes(set), Some(initial), true) = (&data, &initial, leaves_nodes) {
+            whole &= covers(env.doc, initial, set);
         }
         data = one(env, *t, alg, data)?;
     }
-    Ok(match data {
+    let octets = match data {
         Data::Octets(bytes) => bytes,
-        Data::Nodes(set) => canonicalize(env.doc, &set, &default_c14n()),
-    })
+        Data::Nodes(set) => {
+            if let Some(initial) = &initial {
+                whole &= covers(env.doc, initial, &set);
+            }
+            canonicalize(env.doc, &set, &default_c14n())
+        }
+    };
+    Ok(Applied { octets, whole })
+}
+
+/// Whether `last` still holds every node of `initial` outside the signatures `initial` holds.
+fn covers(doc: &Document, initial: &NodeSet, last: &NodeSet) -> bool {
+    let mut expected = initial.clone();
+    for sig in doc.descendants().filter(|n| is_dsig(*n, "Signature")) {
+        if initial.contains(sig) {
+            expected.remove_subtree(sig);
+        }
+    }
+    expected.subtract(last);
+    expected.is_empty()
 }
 
 fn default_c14n() -> Params {
@@ -87,7 +129,7 @@ fn default_c14n() -> Params {
 }
 
 /// §4.4.3.2: octets followed by a transform that needs a node-set are parsed as XML.
-fn reparse_and_apply(bytes: &[u8], rest: &[Node]) -> Result<Vec<u8>, TransformError> {
+fn reparse_and_apply(bytes: &[u8], rest: &[Node]) -> Result<Applied, TransformError> {
     let text = parse::decode(bytes).map_err(|e| TransformError::Failed(e.to_string()))?;
     let doc = parse::parse(&text).map_err(|e| TransformError::Failed(e.to_string()))?;
     let ids = IdIndex::new(&doc);

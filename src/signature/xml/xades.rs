@@ -85,8 +85,10 @@ pub struct TimeStamp {
 pub struct Xades {
     /// The namespace used.
     pub namespace: String,
-    /// Certificates named by SigningCertificate / SigningCertificateV2.
+    /// Certificates named by SigningCertificate / SigningCertificateV2 (readable entries).
     pub signing_certificates: Vec<CertRef>,
+    /// Whether a SigningCertificate or SigningCertificateV2 property is present at all.
+    pub signing_certificate_present: bool,
     /// SigningTime as written.
     pub signing_time: Option<String>,
     /// ClaimedRole texts (other than the podpis zaufany structure).
@@ -188,6 +190,7 @@ fn read_signed_signature_properties(ssp: Node, x: &mut Xades) {
         .map(|t| t.trim().to_string());
     for name in ["SigningCertificateV2", "SigningCertificate"] {
         if let Some(sc) = xchild(ssp, name) {
+            x.signing_certificate_present = true;
             for cert in sc.children().filter(|c| is_xades(*c, "Cert")) {
                 if let Some(r) = cert_ref(cert) {
                     x.signing_certificates.push(r);
@@ -245,9 +248,10 @@ fn strip_sign_byte(content: &[u8]) -> Vec<u8> {
 }
 
 /// EN 319 132-1 §5.2.2 (and v1 §7.2.2): does some Cert entry name `cert` by digest, and by
-/// serial number when one is given? `None` when the signature names no certificate.
+/// serial number when one is given? `None` when the signature names no certificate; `false`
+/// when the property is there but no readable entry names it.
 pub fn signing_certificate_matches(x: &Xades, cert: &X509) -> Option<bool> {
-    if x.signing_certificates.is_empty() {
+    if !x.signing_certificate_present {
         return None;
     }
     let der = cert.to_der().ok()?;

@@ -108,7 +108,8 @@ pub fn parse_signature<'a, 'i>(node: Node<'a, 'i>) -> Result<SignatureXml<'a, 'i
     })
 }
 
-fn parse_reference<'a, 'i>(r: Node<'a, 'i>) -> Result<ReferenceXml<'a, 'i>, StructureError> {
+/// Locates the parts of one `ds:Reference` (§4.4.3).
+pub fn parse_reference<'a, 'i>(r: Node<'a, 'i>) -> Result<ReferenceXml<'a, 'i>, StructureError> {
     let method = child(r, "DigestMethod").ok_or(StructureError::Missing("DigestMethod"))?;
     let value = child(r, "DigestValue").ok_or(StructureError::Missing("DigestValue"))?;
     let transforms = child(r, "Transforms")
@@ -180,6 +181,19 @@ pub struct ReferenceCheck<'a, 'i> {
     pub whole: bool,
     /// The result.
     pub outcome: RefOutcome,
+}
+
+/// The check of a reference that could not even be read.
+pub fn failed_check<'a, 'i>(r: Node<'a, 'i>, reason: String) -> ReferenceCheck<'a, 'i> {
+    ReferenceCheck {
+        uri: r.attribute("URI").map(str::to_string),
+        kind: r.attribute("Type").map(str::to_string),
+        element: None,
+        detached: None,
+        sha256: None,
+        whole: false,
+        outcome: RefOutcome::Failed(reason),
+    }
 }
 
 /// Checks one reference: dereference, transforms, digest (§3.2.1).

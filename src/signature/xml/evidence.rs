@@ -53,6 +53,9 @@ pub struct Evidence {
     pub signing_certificate_bound: Option<bool>,
     /// The most serious failure, if any.
     pub failure: Option<Failure>,
+    /// A signed manifest names data that was not supplied: the signature is intact, but what
+    /// it signs is not established (DSS ManifestEntryExistence: SIGNED_DATA_NOT_FOUND).
+    pub manifest_data_missing: bool,
     /// DER of the certificate whose key verified the signature (or the first one offered).
     pub signing_certificate: Option<Vec<u8>>,
     /// DER of every other certificate found (KeyInfo, CertificateValues).
@@ -107,18 +110,58 @@ pub fn build(
         record_xades(&mut ev, sig, x, value);
     }
     ev.scope = scope(file, sig, checks);
+    ev
+}
+
+/// Final remarks once every reference (manifests included) is in: a signature that covers no
+/// whole file is worth a warning (a clerk reads the whole document; EN 319 102-1 signed scope).
+pub fn finish(ev: &mut Evidence) {
     if !ev.scope.iter().any(|s| s.whole_file) {
         ev.warnings
             .push("no reference covers the whole document or file".into());
     }
-    ev
+}
+
+/// Adds the checked entries of signed manifests (§5.1, checked as DSS does): an altered or
+/// ambiguous entry fails the signature; a missing one leaves it intact but its signed data
+/// unproven; the entries join the signed scope.
+pub fn add_manifest_entries(ev: &mut Evidence, entries: &[ReferenceCheck]) {
+    for (i, c) in entries.iter().enumerate() {
+        let uri = c.uri.as_deref().unwrap_or("(no uri)");
+        let what = format!("manifest reference {} ({uri})", i + 1);
+        match &c.outcome {
+            RefOutcome::NotResolved(
+                e @ (RefError::DetachedNotFound(_) | RefError::IdNotFound(_)),
+            ) => {
+                ev.manifest_data_missing = true;
+                ev.warnings.push(format!("{what}: {e}"));
+            }
+            _ => record_checks(ev, std::slice::from_ref(c), "manifest reference"),
+        }
+    }
+    for c in entries.iter().filter(|c| c.outcome == RefOutcome::Valid) {
+        let name = c
+            .detached
+            .clone()
+            .or_else(|| c.uri.clone())
+            .unwrap_or_default();
+        ev.scope.push(Scope {
+            name,
+            sha256: c.sha256.clone(),
+            whole_file: c.detached.is_some() && c.whole,
+        });
+    }
 }
 
 fn record_references(ev: &mut Evidence, checks: &[ReferenceCheck]) {
     ev.references_intact = checks.iter().all(|c| c.outcome == RefOutcome::Valid);
+    record_checks(ev, checks, "reference");
+}
+
+fn record_checks(ev: &mut Evidence, checks: &[ReferenceCheck], label: &str) {
     for (i, c) in checks.iter().enumerate() {
         let uri = c.uri.as_deref().unwrap_or("(no uri)");
-        let what = format!("reference {} ({uri})", i + 1);
+        let what = format!("{label} {} ({uri})", i + 1);
         match &c.outcome {
             RefOutcome::Valid => {}
             RefOutcome::DigestMismatch => {

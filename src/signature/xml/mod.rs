@@ -14,6 +14,7 @@ pub mod der;
 pub mod dsig;
 pub mod evidence;
 pub mod keys;
+pub mod manifest;
 pub mod nodeset;
 pub mod parse;
 pub mod refs;

@@ -5,6 +5,7 @@
 use super::certinfo;
 use super::dsig::{self, sha256_hex};
 use super::evidence::{self, Evidence, Failure};
+use super::manifest;
 use super::parse::{self, ParseError};
 use super::refs::{IdIndex, Resolver};
 use super::transforms::is_dsig;
@@ -29,7 +30,11 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
                     .map(|r| dsig::check_reference(&doc, &ids, &sig, r, detached))
                     .collect();
                 let value = dsig::check_value(&doc, &sig);
-                evidence::build(index, name, &sig, &checks, &value)
+                let entries = manifest::check(&doc, &ids, &sig, &checks, detached);
+                let mut ev = evidence::build(index, name, &sig, &checks, &value);
+                evidence::add_manifest_entries(&mut ev, &entries);
+                evidence::finish(&mut ev);
+                ev
             }
             Err(e) => Evidence {
                 id: format!("S{}", index + 1),
@@ -65,6 +70,7 @@ pub fn verify_xml(name: &str, bytes: &[u8], detached: Resolver) -> Report {
 /// EN 319 102-1 §5.1.3 indications, for the integrity stage only.
 fn indication(ev: &Evidence) -> (&'static str, &'static str) {
     match ev.failure {
+        None if ev.manifest_data_missing => ("INDETERMINATE", "SIGNED_DATA_NOT_FOUND"),
         None => ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
         Some(Failure::Format) => ("TOTAL_FAILED", "FORMAT_FAILURE"),
         Some(Failure::Hash) => ("TOTAL_FAILED", "HASH_FAILURE"),

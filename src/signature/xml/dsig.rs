@@ -130,7 +130,7 @@ pub fn parse_reference<'a, 'i>(r: Node<'a, 'i>) -> Result<ReferenceXml<'a, 'i>, 
 /// Candidate signing certificates: `KeyInfo/X509Data/X509Certificate`, then the XAdES
 /// `CertificateValues` of this signature (EN 319 132-1 §5.5.1), where some signers put it.
 fn key_info_certificates(sig: Node) -> Vec<X509> {
-    let key_info = child(sig, "KeyInfo")
+    let key_info = keys::key_sources(sig)
         .into_iter()
         .flat_map(|k| k.descendants().filter(|n| is_dsig(*n, "X509Certificate")));
     let values = sig

@@ -25,22 +25,64 @@ fn dsig11<'a, 'i>(parent: Node<'a, 'i>, local: &str) -> Option<Node<'a, 'i>> {
         .find(|c| c.tag_name().name() == local && c.tag_name().namespace() == Some(DSIG11_NS))
 }
 
-/// The key of `KeyInfo/KeyValue` (RSA, DSA, EC) or `KeyInfo/DEREncodedKeyValue`, if any.
+/// Where keys and certificates may be: `ds:KeyInfo`, and the same-document elements its
+/// `RetrievalMethod` (§4.5.3) and `dsig11:KeyInfoReference` (§4.5.10) point at by `#id`
+/// (only an id carried by exactly one element is followed).
+pub fn key_sources<'a, 'i>(signature: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    let Some(key_info) = signature.children().find(|c| is_dsig(*c, "KeyInfo")) else {
+        return Vec::new();
+    };
+    let mut out = vec![key_info];
+    let pointers = key_info.children().filter(|c| {
+        is_dsig(*c, "RetrievalMethod")
+            || (c.tag_name().name() == "KeyInfoReference"
+                && c.tag_name().namespace() == Some(DSIG11_NS))
+    });
+    for pointer in pointers {
+        let Some(id) = pointer.attribute("URI").and_then(|u| u.strip_prefix('#')) else {
+            continue;
+        };
+        let mut found = signature.document().descendants().filter(|n| {
+            n.is_element()
+                && ["Id", "ID", "id"]
+                    .iter()
+                    .any(|a| n.attribute(*a) == Some(id))
+        });
+        if let (Some(target), None) = (found.next(), found.next()) {
+            out.push(target);
+        }
+    }
+    out
+}
+
+/// The first bare key found in the [`key_sources`] of a signature.
 pub fn key_value(signature: Node) -> Option<PKey<Public>> {
-    let key_info = signature.children().find(|c| is_dsig(*c, "KeyInfo"))?;
-    if let Some(der) = dsig11(key_info, "DEREncodedKeyValue") {
-        let bytes = decode_base64(der.text().unwrap_or("").as_bytes())?;
-        return PKey::public_key_from_der(&bytes).ok();
+    key_sources(signature).into_iter().find_map(key_in)
+}
+
+fn key_in(n: Node) -> Option<PKey<Public>> {
+    match n.tag_name().name() {
+        "KeyInfo" => {
+            if let Some(der) = dsig11(n, "DEREncodedKeyValue") {
+                let bytes = decode_base64(der.text().unwrap_or("").as_bytes())?;
+                return PKey::public_key_from_der(&bytes).ok();
+            }
+            key_in(n.children().find(|c| is_dsig(*c, "KeyValue"))?)
+        }
+        "KeyValue" => n.children().filter(|c| c.is_element()).find_map(key_in),
+        "RSAKeyValue" => rsa_key(n),
+        "DSAKeyValue" => dsa_key(n),
+        "ECKeyValue" => ec_key(n),
+        _ => None,
     }
-    let value = key_info.children().find(|c| is_dsig(*c, "KeyValue"))?;
-    if let Some(ec) = dsig11(value, "ECKeyValue") {
-        return ec_key(ec);
-    }
-    if let Some(rsa) = value.children().find(|c| is_dsig(*c, "RSAKeyValue")) {
-        let key = Rsa::from_public_components(number(rsa, "Modulus")?, number(rsa, "Exponent")?);
-        return PKey::from_rsa(key.ok()?).ok();
-    }
-    let dsa = value.children().find(|c| is_dsig(*c, "DSAKeyValue"))?;
+}
+
+fn rsa_key(rsa: Node) -> Option<PKey<Public>> {
+    let key = Rsa::from_public_components(number(rsa, "Modulus")?, number(rsa, "Exponent")?);
+    PKey::from_rsa(key.ok()?).ok()
+}
+
+fn dsa_key(dsa: Node) -> Option<PKey<Public>> {
     let key = Dsa::from_public_components(
         number(dsa, "P")?,
         number(dsa, "Q")?,

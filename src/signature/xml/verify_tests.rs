@@ -182,3 +182,46 @@ fn reports_an_unsigned_document_with_no_signatures() {
     assert!(report.signatures.is_empty());
     assert_eq!(report.container, "xml");
 }
+
+/// `xmlsec1 --verify` on a signed document: `Some(true)` OK, `Some(false)` FAIL.
+fn xmlsec1_says(xml: &str) -> Option<bool> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signed.xml");
+    std::fs::write(&path, xml).unwrap();
+    let out = std::process::Command::new("xmlsec1")
+        .args(["--verify", "--insecure", "--enabled-key-data", "x509"])
+        .args([
+            "--id-attr:Id",
+            "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+        ])
+        .arg(&path)
+        .output()
+        .expect("xmlsec1 is required for this test: apt-get install -y xmlsec1");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    if text.lines().any(|l| l.trim() == "OK") {
+        Some(true)
+    } else if text.lines().any(|l| l.trim() == "FAIL") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn xmlsec1_agrees_on_our_rsa_and_ecdsa_signatures_and_their_alterations() {
+    for ec in [false, true] {
+        let signed = testkit::sign(DOC, &testkit::signer("Peer", ec), &Options::default());
+        assert_eq!(xmlsec1_says(&signed), Some(true), "ec={ec}: {signed}");
+        assert_eq!(
+            only(&verify_xml("w.xml", signed.as_bytes(), &none)).intact,
+            Some(true)
+        );
+        let altered = signed.replace("<imie>Jan</imie>", "<imie>Ewa</imie>");
+        assert_eq!(xmlsec1_says(&altered), Some(false), "ec={ec}");
+        assert_eq!(
+            only(&verify_xml("w.xml", altered.as_bytes(), &none)).intact,
+            Some(false)
+        );
+    }
+}

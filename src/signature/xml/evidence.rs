@@ -2,6 +2,7 @@
 //! establishes, before any trust decision), built from the core XML-DSig checks and the XAdES
 //! properties.
 
+use super::counter::Counter;
 use super::dsig::{RefOutcome, ReferenceCheck, SignatureXml, ValueOutcome};
 use super::refs::RefError;
 use super::xades::{self, TrustedProfileIdentity, Xades};
@@ -111,6 +112,21 @@ pub fn build(
     }
     ev.scope = scope(file, sig, checks);
     ev
+}
+
+/// Records what a counter-signature counter-signs; one that does not cover the enclosing
+/// signature's value fails (EN 319 132-1 §5.2.7.2).
+pub fn add_counter(ev: &mut Evidence, counter: &Counter) {
+    match counter {
+        Counter::No => {}
+        Counter::Of(id) => ev
+            .warnings
+            .push(format!("counter-signature of the signature {id:?}")),
+        Counter::Detached(id) => ev.fail(
+            Failure::Format,
+            format!("counter-signature does not cover the value of the signature {id:?}"),
+        ),
+    }
 }
 
 /// Final remarks once every reference (manifests included) is in: a signature that covers no

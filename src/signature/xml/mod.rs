@@ -10,6 +10,7 @@ pub mod c14n;
 #[cfg(test)]
 mod c14n_conformance;
 pub mod certinfo;
+pub mod counter;
 pub mod der;
 pub mod dsig;
 pub mod evidence;

@@ -225,8 +225,13 @@ fn xpath_transform(env: &Env, t: Node, mut set: NodeSet) -> Result<NodeSet, Tran
         p = prefix
     );
     if expr == all_sigs {
+        // Only signatures inside the input are removed: a reference to a counter-signed
+        // SignatureValue (`#id` inside a signature) keeps its content, as xmlsec1 and DSS
+        // compute it (DSS sample TEST_S1a_C1a_InTL_VALID.xml).
         for sig in env.doc.descendants().filter(|n| is_dsig(*n, "Signature")) {
-            set.remove_subtree(sig);
+            if set.contains(sig) {
+                set.remove_subtree(sig);
+            }
         }
         Ok(set)
     } else if expr == here_sig {

@@ -3,6 +3,7 @@
 //! intact signature is INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND).
 
 use super::certinfo;
+use super::counter;
 use super::dsig::{self, sha256_hex};
 use super::evidence::{self, Evidence, Failure};
 use super::manifest;
@@ -33,6 +34,7 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
                 let entries = manifest::check(&doc, &ids, &sig, &checks, detached);
                 let mut ev = evidence::build(index, name, &sig, &checks, &value);
                 evidence::add_manifest_entries(&mut ev, &entries);
+                evidence::add_counter(&mut ev, &counter::classify(&sig, &checks));
                 evidence::finish(&mut ev);
                 ev
             }

@@ -83,6 +83,9 @@ pub struct Signer {
     pub organization: Option<String>,
     /// E-mail address.
     pub email: Option<String>,
+    /// ePUAP account of a podpis zaufany signer (`IdKontaUzytkownikaEpuap`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub epuap_account: Option<String>,
 }
 
 /// The signing certificate, summarised.

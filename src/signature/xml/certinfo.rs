@@ -87,6 +87,7 @@ pub fn signer(der: Option<&[u8]>, pz: Option<&TrustedProfileIdentity>) -> Option
         s.given_name = pz.given_name.clone();
         s.surname = pz.surname.clone();
         s.pesel = pz.pesel.clone();
+        s.epuap_account = pz.epuap_account.clone();
         let full = [pz.given_name.as_deref(), pz.surname.as_deref()]
             .into_iter()
             .flatten()

@@ -120,6 +120,7 @@ fn reads_the_podpis_zaufany_identity_from_the_claimed_role() {
     let signer = s.signer.as_ref().unwrap();
     assert_eq!(signer.name.as_deref(), Some("Jan Testowy"));
     assert_eq!(signer.pesel.as_deref(), Some("00000000000"));
+    assert_eq!(signer.epuap_account.as_deref(), Some("jan_t"));
 }
 
 #[test]

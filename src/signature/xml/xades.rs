@@ -305,7 +305,9 @@ fn trusted_profile(ssp: Node) -> Option<TrustedProfileIdentity> {
     Some(TrustedProfileIdentity {
         given_name: text_local(person, "FirstName"),
         surname: text_local(person, "CurrentFamilyName"),
-        pesel: text_local(person, "PersonalIdentifier"),
+        // eIDAS-style identifiers carry the PESEL as `PNOPL-<PESEL>`.
+        pesel: text_local(person, "PersonalIdentifier")
+            .map(|id| super::certinfo::pesel_from_serial(&id).unwrap_or(id)),
         epuap_account: text_local(ep, "IdKontaUzytkownikaEpuap"),
         date_of_birth: text_local(person, "DateOfBirth"),
     })
@@ -375,4 +377,42 @@ fn signature_timestamp_imprint(
     let octets = super::c14n::canonicalize(doc, &set, &params);
     let md = der::digest_for_oid(&info.hash_oid)?;
     Some(super::algorithms::digest(md, &octets)? == info.imprint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roxmltree::Document;
+
+    fn ssp_of(doc: &Document) -> TrustedProfileIdentity {
+        let ssp = doc
+            .descendants()
+            .find(|n| is_xades(*n, "SignedSignatureProperties"))
+            .unwrap();
+        trusted_profile(ssp).unwrap()
+    }
+
+    #[test]
+    fn reads_podpis_zaufany_with_the_account_under_dane_podpisu() {
+        let path = crate::signature::xml::c14n_conformance::corpus_dir()
+            .join("poland/synthetic/synthetic_podpis_zaufany_signedproperties_fragment.xml");
+        let xml = std::fs::read_to_string(path).unwrap();
+        let doc = Document::parse(&xml).unwrap();
+        let pz = ssp_of(&doc);
+        assert_eq!(pz.given_name.as_deref(), Some("Jan"));
+        assert_eq!(pz.surname.as_deref(), Some("Testowy"));
+        assert_eq!(pz.pesel.as_deref(), Some("00000000000"));
+        assert_eq!(pz.epuap_account.as_deref(), Some("jan_testowy"));
+    }
+
+    #[test]
+    fn reads_the_newer_ep_signature_natural_person_form() {
+        let xml = r#"<x:SignedSignatureProperties xmlns:x="http://uri.etsi.org/01903/v1.3.2#"><x:SignerRole><x:ClaimedRoles><x:ClaimedRole><pz:EPSignature xmlns:pz="http://crd.gov.pl/xml/schematy/podpis_zaufany/"><pz:NaturalPerson><pz:CurrentFamilyName>Nowak</pz:CurrentFamilyName><pz:FirstName>Anna</pz:FirstName><pz:DateOfBirth>1990-01-01</pz:DateOfBirth><pz:PersonalIdentifier>PNOPL-90010100000</pz:PersonalIdentifier></pz:NaturalPerson></pz:EPSignature></x:ClaimedRole></x:ClaimedRoles></x:SignerRole></x:SignedSignatureProperties>"#;
+        let doc = Document::parse(xml).unwrap();
+        let pz = ssp_of(&doc);
+        assert_eq!(pz.surname.as_deref(), Some("Nowak"));
+        assert_eq!(pz.given_name.as_deref(), Some("Anna"));
+        assert_eq!(pz.pesel.as_deref(), Some("90010100000"));
+        assert_eq!(pz.date_of_birth.as_deref(), Some("1990-01-01"));
+    }
 }

@@ -64,6 +64,15 @@ pub struct SignatureReport {
     /// Reasons for failure.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Roles the signer claims (XAdES SignerRole), as written.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub claimed_roles: Vec<String>,
+    /// The signature policy identifier (XAdES SignaturePolicyIdentifier), or `implied`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signature_policy: Option<String>,
+    /// Commitment types (XAdES CommitmentTypeIndication), e.g. `...#ProofOfOrigin`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub commitment_types: Vec<String>,
 }
 
 /// The signer's identity.

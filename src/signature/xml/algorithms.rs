@@ -164,6 +164,38 @@ pub fn raw_to_der(raw: &[u8]) -> Option<Vec<u8>> {
     EcdsaSig::from_private_components(r, s).ok()?.to_der().ok()
 }
 
+/// Crypto-policy remarks (ETSI TS 119 312 §§6-7): SHA-1 and RSA/DSA keys under 2048 bits or EC
+/// keys under 256 bits are no longer fit for new signatures. They are warnings here; the
+/// validation stage decides by the signature's date whether they fail it.
+pub fn policy_warnings(
+    signature_method: &str,
+    digest_methods: &[&str],
+    key: Option<&PKey<Public>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if short_name(signature_method).contains("sha1") {
+        out.push(format!(
+            "signature method {} uses SHA-1",
+            short_name(signature_method)
+        ));
+    }
+    if digest_methods.iter().any(|d| short_name(d) == "sha1") {
+        out.push("a reference digest uses SHA-1".to_string());
+    }
+    if let Some(key) = key {
+        let bits = key.bits();
+        let weak = match key.id() {
+            Id::RSA | Id::RSA_PSS | Id::DSA => bits < 2048,
+            Id::EC => bits < 256,
+            _ => false,
+        };
+        if weak {
+            out.push(format!("the signing key has only {bits} bits"));
+        }
+    }
+    out
+}
+
 /// A short name for reports (`sha256`, `rsa-sha256`...), from the URI's fragment.
 pub fn short_name(uri: &str) -> &str {
     uri.rsplit_once('#').map_or(uri, |(_, f)| f)

@@ -69,6 +69,10 @@ pub struct Evidence {
     pub trusted_profile: Option<TrustedProfileIdentity>,
     /// Claimed roles.
     pub claimed_roles: Vec<String>,
+    /// Signature policy identifier (or `implied`).
+    pub signature_policy: Option<String>,
+    /// Commitment type identifiers.
+    pub commitment_types: Vec<String>,
     /// Covered objects.
     pub scope: Vec<Scope>,
     /// `B-B`, `B-T`, `B-LT`, `B-LTA` for XAdES.
@@ -260,6 +264,8 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
     ev.signing_time = x.signing_time.clone();
     ev.trusted_profile = x.trusted_profile.clone();
     ev.claimed_roles = x.claimed_roles.clone();
+    ev.signature_policy = x.signature_policy.clone();
+    ev.commitment_types = x.commitment_types.clone();
     ev.certificates.extend(
         x.extra_certificates
             .iter()

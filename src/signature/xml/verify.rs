@@ -2,6 +2,7 @@
 //! DESIGN.md. No trust decision is taken here (EN 319 102-1 §5.2: without trust anchors an
 //! intact signature is INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND).
 
+use super::algorithms;
 use super::certinfo;
 use super::counter;
 use super::dsig::{self, sha256_hex};
@@ -35,6 +36,7 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
                 let mut ev = evidence::build(index, name, &sig, &checks, &value);
                 evidence::add_manifest_entries(&mut ev, &entries);
                 evidence::add_counter(&mut ev, &counter::classify(&sig, &checks));
+                ev.warnings.extend(crypto_policy(&sig, &value));
                 evidence::finish(&mut ev);
                 ev
             }
@@ -49,6 +51,18 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
         out.push(ev);
     }
     Ok(out)
+}
+
+fn crypto_policy(sig: &dsig::SignatureXml, value: &dsig::ValueOutcome) -> Vec<String> {
+    let method = sig.signature_method.attribute("Algorithm").unwrap_or("");
+    let digests: Vec<&str> = sig.references.iter().map(|r| r.digest_method).collect();
+    let key = match value {
+        dsig::ValueOutcome::Valid(Some(i)) => {
+            sig.certificates.get(*i).and_then(|c| c.public_key().ok())
+        }
+        _ => None,
+    };
+    algorithms::policy_warnings(method, &digests, key.as_ref())
 }
 
 /// Verifies every XML signature in `bytes` and reports it in the JSON contract of DESIGN.md.
@@ -111,5 +125,8 @@ pub fn signature_report(ev: &Evidence) -> SignatureReport {
             .collect(),
         warnings: ev.warnings.clone(),
         errors: ev.errors.clone(),
+        claimed_roles: ev.claimed_roles.clone(),
+        signature_policy: ev.signature_policy.clone(),
+        commitment_types: ev.commitment_types.clone(),
     }
 }

@@ -95,6 +95,10 @@ pub struct Xades {
     pub claimed_roles: Vec<String>,
     /// The podpis zaufany identity, when present.
     pub trusted_profile: Option<TrustedProfileIdentity>,
+    /// SignaturePolicyIdentifier (§5.2.9): the policy identifier, or `implied`.
+    pub signature_policy: Option<String>,
+    /// CommitmentTypeIndication identifiers (§5.2.3).
+    pub commitment_types: Vec<String>,
     /// Time-stamp tokens.
     pub timestamps: Vec<TimeStamp>,
     /// CertificateValues present.
@@ -139,6 +143,14 @@ pub fn read(sig: &SignatureXml, checks: &[ReferenceCheck]) -> Option<Xades> {
     check_signed_properties_reference(sp, checks, &mut x);
     if let Some(ssp) = xchild(sp, "SignedSignatureProperties") {
         read_signed_signature_properties(ssp, &mut x);
+    }
+    if let Some(sdop) = xchild(sp, "SignedDataObjectProperties") {
+        x.commitment_types = sdop
+            .children()
+            .filter(|c| is_xades(*c, "CommitmentTypeIndication"))
+            .filter_map(|c| xpath_of(c, &["CommitmentTypeId", "Identifier"]))
+            .filter_map(|i| i.text().map(|t| t.trim().to_string()))
+            .collect();
     }
     if let Some(usp) = xpath_of(qp, &["UnsignedProperties", "UnsignedSignatureProperties"]) {
         read_unsigned(sig, usp, &mut x);
@@ -208,6 +220,14 @@ fn read_signed_signature_properties(ssp: Node, x: &mut Xades) {
         }
     }
     x.trusted_profile = trusted_profile(ssp);
+    x.signature_policy = xchild(ssp, "SignaturePolicyIdentifier").map(|p| {
+        if xchild(p, "SignaturePolicyImplied").is_some() {
+            return "implied".to_string();
+        }
+        xpath_of(p, &["SignaturePolicyId", "SigPolicyId", "Identifier"])
+            .and_then(|i| i.text())
+            .map_or_else(String::new, |t| t.trim().to_string())
+    });
 }
 
 fn cert_ref(cert: Node) -> Option<CertRef> {

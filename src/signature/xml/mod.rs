@@ -6,6 +6,7 @@
 //! properties ([`xades`]) and turn the result into format-neutral [`evidence`], then a report.
 
 pub mod algorithms;
+pub mod asic;
 pub mod c14n;
 #[cfg(test)]
 mod c14n_conformance;

@@ -204,59 +204,82 @@ pub fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
     engine.decode(clean).ok()
 }
 
-/// §6.6.3 XPath filtering, for the two expressions signers actually write: removing every
-/// signature (`not(ancestor-or-self::ds:Signature)`) and the `here()` form of enveloped.
+/// §6.6.3 XPath filtering, for the expressions signers write: `ancestor-or-self::STEP` and
+/// `not(ancestor-or-self::STEP)` (STEP a name test with simple predicates, evaluated by
+/// [`xpath`]), and the `here()` form of enveloped-signature. Other expressions are refused.
 fn xpath_transform(env: &Env, t: Node, mut set: NodeSet) -> Result<NodeSet, TransformError> {
     let el = t
         .children()
         .find(|c| c.is_element() && c.tag_name().name() == "XPath")
         .ok_or_else(|| TransformError::Failed("xpath transform without expression".into()))?;
-    let expr: String = el
-        .text()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let prefix = signature_prefix(&expr, el)
-        .ok_or_else(|| TransformError::Unsupported(format!("xpath {}", el.text().unwrap_or(""))))?;
-    let all_sigs = format!("not(ancestor-or-self::{prefix}Signature)");
-    let here_sig = format!(
-        "count(ancestor-or-self::{p}Signature|here()/ancestor::{p}Signature[1])>count(ancestor-or-self::{p}Signature)",
-        p = prefix
-    );
-    if expr == all_sigs {
-        // Only signatures inside the input are removed: a reference to a counter-signed
-        // SignatureValue (`#id` inside a signature) keeps its content, as xmlsec1 and DSS
-        // compute it (DSS sample TEST_S1a_C1a_InTL_VALID.xml).
-        for sig in env.doc.descendants().filter(|n| is_dsig(*n, "Signature")) {
-            if set.contains(sig) {
-                set.remove_subtree(sig);
+    let text = el.text().unwrap_or("").trim();
+    let unsupported = || TransformError::Unsupported(format!("xpath {text}"));
+    if is_here_enveloped(text, el) {
+        // here() names the XPath element, which must belong to the filtered document.
+        let sig = env
+            .signature
+            .and_then(|_| el.ancestors().find(|n| is_dsig(*n, "Signature")))
+            .ok_or_else(unsupported)?;
+        set.remove_subtree(sig);
+        return Ok(set);
+    }
+    let (negate, inner) = match text.strip_prefix("not(").and_then(|r| r.strip_suffix(')')) {
+        Some(inner) => (true, inner.trim()),
+        None => (false, text),
+    };
+    let step = inner
+        .strip_prefix("ancestor-or-self::")
+        .ok_or_else(unsupported)?;
+    let ids = |id: &str| env.ids.all(id);
+    let ctx = xpath::Context {
+        doc: env.doc,
+        scope: el,
+        here: None,
+        ids: &ids,
+    };
+    let matched = xpath::select(&ctx, &format!("//{step}")).map_err(|_| unsupported())?;
+    if negate {
+        for n in matched {
+            // Signatures enclosing the input are kept: a reference to a counter-signed
+            // SignatureValue keeps its content, as xmlsec1 and DSS compute it (DSS sample
+            // TEST_S1a_C1a_InTL_VALID.xml).
+            if !is_dsig(n, "Signature") || set.contains(n) {
+                set.remove_subtree(n);
             }
         }
-        Ok(set)
-    } else if expr == here_sig {
-        if let Some(sig) = el.ancestors().find(|n| is_dsig(*n, "Signature")) {
-            set.remove_subtree(sig);
-        }
-        Ok(set)
     } else {
-        Err(TransformError::Unsupported(format!("xpath {expr}")))
+        let mut keep = NodeSet::empty(env.doc);
+        for n in matched {
+            keep.set_subtree(n, true);
+        }
+        set.intersect(&keep);
     }
+    Ok(set)
 }
 
-/// The prefix (with its colon, "" for none) under which the expression names `ds:Signature`,
-/// when that prefix is bound to the XML-DSig namespace on the XPath element.
-fn signature_prefix<'e>(expr: &'e str, el: Node) -> Option<&'e str> {
-    let start = expr.find("ancestor-or-self::")? + "ancestor-or-self::".len();
-    let rest = expr.get(start..)?;
-    let name_end = rest.find("Signature")?;
-    let prefix = rest.get(..name_end)?;
+/// `count(ancestor-or-self::ds:Signature | here()/ancestor::ds:Signature[1]) >
+/// count(ancestor-or-self::ds:Signature)`: the enveloped-signature transform as XPath (§6.6.4).
+fn is_here_enveloped(text: &str, el: Node) -> bool {
+    let expr: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(start) = expr.find("ancestor-or-self::") else {
+        return false;
+    };
+    let rest = expr.get(start + "ancestor-or-self::".len()..).unwrap_or("");
+    let Some(end) = rest.find("Signature") else {
+        return false;
+    };
+    let prefix = rest.get(..end).unwrap_or("");
     let bound = match prefix.strip_suffix(':') {
         Some(p) => el.lookup_namespace_uri(Some(p)),
         None if prefix.is_empty() => el.lookup_namespace_uri(None),
         None => None,
     };
-    (bound == Some(DSIG_NS)).then_some(prefix)
+    let p = prefix;
+    bound == Some(DSIG_NS)
+        && expr
+            == format!(
+                "count(ancestor-or-self::{p}Signature|here()/ancestor::{p}Signature[1])>count(ancestor-or-self::{p}Signature)"
+            )
 }
 
 /// Whether `n` is the XML-DSig element `local`.
@@ -277,7 +300,8 @@ fn filter2(env: &Env, t: Node, input: NodeSet) -> Result<NodeSet, TransformError
         seen = true;
         let ctx = xpath::Context {
             doc: env.doc,
-            here: el,
+            scope: el,
+            here: env.signature.map(|_| el),
             ids: &ids,
         };
         let expr = el.text().unwrap_or("");

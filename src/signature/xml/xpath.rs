@@ -21,12 +21,15 @@ pub enum XPathError {
 }
 
 /// Where an expression is evaluated: the document, the element carrying the expression (its
-/// namespace bindings and `here()`), and an ID lookup.
+/// namespace bindings; it may belong to another document when the filtered data was parsed
+/// from octets), `here()` when that element is in the document, and an ID lookup.
 pub struct Context<'a, 'i> {
     /// The document.
     pub doc: &'a Document<'i>,
-    /// The element holding the expression.
-    pub here: Node<'a, 'i>,
+    /// The element holding the expression, for its namespace bindings.
+    pub scope: Node<'a, 'i>,
+    /// What `here()` returns; `None` refuses `here()`.
+    pub here: Option<Node<'a, 'i>>,
     /// Finds elements by ID (several when the ID is ambiguous).
     pub ids: &'a dyn Fn(&str) -> Vec<Node<'a, 'i>>,
 }
@@ -132,7 +135,7 @@ impl<'e, 'a, 'i> Parser<'e, '_, 'a, 'i> {
             }
             (self.ctx.ids)(&literal)
         } else if self.eat("here()") {
-            vec![self.ctx.here]
+            vec![self.ctx.here.ok_or_else(|| self.unsupported())?]
         } else {
             return Err(self.unsupported());
         };
@@ -244,7 +247,7 @@ impl<'e, 'a, 'i> Parser<'e, '_, 'a, 'i> {
 
     fn namespace(&self, prefix: &str) -> Result<String, XPathError> {
         self.ctx
-            .here
+            .scope
             .lookup_namespace_uri(Some(prefix))
             .map(str::to_string)
             .ok_or_else(|| XPathError::UnboundPrefix(prefix.to_string()))
@@ -316,7 +319,7 @@ impl<'e, 'a, 'i> Parser<'e, '_, 'a, 'i> {
         }
         if kept.is_empty() {
             self.pos = start;
-            self.or_expr(self.ctx.here)?;
+            self.or_expr(self.ctx.doc.root())?;
         }
         Ok(kept)
     }
@@ -411,7 +414,8 @@ mod tests {
         };
         let ctx = Context {
             doc: &doc,
-            here,
+            scope: here,
+            here: Some(here),
             ids: &ids,
         };
         Ok(select(&ctx, expr)?

@@ -520,6 +520,6 @@ mod tests {
             ("big.bin", &big, false),
         ]);
         let report = verify_asic("bomb.asice", &bytes);
-        assert!(report.error.unwrap().contains("expands beyond"));
+        assert!(report.error.unwrap().contains("beyond the limits"));
     }
 }

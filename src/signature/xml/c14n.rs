@@ -357,30 +357,40 @@ pub fn prefix_of(qname: &str) -> &str {
 
 /// C14N §2.3 text escaping: `&`, `<`, `>` and carriage return.
 fn escape_text(out: &mut Vec<u8>, text: &str) {
-    for b in text.bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            _ => out.push(b),
-        }
-    }
+    escape(out, text, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'>' => Some(b"&gt;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    });
 }
 
 /// C14N §2.3 attribute escaping: `&`, `<`, `"`, tab, line feed, carriage return.
 fn escape_attribute(out: &mut Vec<u8>, text: &str) {
-    for b in text.bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
-            b'\t' => out.extend_from_slice(b"&#x9;"),
-            b'\n' => out.extend_from_slice(b"&#xA;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            _ => out.push(b),
+    escape(out, text, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'"' => Some(b"&quot;"),
+        b'\t' => Some(b"&#x9;"),
+        b'\n' => Some(b"&#xA;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    });
+}
+
+/// Copies `text`, replacing the bytes `table` maps, in runs (most text needs no escaping).
+fn escape(out: &mut Vec<u8>, text: &str, table: impl Fn(u8) -> Option<&'static [u8]>) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(replacement) = table(b) {
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            out.extend_from_slice(replacement);
+            start = i + 1;
         }
     }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -297,7 +297,7 @@ pub fn check_value(doc: &Document, sig: &SignatureXml) -> ValueOutcome {
     };
     let mut set = NodeSet::subtree(doc, sig.signed_info);
     if !params.with_comments {
-        set.remove_comments(doc);
+        set.remove_comments_under(sig.signed_info);
     }
     let canonical = canonicalize(doc, &set, &params);
     for (i, cert) in sig.certificates.iter().enumerate() {

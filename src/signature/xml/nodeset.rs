@@ -76,7 +76,12 @@ impl NodeSet {
 
     /// Removes every comment node (§4.4.3.3: `URI=""` and `#id` references drop comments).
     pub fn remove_comments(&mut self, doc: &Document) {
-        for n in doc.descendants().filter(|n| n.is_comment()) {
+        self.remove_comments_under(doc.root());
+    }
+
+    /// Removes the comment nodes of the subtree rooted at `node`.
+    pub fn remove_comments_under(&mut self, node: Node) {
+        for n in node.descendants().filter(|n| n.is_comment()) {
             if let Some(bit) = self.bits.get_mut(index(n.id())) {
                 *bit = false;
             }

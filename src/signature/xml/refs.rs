@@ -119,7 +119,7 @@ pub fn dereference<'a, 'i>(
     }
     let node = ids.unique(fragment)?;
     let mut set = NodeSet::subtree(doc, node);
-    set.remove_comments(doc);
+    set.remove_comments_under(node);
     Ok(Dereferenced::Nodes(set, Some(node)))
 }
 

@@ -66,7 +66,7 @@ pub struct TstInfo {
 }
 
 /// Reads the `TSTInfo` of a DER `ContentInfo` holding a time-stamp token (RFC 3161 §2.4.2,
-/// RFC 5652 §5.1: ContentInfo → [0] SignedData → encapContentInfo → [0] OCTET STRING).
+/// RFC 5652 §5.1: ContentInfo → `[0]` SignedData → encapContentInfo → `[0]` OCTET STRING).
 pub fn tst_info(token: &[u8]) -> Option<TstInfo> {
     let (content_info, _) = read(token)?;
     let ci = children(content_info.content)?;

@@ -612,3 +612,37 @@ fn bench_corpus_in_process_against_an_xmlsec1_loop() {
         peer.as_secs_f64() / ours.as_secs_f64().max(1e-9)
     );
 }
+
+/// Levels and time-stamp times of corpus files whose structure we checked by hand: a valid
+/// signature time-stamp gives B-T and its time; a token copied from another signature is
+/// ignored (DSS XAdESTimestampCopiedTest-style sample); archive time-stamps give B-LTA.
+#[test]
+fn reports_levels_and_time_stamp_times() {
+    let corpus = corpus_dir();
+    let cases = [
+        (
+            "dss/xades/Signature-X-RO_TRA-15.xml",
+            "B-T",
+            Some("2014-11-10T20:39:25Z"),
+        ),
+        ("dss/xades/xades-t-copied-sigtst.xml", "B-B", None),
+        (
+            "dss/xades/xades-extended-xl.xml",
+            "B-LT",
+            Some("2021-11-30T09:13:46Z"),
+        ),
+        (
+            "dss/xades/dss3732/xades-enveloped-arcTst132.xml",
+            "B-LTA",
+            Some("2025-10-23T05:52:59Z"),
+        ),
+    ];
+    for (path, level, time) in cases {
+        let bytes = std::fs::read(corpus.join(path)).unwrap_or_default();
+        let report = verify(&corpus, path, &bytes);
+        let s = report.signatures.first();
+        assert_eq!(s.and_then(|s| s.level.as_deref()), Some(level), "{path}");
+        assert_eq!(s.and_then(|s| s.timestamp_time.as_deref()), time, "{path}");
+        assert_eq!(s.and_then(|s| s.intact), Some(true), "{path}");
+    }
+}

@@ -261,7 +261,7 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
             .push("no SigningCertificate property binds the certificate".into()),
         _ => {}
     }
-    ev.signing_time = x.signing_time.clone();
+    ev.signing_time = x.signing_time.as_deref().map(utc_rfc3339);
     ev.trusted_profile = x.trusted_profile.clone();
     ev.claimed_roles = x.claimed_roles.clone();
     ev.signature_policy = x.signature_policy.clone();
@@ -291,6 +291,18 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
         }
     }
     ev.level = Some(level(x).to_string());
+}
+
+/// An `xs:dateTime` SigningTime in UTC RFC 3339 (`2020-04-20T10:11:12Z`, fractions dropped, as
+/// the report's other times); kept as written when it has no zone or does not parse.
+fn utc_rfc3339(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t.trim())
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.trim().to_string())
 }
 
 /// EN 319 132-1 §6: B-T adds a signature time-stamp, B-LT the validation data, B-LTA an
@@ -353,4 +365,22 @@ fn scope(file: &str, sig: &SignatureXml, checks: &[ReferenceCheck]) -> Vec<Scope
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_signing_times_to_utc() {
+        assert_eq!(
+            utc_rfc3339("2013-12-10T15:49:45+01:00"),
+            "2013-12-10T14:49:45Z"
+        );
+        assert_eq!(
+            utc_rfc3339("2014-11-10T20:39:56.293Z"),
+            "2014-11-10T20:39:56Z"
+        );
+        assert_eq!(utc_rfc3339("2014-11-10T20:39:56"), "2014-11-10T20:39:56");
+    }
 }

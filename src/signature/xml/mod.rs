@@ -26,6 +26,32 @@ pub mod xades;
 pub mod xpath;
 
 pub use verify::verify_xml;
+
+use crate::signature::report::Report;
+
+/// Verifies `bytes` when they are an ASiC container or an XML document carrying an XML
+/// signature; `None` for anything else (PDF, CMS, plain files), which other verifiers handle.
+/// `detached` supplies, by name, the other documents of the submission (or `--detached FILE`)
+/// for detached XML signatures such as `wniosek.pdf` + `wniosek.pdf.XAdES`.
+pub fn verify(
+    name: &str,
+    bytes: &[u8],
+    detached: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Option<Report> {
+    if asic::is_asic(bytes) {
+        return Some(asic::verify_asic(name, bytes));
+    }
+    looks_like_signed_xml(bytes).then(|| verify_xml(name, bytes, detached))
+}
+
+/// Cheap sniffing: markup first (after a BOM and whitespace), and the XML-DSig namespace
+/// somewhere in the document.
+fn looks_like_signed_xml(bytes: &[u8]) -> bool {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let needle: &[u8] = transforms::DSIG_NS.as_bytes();
+    first == Some(&b'<') && body.windows(needle.len()).any(|w| w == needle)
+}
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct Options {
     pub other_signing_certificate: Option<X509>,
     /// Sign the element with this `Id` (by `#id`) instead of the whole document.
     pub element_id: Option<String>,
+    /// With `element_id`: this transform algorithm instead of exclusive C14N.
+    pub element_transform: Option<String>,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -115,8 +117,9 @@ pub fn sign(document: &str, s: &TestSigner, opts: &Options) -> String {
             sha256_b64(bytes)
         ),
         None if opts.element_id.is_some() => format!(
-            r##"<ds:Reference Id="r-data" URI="#{}"><ds:Transforms><ds:Transform Algorithm="{EXC}"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>DOC-DIGEST</ds:DigestValue></ds:Reference>"##,
-            opts.element_id.as_deref().unwrap_or("")
+            r##"<ds:Reference Id="r-data" URI="#{}"><ds:Transforms><ds:Transform Algorithm="{}"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>DOC-DIGEST</ds:DigestValue></ds:Reference>"##,
+            opts.element_id.as_deref().unwrap_or(""),
+            opts.element_transform.as_deref().unwrap_or(EXC)
         ),
         None => format!(
             r#"<ds:Reference Id="r-data" URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="{EXC}"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>DOC-DIGEST</ds:DigestValue></ds:Reference>"#

@@ -263,3 +263,46 @@ fn bench_verifies_a_100_kb_xades() {
         times.len()
     );
 }
+
+#[test]
+fn an_unsupported_transform_is_indeterminate_with_its_reason() {
+    let opts = Options {
+        element_id: Some("dane-1".into()),
+        element_transform: Some("http://www.w3.org/TR/1999/REC-xslt-19991116".into()),
+        ..Options::default()
+    };
+    let signed = testkit::sign(DOC, &testkit::signer("A", false), &opts);
+    let report = verify_xml("w.xml", signed.as_bytes(), &none);
+    let s = only(&report);
+    assert_eq!(s.intact, Some(false));
+    assert_eq!(s.indication.as_deref(), Some("INDETERMINATE"));
+    assert_eq!(s.sub_indication.as_deref(), Some("FORMAT_FAILURE"));
+    assert!(
+        s.errors.iter().any(|e| e.contains("REC-xslt-19991116")),
+        "{:?}",
+        s.errors
+    );
+}
+
+#[test]
+fn never_panics_on_truncated_or_mangled_input() {
+    let signed = testkit::sign(DOC, &testkit::signer("A", true), &Options::default());
+    let bytes = signed.as_bytes();
+    for cut in (0..bytes.len()).step_by(37) {
+        let _ = verify_xml("t.xml", &bytes[..cut], &none);
+        let mut mangled = bytes.to_vec();
+        mangled[cut] = b'<';
+        let _ = verify_xml("m.xml", &mangled, &none);
+        mangled[cut] = b'=';
+        let _ = verify_xml("m.xml", &mangled, &none);
+    }
+}
+
+#[test]
+fn dispatches_xml_signatures_and_ignores_other_files() {
+    let signed = testkit::sign(DOC, &testkit::signer("A", false), &Options::default());
+    let report = super::verify("w.xml", signed.as_bytes(), &none).unwrap();
+    assert_eq!(only(&report).intact, Some(true));
+    assert!(super::verify("w.pdf", b"%PDF-1.7", &none).is_none());
+    assert!(super::verify("a.xml", DOC.as_bytes(), &none).is_none());
+}

@@ -1,9 +1,16 @@
 //! XML signatures: W3C XML Signature 1.1 and XAdES (ETSI EN 319 132-1) on a read-only tree.
 //!
 //! The pipeline of this module: parse with limits ([`parse`]), find every `ds:Signature`,
-//! resolve its references ourselves ([`refs`], [`transforms`]) over our own canonicalization
-//! ([`c14n`]), check digests and the signature value ([`algorithms`], [`dsig`]), read the XAdES
-//! properties ([`xades`]) and turn the result into format-neutral [`evidence`], then a report.
+//! resolve its references ourselves ([`refs`], [`transforms`], [`xpath`], [`manifest`]) over our
+//! own canonicalization ([`c14n`], [`nodeset`]), check digests and the signature value
+//! ([`algorithms`], [`keys`], [`dsig`]), read the XAdES properties ([`xades`], [`der`],
+//! [`counter`]) and turn the result into format-neutral [`evidence`], then the report of
+//! DESIGN.md ([`verify`], [`certinfo`]). ASiC containers with XAdES are in [`asic`].
+//!
+//! Entry points: [`verify`] (any file: `None` when it is neither signed XML nor ASiC),
+//! [`verify_xml`], [`asic::verify_asic`], and [`verify::evidence`] for the validation stage.
+//! No trust decision is taken here: an intact signature is INDETERMINATE /
+//! NO_CERTIFICATE_CHAIN_FOUND until the trust module (a later issue) consumes the evidence.
 
 pub mod algorithms;
 pub mod asic;

@@ -40,9 +40,14 @@ fn index(id: NodeId) -> usize {
 impl NodeSet {
     /// The empty set.
     pub fn empty(doc: &Document) -> Self {
-        let len = doc.descendants().count();
+        // Node ids follow document order, so the last node is found by following last
+        // children from the root: O(depth) instead of a walk over the whole tree.
+        let mut last = doc.root();
+        while let Some(child) = last.last_child() {
+            last = child;
+        }
         NodeSet {
-            bits: vec![false; len],
+            bits: vec![false; index(last.id()) + 1],
         }
     }
 
@@ -141,6 +146,12 @@ impl NodeFilter for NodeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_one_bit_per_node() {
+        let doc = Document::parse("<?p x?><a><b/>t<!--c--></a><!--d-->").unwrap();
+        assert_eq!(NodeSet::whole(&doc).len(), doc.descendants().count());
+    }
 
     #[test]
     fn subtree_minus_a_child_keeps_the_siblings() {

@@ -102,7 +102,6 @@ pub fn parse(text: &str) -> Result<Document<'_>, ParseError> {
         roxmltree::Error::NodesLimitReached => ParseError::TooManyNodes { limit: MAX_NODES },
         other => ParseError::Malformed(other.to_string()),
     })?;
-    check_depth(&doc)?;
     Ok(doc)
 }
 
@@ -158,21 +157,6 @@ fn tag_end(b: &[u8], start: usize) -> (usize, bool) {
         prev = c;
     }
     (b.len(), false)
-}
-
-fn check_depth(doc: &Document) -> Result<(), ParseError> {
-    let mut depth: Vec<u16> = Vec::with_capacity(doc.descendants().count());
-    for node in doc.descendants() {
-        let d = node
-            .parent()
-            .and_then(|p| depth.get(p.id().get_usize()).copied())
-            .map_or(0, |d| d.saturating_add(1));
-        if usize::from(d) > MAX_DEPTH {
-            return Err(ParseError::TooDeep { limit: MAX_DEPTH });
-        }
-        depth.push(d);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

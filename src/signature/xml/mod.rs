@@ -5,9 +5,9 @@
 //! own canonicalization ([`c14n`], [`nodeset`]), check digests and the signature value
 //! ([`algorithms`], [`keys`], [`dsig`]), read the XAdES properties ([`xades`], [`der`],
 //! [`counter`]) and turn the result into format-neutral [`evidence`], then the report of
-//! DESIGN.md ([`verify`], [`certinfo`]). ASiC containers with XAdES are in [`asic`].
+//! DESIGN.md ([`mod@verify`], [`certinfo`]). ASiC containers with XAdES are in [`asic`].
 //!
-//! Entry points: [`verify`] (any file: `None` when it is neither signed XML nor ASiC),
+//! Entry points: [`verify()`] (any file: `None` when it is neither signed XML nor ASiC),
 //! [`verify_xml`], [`asic::verify_asic`], and [`verify::evidence`] for the validation stage.
 //! No trust decision is taken here: an intact signature is INDETERMINATE /
 //! NO_CERTIFICATE_CHAIN_FOUND until the trust module (a later issue) consumes the evidence.

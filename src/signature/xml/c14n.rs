@@ -6,6 +6,10 @@
 //! to `#xA`, attribute values normalised, character and entity references replaced, CDATA
 //! sections turned into text; DTDs are refused before we get here. What remains is done here:
 //! namespace-node rendering, attribute ordering, escaping, and the document-level newlines.
+//!
+//! Not implemented: the `xml:base` fix-up of Canonical XML 1.1 §2.4 (an inherited `xml:base`
+//! is simply not carried into a 1.1 subtree; TODO issue 3), and node-sets holding namespace or
+//! attribute nodes without their element (only general XPath produces those; we refuse it).
 
 use super::nodeset::NodeFilter;
 use roxmltree::{Document, Node, NodeType};

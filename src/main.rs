@@ -84,6 +84,10 @@ enum Command {
         /// JSON output (the only format for now).
         #[arg(long)]
         json: bool,
+        /// The signed file of a detached signature (matched by the name the signature gives; a
+        /// single one also answers for a reference without a name).
+        #[arg(long)]
+        detached: Vec<PathBuf>,
         /// Files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -118,8 +122,11 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
-    if let Command::Verify { files, .. } = &cli.command {
-        return verify(files);
+    if let Command::Verify {
+        files, detached, ..
+    } = &cli.command
+    {
+        return verify(files, detached);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     let app = App::open(config).await.context("opening the register")?;
@@ -377,8 +384,26 @@ async fn export(app: &App, id: &str, dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(files: &[PathBuf]) -> Result<std::process::ExitCode> {
+fn verify(files: &[PathBuf], detached: &[PathBuf]) -> Result<std::process::ExitCode> {
     let mut code = std::process::ExitCode::SUCCESS;
+    let mut pairs = Vec::new();
+    for d in detached {
+        let bytes =
+            std::fs::read(d).with_context(|| format!("reading --detached {}", d.display()))?;
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        pairs.push((name, bytes));
+    }
+    let resolve = |wanted: &str| -> Option<Vec<u8>> {
+        let base = wanted.rsplit('/').next().unwrap_or(wanted);
+        match pairs.iter().find(|(n, _)| n == wanted || n == base) {
+            Some((_, b)) => Some(b.clone()),
+            None if pairs.len() == 1 => pairs.first().map(|(_, b)| b.clone()),
+            None => None,
+        }
+    };
     for f in files {
         let name = f
             .file_name()
@@ -386,8 +411,12 @@ fn verify(files: &[PathBuf]) -> Result<std::process::ExitCode> {
             .unwrap_or_default();
         match std::fs::read(f) {
             Ok(bytes) => {
-                let report =
-                    podawcza::signature::inspect(&name, "application/octet-stream", &bytes);
+                let report = podawcza::signature::inspect_with(
+                    &name,
+                    "application/octet-stream",
+                    &bytes,
+                    &resolve,
+                );
                 println!("{}", serde_json::to_string(&report)?);
             }
             Err(e) => {

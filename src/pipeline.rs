@@ -365,9 +365,16 @@ async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, P
 fn verify_documents(app: &App, docs: &[crate::model::Document]) -> Result<StepResult, StepError> {
     let mut reports = Vec::with_capacity(docs.len());
     let mut any = false;
+    // Detached signatures (`wniosek.pdf` + `wniosek.pdf.XAdES`) name the file they sign: resolve
+    // it among the documents of the same submission, by exact name.
+    let resolve = |wanted: &str| -> Option<Vec<u8>> {
+        let base = wanted.rsplit('/').next().unwrap_or(wanted);
+        let doc = docs.iter().find(|d| d.name == wanted || d.name == base)?;
+        app.blobs.get(&doc.sha256).ok()
+    };
     for d in docs {
         let bytes = app.blobs.get(&d.sha256)?;
-        let report = crate::signature::inspect(&d.name, &d.media_type, &bytes);
+        let report = crate::signature::inspect_with(&d.name, &d.media_type, &bytes, &resolve);
         let signed = report.is_signed();
         any |= signed;
         let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);

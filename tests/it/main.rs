@@ -12,3 +12,4 @@ mod mime;
 mod pipeline;
 mod quarantine;
 mod register;
+mod xml_corpus;

@@ -13,12 +13,15 @@
 //! identifies a submission), *dekretacja* (assigning an item to a department), *wydział* (a
 //! department), *Biuro Podawcze* (the intake office, which triages what no rule claims).
 
+pub mod app;
 pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod fixtures;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod signature;
 pub mod storage;
+pub mod web;

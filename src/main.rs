@@ -1,1 +1,403 @@
-fn main() {}
+//! The `podawcza` command line: serve, ingest, inspect and export the register.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use podawcza::app::App;
+use podawcza::config::Config;
+use podawcza::model::{format_time, State, Submission};
+use podawcza::storage::{audit, queries, work};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "podawcza",
+    version,
+    about = "Elektroniczna skrzynka podawcza: intake, register, verification, dispatch"
+)]
+struct Cli {
+    /// Configuration file (else $PODAWCZA_CONFIG, else ./config.toml, else built-in defaults).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply database migrations.
+    Migrate,
+    /// Register .eml files, folders of them and Maildir folders, then process them.
+    Ingest {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Only register; leave processing to `serve` or `process`.
+        #[arg(long)]
+        no_process: bool,
+        /// Messages per transaction.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+    },
+    /// Run the pipeline workers until no work is left.
+    Process,
+    /// Run the gateway: pipeline workers and the web server (/healthz).
+    Serve {
+        /// Register the demo messages from fixtures/demo first and print the register.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// List submissions, newest first.
+    Submissions {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// Only this state (received, unpacked, verified, classified, dispatched, quarantined).
+        #[arg(long)]
+        state: Option<State>,
+        /// Only this department.
+        #[arg(long)]
+        department: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Quarantined submissions with their reasons.
+    Quarantine,
+    /// One submission with its documents and audit trail (by id or registration number).
+    Show {
+        /// Id or registration number.
+        id: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the original message and every document, byte-exact, into a folder.
+    Export {
+        /// Id or registration number.
+        id: String,
+        /// Target folder (created).
+        dir: PathBuf,
+    },
+    /// Inspect files for signatures and print one JSON report per line.
+    Verify {
+        /// JSON output (the only format for now).
+        #[arg(long)]
+        json: bool,
+        /// Files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Counts of submissions per state.
+    Status,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PODAWCZA_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    if let Command::Verify { files, .. } = &cli.command {
+        return verify(files);
+    }
+    let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    let app = App::open(config).await.context("opening the register")?;
+    match cli.command {
+        Command::Migrate => println!("migrations applied"),
+        Command::Ingest {
+            paths,
+            no_process,
+            batch,
+        } => ingest(&app, &paths, no_process, batch).await?,
+        Command::Process => {
+            let s = podawcza::pipeline::run_until_idle(&app, app.config.pipeline.workers).await?;
+            println!("dispatched {}, quarantined {}", s.dispatched, s.quarantined);
+        }
+        Command::Serve { demo } => serve(app.clone(), demo).await?,
+        Command::Submissions {
+            json,
+            state,
+            department,
+            limit,
+        } => {
+            let filter = queries::ListFilter {
+                state,
+                department,
+                limit,
+            };
+            print_list(&app, &queries::list(&app.db, &filter).await?, json);
+        }
+        Command::Quarantine => {
+            let filter = queries::ListFilter {
+                state: Some(State::Quarantined),
+                department: None,
+                limit: 0,
+            };
+            for s in queries::list(&app.db, &filter).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    s.registration_number,
+                    s.id,
+                    s.quarantine_reason.unwrap_or_default()
+                );
+            }
+        }
+        Command::Show { id, json } => show(&app, &id, json).await?,
+        Command::Export { id, dir } => export(&app, &id, &dir).await?,
+        Command::Status => {
+            for (state, n) in work::counts_by_state(&app.db).await? {
+                println!("{state}\t{n}");
+            }
+        }
+        Command::Verify { .. } => {}
+    }
+    app.db.close().await;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn ingest(app: &Arc<App>, paths: &[PathBuf], no_process: bool, batch: usize) -> Result<()> {
+    let files = podawcza::ingest::files::collect(paths)?;
+    let s = podawcza::ingest::files::ingest_files(app, &files, batch, podawcza::clock::now).await?;
+    println!(
+        "registered {}, duplicates {} (of {} files)",
+        s.registered,
+        s.duplicates,
+        files.len()
+    );
+    if !no_process {
+        let r = podawcza::pipeline::run_until_idle(app, app.config.pipeline.workers).await?;
+        println!("dispatched {}, quarantined {}", r.dispatched, r.quarantined);
+    }
+    Ok(())
+}
+
+async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
+    if demo {
+        let dir = PathBuf::from("fixtures/demo");
+        ingest(&app, &[dir], false, 64).await?;
+        let filter = queries::ListFilter {
+            limit: 50,
+            ..Default::default()
+        };
+        print_list(&app, &queries::list(&app.db, &filter).await?, false);
+    }
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(podawcza::pipeline::run_forever(app.clone(), rx.clone()));
+    let listener = tokio::net::TcpListener::bind(&app.config.web.listen)
+        .await
+        .with_context(|| format!("listening on {}", app.config.web.listen))?;
+    println!("Podawcza listening on http://{}", listener.local_addr()?);
+    let mut rx2 = rx;
+    axum::serve(listener, podawcza::web::router(app.clone()))
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = tx.send(true);
+            let _ = rx2.changed().await;
+        })
+        .await?;
+    workers.await?;
+    Ok(())
+}
+
+fn print_list(app: &App, list: &[Submission], json: bool) {
+    if json {
+        for s in list {
+            let line = serde_json::json!({
+                "id": s.id, "registration_number": s.registration_number, "channel": s.channel,
+                "received_at": format_time(&s.received_at), "sender": s.sender, "subject": s.subject,
+                "department": s.department, "signed": s.signed.unwrap_or(false), "state": s.state,
+            });
+            println!("{line}");
+        }
+        return;
+    }
+    let tz = app.config.timezone();
+    println!(
+        "{:<16} {:<16} {:<7} {:<28} {:<36} {:<5} {:<7} STAN",
+        "NUMER", "WPŁYNĘŁO", "KANAŁ", "NADAWCA", "TEMAT", "WYDZ.", "PODPIS"
+    );
+    for s in list {
+        let signed = match s.signed {
+            Some(true) => "podpis",
+            Some(false) => "brak",
+            None => "?",
+        };
+        println!(
+            "{:<16} {:<16} {:<7} {:<28} {:<36} {:<5} {:<7} {}",
+            s.registration_number,
+            s.received_at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+            s.channel.as_str(),
+            clip(s.sender.as_deref().unwrap_or("-"), 28),
+            clip(s.subject.as_deref().unwrap_or("(bez tematu)"), 36),
+            s.department.as_deref().unwrap_or("-"),
+            signed,
+            s.state
+        );
+    }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() <= n {
+        clean
+    } else {
+        let mut out: String = clean.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+async fn show(app: &App, id: &str, json: bool) -> Result<()> {
+    let Some(s) = queries::find(&app.db, id).await? else {
+        bail!("no submission {id}")
+    };
+    let docs = queries::documents(&app.db, &s.id).await?;
+    let events = audit::events(&app.db, &s.id).await?;
+    if json {
+        let v = serde_json::json!({ "submission": s, "documents": docs, "audit": events });
+        println!("{v}");
+        return Ok(());
+    }
+    let tz = app.config.timezone();
+    println!("Numer:      {}", s.registration_number);
+    println!("Id:         {}", s.id);
+    println!(
+        "Wpłynęło:   {} ({})",
+        s.received_at
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S %Z"),
+        s.arrival_source
+    );
+    println!("Kanał:      {}", s.channel);
+    println!(
+        "Nadawca:    {} {}",
+        s.sender_name.as_deref().unwrap_or(""),
+        s.sender.as_deref().unwrap_or("-")
+    );
+    println!("Do:         {}", s.recipients.join(", "));
+    println!(
+        "Temat:      {}",
+        s.subject.as_deref().unwrap_or("(bez tematu)")
+    );
+    println!("Stan:       {}", s.state);
+    println!(
+        "Wydział:    {} ({})",
+        s.department.as_deref().unwrap_or("-"),
+        s.routing_rule.as_deref().unwrap_or("-")
+    );
+    if let Some(r) = &s.quarantine_reason {
+        println!("Kwarantanna: {r}");
+    }
+    println!(
+        "Oryginał:   {} bajtów, SHA-256 {}",
+        s.raw_size, s.raw_sha256
+    );
+    println!("\nDokumenty:");
+    for d in &docs {
+        let sigs = d
+            .report
+            .as_ref()
+            .and_then(|r| r["signatures"].as_array())
+            .map_or(0, Vec::len);
+        let from = if d.container.is_empty() {
+            String::new()
+        } else {
+            format!(" [z: {}]", d.container)
+        };
+        println!(
+            "  {:>3}. {} ({}, {} B){}\n       SHA-256 {}  podpisy: {}",
+            d.seq, d.name, d.media_type, d.size, from, d.sha256, sigs
+        );
+    }
+    println!("\nHistoria:");
+    for e in &events {
+        println!(
+            "  {}  {:<18} {:<22} {} {}",
+            e.at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.action,
+            e.detail,
+            e.reason.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+async fn export(app: &App, id: &str, dir: &std::path::Path) -> Result<()> {
+    let Some(s) = queries::find(&app.db, id).await? else {
+        bail!("no submission {id}")
+    };
+    let docs = queries::documents(&app.db, &s.id).await?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut sums = String::new();
+    let raw_name = match s.channel {
+        podawcza::model::Channel::Email => "message.eml".to_string(),
+        _ => "submission.raw".to_string(),
+    };
+    let raw = app.blobs.get_verified(&s.raw_sha256)?;
+    std::fs::write(dir.join(&raw_name), &raw)?;
+    sums.push_str(&format!("{}  {}\n", s.raw_sha256, raw_name));
+    for d in &docs {
+        let bytes = app.blobs.get_verified(&d.sha256)?;
+        // The sender's file name never becomes a path: only a sanitised form, behind a number.
+        let name = format!("{:03}-{}", d.seq, podawcza::ingest::safe_file_name(&d.name));
+        std::fs::write(dir.join(&name), &bytes)?;
+        sums.push_str(&format!("{}  {}\n", d.sha256, name));
+    }
+    std::fs::write(dir.join("SHA256SUMS"), &sums)?;
+    println!(
+        "exported {} files to {} (see SHA256SUMS)",
+        docs.len() + 1,
+        dir.display()
+    );
+    Ok(())
+}
+
+fn verify(files: &[PathBuf]) -> Result<std::process::ExitCode> {
+    let mut code = std::process::ExitCode::SUCCESS;
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match std::fs::read(f) {
+            Ok(bytes) => {
+                let report =
+                    podawcza::signature::inspect(&name, "application/octet-stream", &bytes);
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Err(e) => {
+                println!(
+                    "{}",
+                    serde_json::json!({ "file": name, "error": e.to_string() })
+                );
+                code = std::process::ExitCode::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}

@@ -1,1 +1,419 @@
-//! The pipeline workers (placeholder).
+//! The pipeline workers: claim a batch of unfinished submissions and move each through
+//! `unpack` → `verify` → `classify` → `dispatch`, committing the batch after every step.
+//!
+//! Each step reads only what is stored (raw blob, document rows), so it can run again after a
+//! crash; its results commit in one transaction guarded by state and lease ([`crate::storage::work`]).
+//! CPU-bound work (MIME parsing, signature inspection, hashing) runs on blocking threads.
+
+use crate::app::App;
+use crate::classify::RoutingInput;
+use crate::ingest::mime::{self, Extracted};
+use crate::model::{Channel, State, SubmissionId};
+use crate::storage::work::{self, Claimed, NewDocument, StepResult};
+use crate::storage::{queries, DbError};
+use std::sync::Arc;
+
+/// After this many failed attempts (I/O, database) a submission is quarantined with the last error.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Errors that stop a worker (per-submission failures are recorded on the row instead).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A blocking task died.
+    #[error("worker task failed: {0}")]
+    Task(String),
+}
+
+/// What a run of the workers did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Submissions that reached `dispatched`.
+    pub dispatched: usize,
+    /// Submissions quarantined.
+    pub quarantined: usize,
+}
+
+impl RunStats {
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: RunStats) {
+        self.dispatched += other.dispatched;
+        self.quarantined += other.quarantined;
+    }
+}
+
+/// Runs `workers` workers until no unfinished submission is left (waiting out leases held by
+/// other workers, live or crashed).
+pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, PipelineError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..workers.max(1) {
+        let app = app.clone();
+        let owner = worker_name(i);
+        tasks.spawn(async move {
+            let mut total = RunStats::default();
+            loop {
+                let s = run_batch(&app, &owner).await?;
+                match s {
+                    None if work::pending(&app.db).await? == 0 => {
+                        return Ok::<RunStats, PipelineError>(total)
+                    }
+                    None => {
+                        // Work is leased by another worker (or by a crashed one whose lease has
+                        // to run out, or waits for a retry): wait for it rather than leave it.
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            app.config.pipeline.idle_poll_ms,
+                        ))
+                        .await;
+                    }
+                    Some(s) => {
+                        total.dispatched += s.dispatched;
+                        total.quarantined += s.quarantined;
+                    }
+                }
+            }
+        });
+    }
+    let mut total = RunStats::default();
+    while let Some(res) = tasks.join_next().await {
+        let s = res.map_err(|e| PipelineError::Task(e.to_string()))??;
+        total.dispatched += s.dispatched;
+        total.quarantined += s.quarantined;
+    }
+    Ok(total)
+}
+
+/// Runs workers until `shutdown` resolves; idle workers look for work every `idle_poll_ms`.
+/// Returns what they did.
+pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<bool>) -> RunStats {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..app.config.pipeline.workers {
+        let app = app.clone();
+        let mut shutdown = shutdown.clone();
+        let owner = worker_name(i);
+        tasks.spawn(async move {
+            let idle = std::time::Duration::from_millis(app.config.pipeline.idle_poll_ms);
+            let mut total = RunStats::default();
+            while !*shutdown.borrow() {
+                match run_batch(&app, &owner).await {
+                    Ok(Some(s)) => {
+                        total.add(s);
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(worker = %owner, error = %e, "pipeline batch failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            total
+        });
+    }
+    let mut total = RunStats::default();
+    while let Some(r) = tasks.join_next().await {
+        if let Ok(s) = r {
+            total.add(s);
+        }
+    }
+    total
+}
+
+/// Runs the workers beside `work` (a registration run, say), so that unpacking and verifying
+/// overlap with storing, then until nothing is pending.
+pub async fn alongside<T>(
+    app: &Arc<App>,
+    work: impl std::future::Future<Output = T>,
+) -> Result<(T, RunStats), PipelineError> {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let background = tokio::spawn(run_forever(app.clone(), rx));
+    let out = work.await;
+    let _ = stop.send(true);
+    let mut stats = background
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))?;
+    stats.add(run_until_idle(app, app.config.pipeline.workers).await?);
+    Ok((out, stats))
+}
+
+fn worker_name(i: usize) -> String {
+    format!("{}:{}:{}", hostname(), std::process::id(), i)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Claims one batch and takes it as far as it goes. `None` when there was nothing to claim.
+pub async fn run_batch(app: &Arc<App>, owner: &str) -> Result<Option<RunStats>, PipelineError> {
+    let now = crate::clock::now();
+    let lease =
+        chrono::Duration::seconds(i64::try_from(app.config.pipeline.lease_secs).unwrap_or(300));
+    let claimed = work::claim(&app.db, owner, app.config.pipeline.batch_size, lease, now).await?;
+    if claimed.is_empty() {
+        return Ok(None);
+    }
+    let mut items: Vec<Claimed> = claimed;
+    let mut stats = RunStats::default();
+    for state in [
+        State::Received,
+        State::Unpacked,
+        State::Verified,
+        State::Classified,
+    ] {
+        let (here, rest): (Vec<Claimed>, Vec<Claimed>) =
+            items.into_iter().partition(|c| c.state == state);
+        items = rest;
+        if here.is_empty() {
+            continue;
+        }
+        let results = step(app, owner, state, here.clone()).await?;
+        let now = crate::clock::now();
+        work::commit_step(&app.db, owner, "system:pipeline", now, &results).await?;
+        for (id, _, result) in results {
+            let Some(mut c) = here.iter().find(|c| c.id == id).cloned() else {
+                continue;
+            };
+            match result {
+                StepResult::Quarantined { .. } => stats.quarantined += 1,
+                StepResult::Dispatched => stats.dispatched += 1,
+                _ => {
+                    c.state = state.next().unwrap_or(State::Dispatched);
+                    items.push(c);
+                }
+            }
+        }
+    }
+    Ok(Some(stats))
+}
+
+type Results = Vec<(SubmissionId, State, StepResult)>;
+
+async fn step(
+    app: &Arc<App>,
+    owner: &str,
+    state: State,
+    batch: Vec<Claimed>,
+) -> Result<Results, PipelineError> {
+    let outcomes: Vec<(Claimed, Result<StepResult, StepError>)> = match state {
+        State::Received => unpack_batch(app, batch).await?,
+        State::Unpacked => verify_batch(app, batch).await?,
+        State::Verified => classify_batch(app, batch).await?,
+        _ => batch
+            .into_iter()
+            .map(|c| (c, Ok(StepResult::Dispatched)))
+            .collect(),
+    };
+    let mut out = Vec::with_capacity(outcomes.len());
+    for (c, res) in outcomes {
+        match res {
+            Ok(r) => out.push((c.id, state, r)),
+            Err(e) => {
+                let reason = e.to_string();
+                tracing::warn!(submission_id = %c.id, error = %reason, "pipeline step failed");
+                if c.attempts + 1 >= MAX_ATTEMPTS {
+                    let reason = format!("processing failed {MAX_ATTEMPTS} times: {reason}");
+                    out.push((c.id, state, StepResult::Quarantined { reason }));
+                } else {
+                    let retry = crate::clock::now() + backoff(c.attempts);
+                    work::record_failure(&app.db, owner, &c.id, &reason, retry).await?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn backoff(attempts: i64) -> chrono::Duration {
+    chrono::Duration::seconds(5i64.saturating_mul(1i64 << attempts.clamp(0, 10)))
+}
+
+/// A per-submission failure that is not the submission's fault.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Blob(#[from] crate::storage::blobs::BlobError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("task failed: {0}")]
+    Task(String),
+}
+
+/// Unpacks a batch on one blocking thread; the documents of the whole batch are stored with one
+/// round of parallel fsyncs before the results are committed.
+async fn unpack_batch(
+    app: &Arc<App>,
+    batch: Vec<Claimed>,
+) -> Result<Vec<(Claimed, Result<StepResult, StepError>)>, PipelineError> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut extracted: Vec<Vec<Extracted>> = Vec::with_capacity(batch.len());
+        for c in batch {
+            let (result, docs) = unpack_one(&app, &c);
+            outcomes.push((c, result));
+            extracted.push(docs);
+        }
+        let keys: Vec<Vec<String>> = extracted
+            .iter()
+            .map(|docs| {
+                docs.iter()
+                    .map(|d| crate::storage::blobs::sha256_hex(&d.bytes))
+                    .collect()
+            })
+            .collect();
+        let items: Vec<(&str, &[u8])> = keys
+            .iter()
+            .zip(&extracted)
+            .flat_map(|(ks, ds)| {
+                ks.iter()
+                    .zip(ds)
+                    .map(|(k, d)| (k.as_str(), d.bytes.as_slice()))
+            })
+            .collect();
+        if let Err(e) = app.blobs.put_many(&items) {
+            let reason = e.to_string();
+            for (_, r) in &mut outcomes {
+                if r.is_ok() {
+                    *r = Err(StepError::Task(format!("storing documents: {reason}")));
+                }
+            }
+            return outcomes;
+        }
+        for ((_, r), (ks, ds)) in outcomes.iter_mut().zip(keys.iter().zip(&extracted)) {
+            if let Ok(StepResult::Unpacked { documents, .. }) = r {
+                *documents = ks.iter().zip(ds).map(|(k, d)| new_document(k, d)).collect();
+            }
+        }
+        outcomes
+    })
+    .await
+    .map_err(|e| PipelineError::Task(e.to_string()))
+}
+
+/// Takes one submission apart (documents are filled in by the caller once their blobs are stored).
+fn unpack_one(app: &App, c: &Claimed) -> (Result<StepResult, StepError>, Vec<Extracted>) {
+    let empty = || StepResult::Unpacked {
+        text: None,
+        documents: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if c.channel != Channel::Email {
+        // Uploads registered their documents already; archives among them are expanded by the
+        // upload channel (issue 7).
+        return (Ok(empty()), Vec::new());
+    }
+    let raw = match app.blobs.get_verified(&c.raw_sha256) {
+        Ok(raw) => raw,
+        Err(e) => return (Err(e.into()), Vec::new()),
+    };
+    match mime::unpack_email(&raw, &app.config.limits) {
+        Err(e) => (
+            Ok(StepResult::Quarantined {
+                reason: e.to_string(),
+            }),
+            Vec::new(),
+        ),
+        Ok(u) => (
+            Ok(StepResult::Unpacked {
+                text: u.text,
+                documents: Vec::new(),
+                warnings: u.warnings,
+            }),
+            u.documents,
+        ),
+    }
+}
+
+fn new_document(sha256: &str, d: &Extracted) -> NewDocument {
+    NewDocument {
+        name: d.name.clone(),
+        media_type: d.media_type.clone(),
+        declared_type: d.declared_type.clone(),
+        size: i64::try_from(d.bytes.len()).unwrap_or(i64::MAX),
+        sha256: sha256.to_string(),
+        container: d.container.join(" › "),
+        role: d.role.as_str().to_string(),
+    }
+}
+
+type Outcomes = Vec<(Claimed, Result<StepResult, StepError>)>;
+
+/// Inspects every document of a batch for signatures, on one blocking thread.
+async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();
+    let mut docs = queries::documents_of(&app.db, &ids).await?;
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        batch
+            .into_iter()
+            .map(|c| {
+                let mine = docs.remove(&c.id.0).unwrap_or_default();
+                let r = verify_documents(&app, &mine);
+                (c, r)
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| PipelineError::Task(e.to_string()))
+}
+
+fn verify_documents(app: &App, docs: &[crate::model::Document]) -> Result<StepResult, StepError> {
+    let mut reports = Vec::with_capacity(docs.len());
+    let mut any = false;
+    for d in docs {
+        let bytes = app.blobs.get(&d.sha256)?;
+        let report = crate::signature::inspect(&d.name, &d.media_type, &bytes);
+        let signed = report.is_signed();
+        any |= signed;
+        let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
+        reports.push((d.id.clone(), json, signed));
+    }
+    Ok(StepResult::Verified {
+        reports,
+        signed: any,
+    })
+}
+
+/// Routes a batch: two queries for the whole batch, then the rules.
+async fn classify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();
+    let subs = queries::find_many(&app.db, &ids).await?;
+    let docs = queries::documents_of(&app.db, &ids).await?;
+    Ok(batch
+        .into_iter()
+        .map(|c| {
+            let Some(sub) = subs.iter().find(|s| s.id == c.id) else {
+                let missing = DbError::Corrupt {
+                    what: "claimed submission",
+                    value: c.id.0.clone(),
+                };
+                return (c, Err(missing.into()));
+            };
+            let names: Vec<&str> = docs
+                .get(&c.id.0)
+                .map(|d| d.iter().map(|d| d.name.as_str()).collect())
+                .unwrap_or_default();
+            let input = RoutingInput {
+                recipients: &sub.recipients,
+                sender: sub.sender.as_deref(),
+                subject: sub.subject.as_deref(),
+                text: sub.text.as_deref(),
+                file_names: names,
+            };
+            let d = app.router.route(&input);
+            (
+                c,
+                Ok(StepResult::Classified {
+                    department: d.department,
+                    rule: d.rule,
+                    matched: d.matched,
+                }),
+            )
+        })
+        .collect())
+}

@@ -4,6 +4,7 @@
 //! signature structure and says so with `checked: false`; nothing here pretends a signature was
 //! checked.
 
+pub mod der;
 pub mod detect;
 pub mod report;
 pub mod xml;

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The report for one file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The report for one file. (`Default` so that constructors can name only what they set, and
+/// added fields such as `warnings` do not break them.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Report {
     /// The file name as given.
     pub file: String,
@@ -14,6 +15,10 @@ pub struct Report {
     pub container: String,
     /// One entry per signature found; empty when the file carries none.
     pub signatures: Vec<SignatureReport>,
+    /// Facts about the file that are not signatures (a PDF document time-stamp, a container
+    /// without `mimetype`, counter-signatures not listed separately). Added field: absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
     /// Set when the file could not be parsed at all.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,

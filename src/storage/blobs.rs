@@ -1,7 +1,327 @@
-//! The blob store (placeholder).
+//! The blob store: raw messages and documents on disk, content-addressed by SHA-256, written once.
+//!
+//! A blob lives at `<dir>/blobs/ab/cdef…` (the first byte of its hash names the shard). It is
+//! written to a temporary file, fsynced, renamed into place, and its shard directory fsynced, all
+//! before the database row that names it is committed (DESIGN.md, invariant 1). Existing blobs are
+//! never rewritten; reading one checks nothing by default, [`BlobStore::get_verified`] re-hashes.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Errors of the blob store.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// An I/O error on a path.
+    #[error("blob store i/o on {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A key that is not a lowercase SHA-256 hex string.
+    #[error("not a blob key: {0:?}")]
+    BadKey(String),
+    /// The stored bytes do not hash to their key.
+    #[error("blob {key} is corrupt: its bytes hash to {actual}")]
+    Corrupt {
+        /// The key.
+        key: String,
+        /// What the bytes hash to.
+        actual: String,
+    },
+}
 
 /// SHA-256 of bytes, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = openssl::sha::sha256(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&openssl::sha::sha256(bytes))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// The content-addressed store.
+#[derive(Debug)]
+pub struct BlobStore {
+    root: PathBuf,
+    fsync: bool,
+    counter: AtomicU64,
+}
+
+impl BlobStore {
+    /// Opens (and creates) the store under `dir`.
+    pub fn open(dir: &Path, fsync: bool) -> Result<BlobStore, BlobError> {
+        let root = dir.join("blobs");
+        for d in [root.clone(), root.join("tmp")] {
+            fs::create_dir_all(&d).map_err(|source| BlobError::Io { path: d, source })?;
+        }
+        Ok(BlobStore {
+            root,
+            fsync,
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    /// The path of a blob (the key is checked to be a SHA-256 hex string, so no path trick can
+    /// come through it).
+    pub fn path(&self, key: &str) -> Result<PathBuf, BlobError> {
+        let ok = key.len() == 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !ok {
+            return Err(BlobError::BadKey(key.to_string()));
+        }
+        let (shard, rest) = key.split_at(2);
+        Ok(self.root.join(shard).join(rest))
+    }
+
+    /// Stores bytes durably and returns their key. Storing the same bytes twice is a no-op.
+    pub fn put(&self, bytes: &[u8]) -> Result<String, BlobError> {
+        let key = sha256_hex(bytes);
+        self.put_with_key(&key, bytes)?;
+        Ok(key)
+    }
+
+    /// Stores bytes whose SHA-256 the caller already computed.
+    pub fn put_with_key(&self, key: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        let dest = self.path(key)?;
+        if let Ok(meta) = fs::metadata(&dest) {
+            if meta.len() == bytes.len() as u64 {
+                return Ok(());
+            }
+        }
+        let shard = dest.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&shard).map_err(|source| BlobError::Io {
+            path: shard.clone(),
+            source,
+        })?;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(format!("{key}.{}.{n}", std::process::id()));
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| BlobError::Io { path, source }
+        };
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        if self.fsync {
+            f.sync_all().map_err(io(&tmp))?;
+        }
+        drop(f);
+        fs::rename(&tmp, &dest).map_err(io(&dest))?;
+        if self.fsync {
+            File::open(&shard)
+                .and_then(|d| d.sync_all())
+                .map_err(io(&shard))?;
+        }
+        Ok(())
+    }
+
+    /// Stores many blobs durably with one round of parallel fsyncs (group commit): every file is
+    /// written, then all are fsynced at once from several threads (the file system joins them into
+    /// few journal commits), renamed into place, and their directories fsynced. Returns when every
+    /// blob is durable. `items` are `(key, bytes)` with keys the callers computed.
+    pub fn put_many(&self, items: &[(&str, &[u8])]) -> Result<(), BlobError> {
+        let mut pending: Vec<(PathBuf, PathBuf, File)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (key, bytes) in items {
+            let dest = self.path(key)?;
+            if !seen.insert(dest.clone()) {
+                continue;
+            }
+            if fs::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64) {
+                continue;
+            }
+            let n = self.counter.fetch_add(1, Ordering::Relaxed);
+            let tmp = self
+                .root
+                .join("tmp")
+                .join(format!("{key}.{}.{n}", std::process::id()));
+            let mut f = File::create(&tmp).map_err(|source| BlobError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+            f.write_all(bytes).map_err(|source| BlobError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+            pending.push((tmp, dest, f));
+        }
+        if self.fsync {
+            let files: Vec<(&Path, &File)> =
+                pending.iter().map(|(t, _, f)| (t.as_path(), f)).collect();
+            parallel(&files, |(path, f)| {
+                f.sync_all().map_err(|source| BlobError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?;
+        }
+        let mut dirs = std::collections::BTreeSet::new();
+        for (tmp, dest, f) in pending {
+            drop(f);
+            let shard = dest.parent().unwrap_or(&self.root).to_path_buf();
+            if !shard.exists() {
+                fs::create_dir_all(&shard).map_err(|source| BlobError::Io {
+                    path: shard.clone(),
+                    source,
+                })?;
+                dirs.insert(self.root.clone());
+            }
+            fs::rename(&tmp, &dest).map_err(|source| BlobError::Io {
+                path: dest.clone(),
+                source,
+            })?;
+            dirs.insert(shard);
+        }
+        if self.fsync {
+            let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+            parallel(&dirs, |d| {
+                File::open(d)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|source| BlobError::Io {
+                        path: d.clone(),
+                        source,
+                    })
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Reads a blob.
+    pub fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        let path = self.path(key)?;
+        let mut buf = Vec::new();
+        File::open(&path)
+            .and_then(|mut f| f.read_to_end(&mut buf))
+            .map_err(|source| BlobError::Io { path, source })?;
+        Ok(buf)
+    }
+
+    /// Reads a blob and checks that its bytes still hash to its key.
+    pub fn get_verified(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        let bytes = self.get(key)?;
+        let actual = sha256_hex(&bytes);
+        if actual != key {
+            return Err(BlobError::Corrupt {
+                key: key.to_string(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Whether a blob exists.
+    pub fn contains(&self, key: &str) -> bool {
+        self.path(key).map(|p| p.exists()).unwrap_or(false)
+    }
+}
+
+/// Runs `f` over `items` on up to 16 threads; the first error wins.
+fn parallel<T: Sync>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<(), BlobError> + Sync,
+) -> Result<(), BlobError> {
+    if items.len() <= 1 {
+        return items.iter().try_for_each(&f);
+    }
+    let chunk = items.len().div_ceil(16);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(|| c.iter().try_for_each(&f)))
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(BlobError::Io {
+                    path: PathBuf::new(),
+                    source: io::Error::other("fsync thread panicked"),
+                })
+            })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_bytes_under_their_sha256_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), true).unwrap();
+        let key = store.put(b"abc").unwrap();
+        assert_eq!(
+            key,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(store.put(b"abc").unwrap(), key);
+        assert_eq!(store.get_verified(&key).unwrap(), b"abc");
+        assert!(store
+            .path(&key)
+            .unwrap()
+            .ends_with("ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    }
+
+    #[test]
+    fn stores_a_batch_durably_and_skips_what_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), true).unwrap();
+        let bodies: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 100 + usize::from(i)]).collect();
+        let keys: Vec<String> = bodies.iter().map(|b| sha256_hex(b)).collect();
+        let mut items: Vec<(&str, &[u8])> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(bodies.iter().map(Vec::as_slice))
+            .collect();
+        items.push(items[0]);
+        store.put_many(&items).unwrap();
+        store.put_many(&items).unwrap();
+        for (k, b) in keys.iter().zip(&bodies) {
+            assert_eq!(&store.get_verified(k).unwrap(), b);
+        }
+        assert_eq!(
+            fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count(),
+            0,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn refuses_keys_that_are_not_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), false).unwrap();
+        for bad in [
+            "../etc/passwd",
+            "",
+            "AB7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ] {
+            assert!(matches!(store.path(bad), Err(BlobError::BadKey(_))));
+        }
+    }
+
+    #[test]
+    fn detects_a_blob_altered_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), false).unwrap();
+        let key = store.put(b"original").unwrap();
+        fs::write(store.path(&key).unwrap(), b"tampered").unwrap();
+        assert!(matches!(
+            store.get_verified(&key),
+            Err(BlobError::Corrupt { .. })
+        ));
+    }
 }

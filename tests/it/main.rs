@@ -1,1 +1,15 @@
+//! Integration tests: one binary, a module per capability. Each test gets its own database
+//! (SQLite file, or a fresh PostgreSQL database when `PODAWCZA_TEST_DB=postgres`) and its own data
+//! folder. `scripts/test.sh` runs this binary on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+mod cli;
+mod common;
+mod crash;
+mod detect;
+mod mime;
+mod pipeline;
+mod quarantine;
+mod register;
 mod xml_corpus;

@@ -1,0 +1,62 @@
+//! The audit trail: append-only events (who, what, when, why) for every change of state or
+//! assignment (DESIGN.md, invariant 7). The database refuses updates and deletes of these rows.
+
+use super::db::{self, Db, DbError};
+use crate::model::{format_time, parse_time, AuditEvent, SubmissionId};
+use chrono::{DateTime, Utc};
+
+/// Appends an event inside the caller's transaction, so the event and the change it records are
+/// committed together or not at all.
+pub async fn record(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    submission: &SubmissionId,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    detail: serde_json::Value,
+    reason: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, submission_id, at, actor, action, detail, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&submission.0)
+    .bind(format_time(&at))
+    .bind(actor)
+    .bind(action)
+    .bind(detail.to_string())
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The events of one submission, oldest first.
+pub async fn events(db: &Db, submission: &SubmissionId) -> Result<Vec<AuditEvent>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor, action, detail, reason FROM audit_events
+         WHERE submission_id = $1 ORDER BY at, id",
+    )
+    .bind(&submission.0)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let at = db::text(row, "at")?;
+        out.push(AuditEvent {
+            id: i as i64 + 1,
+            submission_id: submission.clone(),
+            at: parse_time(&at).ok_or(DbError::Corrupt {
+                what: "audit time",
+                value: at,
+            })?,
+            actor: db::text(row, "actor")?,
+            action: db::text(row, "action")?,
+            detail: serde_json::from_str(&db::text(row, "detail")?)
+                .unwrap_or(serde_json::Value::Null),
+            reason: db::opt_text(row, "reason")?,
+        });
+    }
+    Ok(out)
+}

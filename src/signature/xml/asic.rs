@@ -4,8 +4,7 @@
 //! readers: path traversal, absolute names, duplicate names, files no signature covers, ZIP
 //! bombs. CAdES (`META-INF/signature*.p7s`) is listed but left to the CMS verifier (issue 4).
 //!
-//! Container problems are not owned by one signature; they are added to every signature's
-//! warnings with a `container:` prefix (the report has no container-level warning field).
+//! Container problems are not owned by one signature: they are the report's `warnings`.
 
 use super::verify::{evidence, signature_report};
 use crate::signature::report::{Report, SignatureReport};
@@ -51,9 +50,7 @@ pub fn verify_asic(name: &str, bytes: &[u8]) -> Report {
         file: name.to_string(),
         sha256: super::dsig::sha256_hex(bytes).unwrap_or_default(),
         container: "asic-e".to_string(),
-        signatures: Vec::new(),
-        error: None,
-        warnings: Vec::new(),
+        ..Report::default()
     };
     let container = match read_container(bytes) {
         Ok(c) => c,
@@ -73,21 +70,13 @@ pub fn verify_asic(name: &str, bytes: &[u8]) -> Report {
     }
     let asic_like =
         container.mimetype.is_some() || container.order.iter().any(|n| n.starts_with("META-INF/"));
-    if report.signatures.is_empty() {
-        // No signature to hang the problems on: a broken container is a file-level error, a
-        // plain ZIP is just an unsigned document.
-        if asic_like && !problems.is_empty() {
-            report.error = Some(format!("container: {}", problems.join("; ")));
-        } else if !asic_like {
-            report.container = "zip".to_string();
-        }
-        return report;
+    if !report.signatures.is_empty() {
+        problems.extend(coverage_problems(&container, &report.signatures));
+    } else if !asic_like {
+        // A plain ZIP is just an unsigned document.
+        report.container = "zip".to_string();
     }
-    problems.extend(coverage_problems(&container, &report.signatures));
-    for s in &mut report.signatures {
-        s.warnings
-            .extend(problems.iter().map(|p| format!("container: {p}")));
-    }
+    report.warnings = problems;
     report
 }
 
@@ -448,7 +437,7 @@ mod tests {
     fn flags_traversal_and_a_compressed_mimetype() {
         let bytes = signed_container(Some(("../evil.txt", b"x")));
         let report = verify_asic("a.asice", &bytes);
-        let warnings = report.signatures[0].warnings.join("; ");
+        let warnings = report.warnings.join("; ");
         assert!(
             warnings.contains("unsafe entry name \"../evil.txt\""),
             "{warnings}"
@@ -458,7 +447,11 @@ mod tests {
             ("../a", b"x", true),
         ]);
         let report = verify_asic("a.asice", &bytes);
-        assert!(report.error.unwrap().contains("unsafe"));
+        let warnings = report.warnings.join("; ");
+        assert!(
+            warnings.contains("unsafe") && warnings.contains("compressed"),
+            "{warnings}"
+        );
         let (_, method, _) = first_local_entry(&bytes).unwrap();
         assert_ne!(method, 0, "the test container's mimetype is compressed");
     }
@@ -492,11 +485,7 @@ mod tests {
         let s = &report.signatures[0];
         assert_eq!(s.intact, Some(true), "{:?}", s.errors);
         assert_eq!(s.signed_data[0].name, "wniosek.pdf");
-        assert!(
-            s.warnings.iter().all(|w| !w.starts_with("container:")),
-            "{:?}",
-            s.warnings
-        );
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     }
 
     #[test]
@@ -505,11 +494,11 @@ mod tests {
         let report = verify_asic("wniosek.asice", &bytes);
         let s = &report.signatures[0];
         assert_eq!(s.intact, Some(true));
+        let expected = "file \"dopisek.txt\" is not covered by any intact signature";
         assert!(
-            s.warnings
-                .iter()
-                .any(|w| w
-                    == "container: file \"dopisek.txt\" is not covered by any intact signature")
+            report.warnings.iter().any(|w| w == expected),
+            "{:?}",
+            report.warnings
         );
     }
 

@@ -73,9 +73,7 @@ pub fn verify_xml(name: &str, bytes: &[u8], detached: Resolver) -> Report {
         file: name.to_string(),
         sha256: sha256_hex(bytes).unwrap_or_default(),
         container: "xml".to_string(),
-        signatures: Vec::new(),
-        error: None,
-        warnings: Vec::new(),
+        ..Report::default()
     };
     match evidence(name, bytes, detached) {
         Ok(list) => report.signatures = list.iter().map(signature_report).collect(),

@@ -101,12 +101,61 @@ impl Trust {
         Ok(trust)
     }
 
+    /// Adds trusted lists (TS 119 612 §5.7): the EU list of lists is taken on its own
+    /// signature being intact, every other list only when its signer is one the list of lists
+    /// announces. Returns one note per file (what was taken or refused, and why).
+    pub fn add_lists(&mut self, files: &[(String, Vec<u8>)]) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (name, loaded) in super::tl::load::load_set(files) {
+            match loaded {
+                Ok(l) if accept(&l) => {
+                    notes.push(format!(
+                        "{name}: {} list no. {}, {} services, signature {:?}",
+                        l.territory,
+                        l.sequence,
+                        l.services.len(),
+                        l.signature
+                    ));
+                    self.lists.push(l);
+                }
+                Ok(l) => notes.push(format!("{name}: refused, signature {:?}", l.signature)),
+                Err(e) => notes.push(format!("{name}: refused, {e}")),
+            }
+        }
+        notes
+    }
+
     /// Every anchor: the directory's and the certificates of the CA services of the loaded
     /// trusted lists (TS 119 615 §4.1: the list is the trust anchor of qualified services).
     pub fn all_anchors(&self) -> impl Iterator<Item = &X509> {
         self.anchors
             .iter()
             .chain(self.lists.iter().flat_map(|l| l.ca_certificates()))
+    }
+}
+
+fn accept(l: &TrustedList) -> bool {
+    use super::tl::SignatureCheck::*;
+    match &l.signature {
+        Verified => true,
+        SignerNotAnnounced => l.territory == "EU",
+        Unchecked | Broken(_) => false,
+    }
+}
+
+impl KindSettings {
+    /// Settings from `[trust]` (`attribute=value` pairs for the podpis zaufany subject).
+    pub fn from_config(c: &crate::config::TrustConfig) -> KindSettings {
+        KindSettings {
+            personal_root_sha256: c.personal_root_sha256.clone(),
+            trusted_profile_subject: c
+                .trusted_profile_subject
+                .iter()
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect(),
+            require_revocation: c.require_revocation,
+        }
     }
 }
 
@@ -145,6 +194,32 @@ fn read_dir_certs(dir: &Path, crls: &mut Vec<X509Crl>) -> Result<Vec<X509>, Trus
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn takes_the_polish_list_only_with_the_eu_list_of_lists() {
+        let corpus = |f: &str| {
+            let base = std::env::var("PODAWCZA_CORPUS").unwrap_or_else(|_| {
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus").into()
+            });
+            std::fs::read(format!("{base}/dss/trusted-lists/{f}")).unwrap()
+        };
+        let mut alone = Trust::default();
+        alone.add_lists(&[("PL.xml".into(), corpus("PL.xml"))]);
+        assert!(alone.lists.is_empty());
+        let mut both = Trust::default();
+        let notes = both.add_lists(&[
+            ("EU.xml".into(), corpus("EU.xml")),
+            ("PL.xml".into(), corpus("PL.xml")),
+        ]);
+        assert_eq!(both.lists.len(), 2, "{notes:?}");
+        assert!(both.all_anchors().count() > 30);
+    }
+
+    #[test]
+    fn reads_the_trusted_profile_subject_from_the_config() {
+        let s = KindSettings::from_config(&crate::config::TrustConfig::default());
+        assert_eq!(s, KindSettings::default());
+    }
 
     #[test]
     fn loads_the_test_anchors_and_crls() {

@@ -61,4 +61,6 @@ pub fn validate_report(report: &mut Report, trust: &Trust, at: DateTime<Utc>) {
 #[cfg(test)]
 mod end_to_end_tests;
 #[cfg(test)]
+mod estonian_tests;
+#[cfg(test)]
 mod validate_tests;

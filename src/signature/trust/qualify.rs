@@ -61,9 +61,28 @@ pub fn issuing_services<'a>(path: &[X509], trust: &'a Trust) -> Vec<&'a Service>
         .collect()
 }
 
-/// The qualification of `path`'s leaf at `t` (TS 119 615 §4.3.3–§4.3.5); `None` when no
-/// trusted list knows any of its CAs.
+/// The qualification of `path`'s leaf at `t` (TS 119 615 §4.3.3–§4.3.5): the issuing service
+/// must be granted both when the certificate was issued (its notBefore) and at `t`; the
+/// QSCD status is the one at `t`. `None` when no trusted list knows any of its CAs.
 pub fn qualify(path: &[X509], trust: &Trust, t: DateTime<Utc>) -> Option<Qualification> {
+    let leaf = path.first()?;
+    let issued = super::cert::to_utc(leaf.not_before())?;
+    let at_issuance = qualify_at(path, trust, issued)?;
+    let mut q = qualify_at(path, trust, t)?;
+    if !at_issuance.qualified {
+        q.qualified = false;
+        q.qc_type = None;
+        q.notes.extend(
+            at_issuance
+                .notes
+                .into_iter()
+                .map(|n| format!("at issuance: {n}")),
+        );
+    }
+    Some(q)
+}
+
+fn qualify_at(path: &[X509], trust: &Trust, t: DateTime<Utc>) -> Option<Qualification> {
     let leaf = path.first()?;
     let services = issuing_services(path, trust);
     if services.is_empty() {
@@ -81,6 +100,56 @@ pub fn qualify(path: &[X509], trust: &Trust, t: DateTime<Utc>) -> Option<Qualifi
         }
     }
     best
+}
+
+/// What a supporting service is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// An OCSP responder for qualified certificates (`Certstatus/OCSP/QC`).
+    Ocsp,
+    /// A time-stamping unit (`TSA/QTST`).
+    Tsa,
+}
+
+/// Whether `cert` (an OCSP responder or a TSA certificate, or one of its issuers in `chain`)
+/// is a service of that type, granted at `t`, on a loaded list (TS 119 612 §5.5.1; the rule
+/// libdigidocpp applies to the OCSP and time-stamp of a qualified signature). `Err` says why
+/// not; lists that do not know the service at all give `Err` too.
+pub fn supporting_service(
+    chain: &[X509],
+    trust: &Trust,
+    t: DateTime<Utc>,
+    kind: Support,
+) -> Result<String, String> {
+    let wanted = match kind {
+        Support::Ocsp => "http://uri.etsi.org/TrstSvc/Svctype/Certstatus/OCSP/QC",
+        Support::Tsa => "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST",
+    };
+    let mut why = format!("{kind:?} service not on any loaded list");
+    for s in trust.lists.iter().flat_map(|l| l.services.iter()) {
+        if !s
+            .certificates
+            .iter()
+            .any(|sc| chain.iter().any(|c| same_certificate(sc, c)))
+        {
+            continue;
+        }
+        match s.state_at(t) {
+            Some(st) if st.service_type == wanted && st.is_granted() => {
+                return Ok(format!("{} / {}", s.provider, s.name))
+            }
+            Some(st) => {
+                why = format!(
+                    "{}: {} {} at {t}",
+                    s.name,
+                    st.service_type,
+                    st.status_name()
+                )
+            }
+            None => why = format!("{}: not on the list at {t}", s.name),
+        }
+    }
+    Err(why)
 }
 
 fn suffix(uri: &str) -> &str {

@@ -99,10 +99,54 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
     v.qualified = q.as_ref().map(|q| q.qualified);
     if v.passed() {
         v.kind = kind::decide(&chain, q.as_ref(), input, &trust.settings, &mut v.warnings);
+        if matches!(v.kind, Kind::Qes | Kind::QualifiedSeal) {
+            v.warnings
+                .extend(supporting_services(input, &embedded, trust, when));
+        }
     } else if let Some(q) = &q {
         v.warnings.extend(q.notes.iter().cloned());
     }
     v
+}
+
+/// TS 119 612 §5.5.1: whether the OCSP responders and TSAs the signature relies on are
+/// qualified services at that time (libdigidocpp's rule; a warning here, since eIDAS does not
+/// make the QES depend on them).
+fn supporting_services(
+    input: &ValidationInput,
+    embedded: &[X509],
+    trust: &Trust,
+    when: DateTime<Utc>,
+) -> Vec<String> {
+    use super::cert::{extended_key_usages, KP_OCSP_SIGNING};
+    use super::qualify::{supporting_service, Support};
+    let mut out = Vec::new();
+    for c in embedded {
+        let der = c.to_der().unwrap_or_default();
+        if extended_key_usages(&der)
+            .iter()
+            .any(|u| u == KP_OCSP_SIGNING)
+        {
+            if let Err(e) = supporting_service(std::slice::from_ref(c), trust, when, Support::Ocsp)
+            {
+                out.push(format!("OCSP responder not a qualified service: {e}"));
+            }
+        }
+    }
+    for p in &input.proofs_of_existence {
+        let Some(tsa) = p
+            .tsa_certificate
+            .as_deref()
+            .and_then(|d| X509::from_der(d).ok())
+        else {
+            continue;
+        };
+        if let Err(e) = supporting_service(std::slice::from_ref(&tsa), trust, p.time, Support::Tsa)
+        {
+            out.push(format!("time-stamp not from a qualified TSA: {e}"));
+        }
+    }
+    out
 }
 
 type Check = Result<(), (SubIndication, String)>;

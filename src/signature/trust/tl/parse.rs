@@ -162,7 +162,9 @@ fn state(n: Node<'_, '_>) -> Option<ServiceState> {
 }
 
 fn qualification(q: Node<'_, '_>) -> Qualification {
-    let qualifiers = child(q, "QualifierList")
+    // The schema's element is `Qualifiers`; `QualifierList` is accepted from older drafts.
+    let qualifiers = child(q, "Qualifiers")
+        .or_else(|| child(q, "QualifierList"))
         .map(|l| {
             children(l, "Qualifier")
                 .filter_map(|x| x.attribute("uri").map(str::to_string))

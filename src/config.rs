@@ -199,6 +199,9 @@ pub struct TrustConfig {
     pub anchors_dir: String,
     /// Trusted list files (the EU list of lists first, then national lists), checked on load.
     pub trusted_lists: Vec<String>,
+    /// PEM files of list signers accepted without a parent list (the EU list of lists'
+    /// signers as published in the Official Journal; a test list's signer).
+    pub list_signers: Vec<String>,
     /// SHA-256 (hex) of the `pl.ID Root CA` certificates: a path there is podpis osobisty.
     pub personal_root_sha256: Vec<String>,
     /// `attribute=value` pairs that all must be in the subject of the podpis zaufany seal.
@@ -212,6 +215,7 @@ impl Default for TrustConfig {
         TrustConfig {
             anchors_dir: "certs".into(),
             trusted_lists: Vec::new(),
+            list_signers: Vec::new(),
             personal_root_sha256: vec![
                 "5a545dc780b8400900b2c1400e871c43f0e0f3ad33ca31c508a9e9b1ab731095".into(),
             ],

@@ -178,7 +178,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         what: TrustCommand::Import { files },
     } = &cli.command
     {
-        return trust_import(files);
+        return trust_import(cli.config.as_deref(), files);
     }
     if let Command::Fixtures { what } = &cli.command {
         return fixtures(what);
@@ -470,7 +470,14 @@ fn load_trust(
         .iter()
         .map(PathBuf::from)
         .collect();
-    for note in trust.add_lists(&read_lists(&lists)?) {
+    let signers: Vec<PathBuf> = config
+        .trust
+        .list_signers
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let pinned = podawcza::signature::trust::store::read_certificates(&signers)?;
+    for note in trust.add_lists(&read_lists(&lists)?, &pinned) {
         eprintln!("{note}");
     }
     let at = match at {
@@ -482,9 +489,20 @@ fn load_trust(
     Ok((trust, at))
 }
 
-fn trust_import(files: &[PathBuf]) -> Result<std::process::ExitCode> {
+fn trust_import(
+    config: Option<&std::path::Path>,
+    files: &[PathBuf],
+) -> Result<std::process::ExitCode> {
+    let config = Config::load(config, std::env::vars())?;
+    let signers: Vec<PathBuf> = config
+        .trust
+        .list_signers
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let pinned = podawcza::signature::trust::store::read_certificates(&signers)?;
     let mut trust = podawcza::signature::trust::Trust::default();
-    let notes = trust.add_lists(&read_lists(files)?);
+    let notes = trust.add_lists(&read_lists(files)?, &pinned);
     for note in &notes {
         println!("{note}");
     }

@@ -12,4 +12,5 @@ mod mime;
 mod pipeline;
 mod quarantine;
 mod register;
+mod trust;
 mod xml_corpus;

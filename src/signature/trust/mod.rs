@@ -63,4 +63,6 @@ mod end_to_end_tests;
 #[cfg(test)]
 mod estonian_tests;
 #[cfg(test)]
+mod samples_tests;
+#[cfg(test)]
 mod validate_tests;

@@ -104,9 +104,9 @@ impl Trust {
     /// Adds trusted lists (TS 119 612 §5.7): the EU list of lists is taken on its own
     /// signature being intact, every other list only when its signer is one the list of lists
     /// announces. Returns one note per file (what was taken or refused, and why).
-    pub fn add_lists(&mut self, files: &[(String, Vec<u8>)]) -> Vec<String> {
+    pub fn add_lists(&mut self, files: &[(String, Vec<u8>)], pinned: &[X509]) -> Vec<String> {
         let mut notes = Vec::new();
-        for (name, loaded) in super::tl::load::load_set(files) {
+        for (name, loaded) in super::tl::load::load_set(files, pinned) {
             match loaded {
                 Ok(l) if accept(&l) => {
                     notes.push(format!(
@@ -159,6 +159,16 @@ impl KindSettings {
     }
 }
 
+/// Reads the certificates of PEM files (configured list signers).
+pub fn read_certificates(files: &[std::path::PathBuf]) -> Result<Vec<X509>, TrustError> {
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| io(f, e))?;
+        out.extend(X509::stack_from_pem(&bytes).map_err(|e| bad(f, e))?);
+    }
+    Ok(out)
+}
+
 fn read_dir_certs(dir: &Path, crls: &mut Vec<X509Crl>) -> Result<Vec<X509>, TrustError> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
@@ -204,13 +214,16 @@ mod tests {
             std::fs::read(format!("{base}/dss/trusted-lists/{f}")).unwrap()
         };
         let mut alone = Trust::default();
-        alone.add_lists(&[("PL.xml".into(), corpus("PL.xml"))]);
+        alone.add_lists(&[("PL.xml".into(), corpus("PL.xml"))], &[]);
         assert!(alone.lists.is_empty());
         let mut both = Trust::default();
-        let notes = both.add_lists(&[
-            ("EU.xml".into(), corpus("EU.xml")),
-            ("PL.xml".into(), corpus("PL.xml")),
-        ]);
+        let notes = both.add_lists(
+            &[
+                ("EU.xml".into(), corpus("EU.xml")),
+                ("PL.xml".into(), corpus("PL.xml")),
+            ],
+            &[],
+        );
         assert_eq!(both.lists.len(), 2, "{notes:?}");
         assert!(both.all_anchors().count() > 30);
     }

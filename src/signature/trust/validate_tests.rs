@@ -130,8 +130,10 @@ fn a_signer_under_an_unknown_root_has_no_chain() {
 #[test]
 fn a_signer_whose_ca_is_missing_has_no_chain() {
     let p = pki::committed().unwrap();
-    // The commercial CA is on no list: without it in the signature there is no path.
-    let v = run(&input(&p, "advanced-signer", &[]));
+    // The commercial CA is on no list: without it in the signature or the cache, no path.
+    let mut tr = trust(&p);
+    tr.intermediates.clear();
+    let v = validate(&input(&p, "advanced-signer", &[]), &tr, t(NOW));
     assert_eq!(
         v.sub_indication.as_deref(),
         Some("NO_CERTIFICATE_CHAIN_FOUND")

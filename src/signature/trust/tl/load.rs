@@ -53,7 +53,12 @@ fn is_list_of_lists(l: &TrustedList) -> bool {
 
 /// Loads a set of files: the list of lists first, then every other
 /// list checked against the certificates the list of lists announces for its territory.
-pub fn load_set(files: &[(String, Vec<u8>)]) -> Vec<(String, Result<TrustedList, ListError>)> {
+/// `pinned` signers (configured: the list of lists' signers from the Official Journal, a test
+/// list's signer) are accepted for any list.
+pub fn load_set(
+    files: &[(String, Vec<u8>)],
+    pinned: &[X509],
+) -> Vec<(String, Result<TrustedList, ListError>)> {
     let mut out: Vec<(String, Result<TrustedList, ListError>)> = Vec::new();
     let mut lotl: Option<TrustedList> = None;
     for (name, bytes) in files {
@@ -69,18 +74,12 @@ pub fn load_set(files: &[(String, Vec<u8>)]) -> Vec<(String, Result<TrustedList,
             .and_then(|t| parse::parse(t).ok());
         let territory = probe.as_ref().map(|l| l.territory.clone());
         let is_lotl = probe.as_ref().is_some_and(is_list_of_lists);
-        let announced = lotl.as_ref().filter(|_| !is_lotl).and_then(|parent| {
-            parent
-                .pointers
-                .iter()
-                .filter(|p| p.territory == territory)
-                .map(|p| p.certificates.clone())
-                .reduce(|mut a, b| {
-                    a.extend(b);
-                    a
-                })
-        });
-        out.push((name.clone(), load(name, bytes, announced.as_deref())));
+        let mut announced: Vec<X509> = pinned.to_vec();
+        if let Some(parent) = lotl.as_ref().filter(|_| !is_lotl) {
+            let pointers = parent.pointers.iter().filter(|p| p.territory == territory);
+            announced.extend(pointers.flat_map(|p| p.certificates.iter().cloned()));
+        }
+        out.push((name.clone(), load(name, bytes, Some(&announced))));
     }
     out
 }
@@ -97,10 +96,13 @@ mod tests {
 
     #[test]
     fn the_polish_list_verifies_against_the_signers_the_eu_list_announces() {
-        let set = load_set(&[
-            ("EU.xml".into(), corpus("dss/trusted-lists/EU.xml")),
-            ("PL.xml".into(), corpus("dss/trusted-lists/PL.xml")),
-        ]);
+        let set = load_set(
+            &[
+                ("EU.xml".into(), corpus("dss/trusted-lists/EU.xml")),
+                ("PL.xml".into(), corpus("dss/trusted-lists/PL.xml")),
+            ],
+            &[],
+        );
         let pl = set
             .iter()
             .find(|(n, _)| n == "PL.xml")

@@ -39,16 +39,25 @@ fn reason(sub: &str) -> &'static str {
     }
 }
 
+/// "ważny" agrees with "podpis", "ważna" with "pieczęć".
+fn valid_word(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::QualifiedSeal => ("ważna", "NIEWAŻNA"),
+        _ => ("ważny", "NIEWAŻNY"),
+    }
+}
+
 /// The sentence: `Kwalifikowany podpis elektroniczny: Jan Kowalski — ważny.`
 pub fn sentence(v: &Validation, signer: Option<&Signer>) -> String {
+    let (valid, invalid) = valid_word(v.kind);
     let who = signer
         .and_then(|s| s.name.clone().or_else(|| s.organization.clone()))
         .unwrap_or_else(|| "nieznany podpisujący".into());
     let sub = v.sub_indication.as_deref().unwrap_or("");
     match v.indication.as_str() {
-        "TOTAL_PASSED" => format!("{}: {who} — ważny.", kind_phrase(v.kind)),
+        "TOTAL_PASSED" => format!("{}: {who} — {valid}.", kind_phrase(v.kind)),
         "TOTAL_FAILED" => format!(
-            "{}: {who} — NIEWAŻNY: {}.",
+            "{}: {who} — {invalid}: {}.",
             kind_phrase(v.kind),
             reason(sub)
         ),
@@ -57,5 +66,30 @@ pub fn sentence(v: &Validation, signer: Option<&Signer>) -> String {
             kind_phrase(v.kind),
             reason(sub)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_qualified_seal_is_called_wazna() {
+        let v = Validation {
+            indication: "TOTAL_PASSED".into(),
+            sub_indication: None,
+            kind: Kind::QualifiedSeal,
+            qualified: Some(true),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        };
+        let s = Signer {
+            organization: Some("Gmina Testowa".into()),
+            ..Signer::default()
+        };
+        assert_eq!(
+            sentence(&v, Some(&s)),
+            "Kwalifikowana pieczęć elektroniczna: Gmina Testowa — ważna."
+        );
     }
 }

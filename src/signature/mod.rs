@@ -4,8 +4,10 @@
 //! signature structure and says so with `checked: false`; nothing here pretends a signature was
 //! checked.
 
+pub mod cms;
 pub mod der;
 pub mod detect;
+pub mod pdf;
 pub mod report;
 
 pub use detect::inspect;

@@ -1,0 +1,41 @@
+//! CMS signatures (RFC 5652 SignedData): CAdES files (ETSI EN 319 122-1), the CMS inside PAdES
+//! (EN 319 142-1, see [`crate::signature::pdf`]) and RFC 3161 time-stamp tokens.
+//!
+//! The pipeline of this module: read the structure with the bounded DER reader, keeping the
+//! bytes as received ([`parse`]); check each SignerInfo — content digest, signed attributes
+//! hashed exactly as received, signature value, ESS certificate binding ([`signer`]); read the
+//! unsigned attributes — time-stamps, counter-signatures, validation data ([`verify`],
+//! [`timestamp`]); turn the result into format-neutral [`evidence`] and then a report
+//! ([`report`]). No trust decision is taken here.
+
+pub mod algorithms;
+pub mod attributes;
+pub mod cades;
+pub mod certs;
+pub mod evidence;
+pub mod oids;
+pub mod parse;
+pub mod report;
+pub mod signer;
+pub mod time;
+pub mod timestamp;
+pub mod verify;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use crate::signature::report::Report;
+pub use cades::{verify_cades, Resolver};
+
+/// Verifies a file of the CMS family — a PDF (PAdES, `adbe.pkcs7.*`) or a CAdES/CMS file —
+/// and reports every signature in it. `None` when the file is neither. `detached` supplies
+/// a detached signature's data by name (`x.pdf` for `x.pdf.p7s`; the empty name is asked
+/// last, for a file given with `--detached`).
+pub fn verify_cms_family(name: &str, bytes: &[u8], detached: Resolver<'_>) -> Option<Report> {
+    if crate::signature::pdf::is_pdf(bytes) {
+        return Some(crate::signature::pdf::verify_pdf(name, bytes));
+    }
+    verify_cades(name, bytes, detached)
+}

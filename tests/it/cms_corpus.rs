@@ -31,7 +31,7 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
 ];
 
 /// The corpus formats checked here.
-const FORMATS: &[&str] = &["cades"];
+const FORMATS: &[&str] = &["cades", "pades"];
 
 fn corpus() -> PathBuf {
     std::env::var_os("PODAWCZA_CORPUS")
@@ -163,7 +163,9 @@ fn cms_and_pdf_verdicts_agree_with_the_corpus_labels() {
             row.path
         );
         let Some(report) = report else {
-            wrong.push(format!("{}: not recognised as cms/pdf", row.path));
+            if row.expected != "unknown" {
+                wrong.push(format!("{}: not recognised as cms/pdf", row.path));
+            }
             continue;
         };
         let line = summary(&report);

@@ -22,7 +22,7 @@ pub mod timestamp;
 pub mod verify;
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 
@@ -34,8 +34,18 @@ pub use cades::{verify_cades, Resolver};
 /// a detached signature's data by name (`x.pdf` for `x.pdf.p7s`; the empty name is asked
 /// last, for a file given with `--detached`).
 pub fn verify_cms_family(name: &str, bytes: &[u8], detached: Resolver<'_>) -> Option<Report> {
-    if crate::signature::pdf::is_pdf(bytes) {
-        return Some(crate::signature::pdf::verify_pdf(name, bytes));
+    use crate::signature::pdf;
+    if pdf::is_pdf(bytes) {
+        return Some(pdf::verify_pdf(name, bytes));
+    }
+    if name.to_ascii_lowercase().ends_with(".pdf") && bytes.first() != Some(&0x30) {
+        return Some(Report {
+            file: name.to_string(),
+            sha256: certs::sha256_hex(bytes),
+            container: "pdf".to_string(),
+            error: Some("not a pdf: no %PDF- header in the first 1024 bytes".to_string()),
+            ..Report::default()
+        });
     }
     verify_cades(name, bytes, detached)
 }

@@ -1,0 +1,147 @@
+//! End-to-end tests of the PDF verifier on documents made and signed at test time
+//! (EN 319 142-1 §5.3 coverage, §5.4 document time-stamps, incremental updates).
+
+use super::testkit;
+use super::verify_pdf;
+use crate::signature::cms::testkit as cms_kit;
+use crate::signature::report::Report;
+use std::sync::OnceLock;
+
+fn pki() -> &'static cms_kit::Pki {
+    static PKI: OnceLock<cms_kit::Pki> = OnceLock::new();
+    PKI.get_or_init(cms_kit::pki)
+}
+
+fn signed_once() -> Vec<u8> {
+    let pdf = testkit::unsigned("ETSI.CAdES.detached", "Zatwierdzam");
+    testkit::sign(pki(), &pki().rsa, &pdf)
+}
+
+fn verify(pdf: &[u8]) -> Report {
+    verify_pdf("wniosek.pdf", pdf)
+}
+
+#[test]
+fn a_signed_pdf_is_intact_covers_the_whole_file_and_reads_its_claims() {
+    let report = verify(&signed_once());
+    assert_eq!(report.container, "pdf");
+    assert_eq!(report.signatures.len(), 1, "{report:?}");
+    let s = &report.signatures[0];
+    assert_eq!(s.intact, Some(true), "{s:?}");
+    assert_eq!(s.format, "PAdES");
+    assert_eq!(s.level.as_deref(), Some("B-B"));
+    assert_eq!(s.indication.as_deref(), Some("INDETERMINATE"));
+    assert!(s.signed_data[0].whole_file);
+    assert!(
+        s.warnings.iter().any(|w| w == "/Reason: Zatwierdzam"),
+        "{s:?}"
+    );
+    assert_eq!(s.signing_time.as_deref(), Some("2020-04-20T10:11:12Z"));
+}
+
+#[test]
+fn a_byte_changed_inside_the_signed_range_breaks_the_signature() {
+    let mut pdf = signed_once();
+    let at = super::objects::find(&pdf, b"(Wniosek)", 0).unwrap() + 1;
+    pdf[at] = b'X';
+    let s = &verify(&pdf).signatures[0];
+    assert_eq!(s.intact, Some(false));
+    assert_eq!(s.sub_indication.as_deref(), Some("HASH_FAILURE"), "{s:?}");
+}
+
+#[test]
+fn a_page_changed_after_signing_is_intact_but_fails() {
+    let pdf = testkit::change_page_content(&signed_once());
+    let s = &verify(&pdf).signatures[0];
+    assert_eq!(s.intact, Some(true), "{s:?}");
+    assert_eq!(s.indication.as_deref(), Some("TOTAL_FAILED"));
+    assert_eq!(s.sub_indication.as_deref(), Some("FORMAT_FAILURE"));
+    assert!(s.errors[0].starts_with("modified after signing"), "{s:?}");
+    assert!(!s.signed_data[0].whole_file);
+}
+
+#[test]
+fn a_pdf_signed_twice_keeps_both_signatures_intact() {
+    let twice = testkit::add_signature_field(&signed_once(), false);
+    let twice = testkit::sign(pki(), &pki().ec, &twice);
+    let report = verify(&twice);
+    assert_eq!(report.signatures.len(), 2, "{report:?}");
+    for s in &report.signatures {
+        assert_eq!(s.intact, Some(true), "{s:?}");
+        assert_eq!(s.indication.as_deref(), Some("INDETERMINATE"), "{s:?}");
+    }
+    assert!(!report.signatures[0].signed_data[0].whole_file);
+    assert!(report.signatures[1].signed_data[0].whole_file);
+    assert_eq!(
+        report.signatures[1]
+            .signer
+            .as_ref()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("Anna Nowak")
+    );
+}
+
+#[test]
+fn a_document_time_stamp_is_checked_and_raises_the_level() {
+    let stamped = testkit::add_signature_field(&signed_once(), true);
+    let stamped = testkit::timestamp(pki(), &stamped);
+    let report = verify(&stamped);
+    assert_eq!(report.signatures.len(), 1, "{report:?}");
+    let note = report
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("document time-stamp"));
+    assert!(note.is_some_and(|n| n.ends_with(": intact")), "{report:?}");
+    assert_eq!(report.signatures[0].level.as_deref(), Some("B-T"));
+}
+
+#[test]
+fn a_trusted_profile_seal_names_the_citizen_from_the_reason() {
+    let reason =
+        "Opatrzono piecz\\352ci\\261 w imieniu: JAN KOWALSKI, PESEL: 44051401458, PZ ID: 77";
+    let pdf = testkit::unsigned("ETSI.CAdES.detached", reason);
+    let pdf = testkit::sign(pki(), &pki().ec, &pdf);
+    let s = &verify(&pdf).signatures[0];
+    assert_eq!(s.intact, Some(true), "{s:?}");
+    let signer = s.signer.as_ref().unwrap();
+    assert_eq!(signer.name.as_deref(), Some("JAN KOWALSKI"));
+    assert_eq!(signer.surname.as_deref(), Some("KOWALSKI"));
+    assert_eq!(signer.pesel.as_deref(), Some("44051401458"));
+}
+
+#[test]
+fn a_contents_hole_moved_off_the_signature_is_a_format_failure() {
+    let pdf = signed_once();
+    let text = String::from_utf8_lossy(&pdf).into_owned();
+    let start = text.find("/ByteRange [").unwrap() + "/ByteRange [".len();
+    let end = start + text[start..].find(']').unwrap();
+    let nums: Vec<usize> = text[start..end]
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let moved = format!("0 {:>10} {:>10} {:>10}", nums[1] - 1, nums[2], nums[3]);
+    let mut bad = pdf.clone();
+    bad.splice(start..end, moved.bytes());
+    let s = &verify(&bad).signatures[0];
+    assert_eq!(s.intact, Some(false));
+    assert!(s.errors.iter().any(|e| e.contains("hole")), "{s:?}");
+}
+
+#[test]
+fn hostile_pdfs_end_quickly_with_a_reason() {
+    let started = std::time::Instant::now();
+    let mut nested = b"%PDF-1.7\n1 0 obj\n".to_vec();
+    nested.extend(std::iter::repeat_n(b'[', 100_000));
+    assert!(verify(&nested).signatures.is_empty());
+    let mut many = b"%PDF-1.7\n".to_vec();
+    for i in 0..20_000 {
+        many.extend_from_slice(
+            format!("{i} 0 obj << /ByteRange [0 1 2 3] /Contents <00> >> endobj\n").as_bytes(),
+        );
+    }
+    let report = verify(&many);
+    assert!(report.signatures.len() <= super::sigdict::MAX_SIGNATURES);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -126,8 +126,9 @@ fn summary(report: &Report) -> String {
         .iter()
         .map(|s| {
             format!(
-                "{}:{}:{}/{}{}",
+                "{}:{}:{}:{}/{}{}",
                 s.id,
+                s.level.as_deref().unwrap_or("-"),
                 if s.intact == Some(true) {
                     "intact"
                 } else {

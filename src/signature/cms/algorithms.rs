@@ -4,6 +4,8 @@
 use super::oids;
 use super::parse::AlgorithmId;
 use crate::signature::der::{self, Tag};
+use openssl::bn::BigNum;
+use openssl::ecdsa::EcdsaSig;
 use openssl::hash::{Hasher, MessageDigest};
 use openssl::pkey::{Id, PKey, Public};
 use openssl::rsa::Padding;
@@ -43,6 +45,8 @@ pub enum Scheme {
     RsaPss(MessageDigest, MessageDigest, i32),
     /// ECDSA (or DSA) with a digest; the value is a DER `Ecdsa-Sig-Value`.
     Ecdsa(MessageDigest),
+    /// ECDSA with a digest; the value is plain `r || s` (BSI TR-03111 §5.2.1).
+    EcdsaPlain(MessageDigest),
     /// Ed25519 / Ed448 (RFC 8419): pure, no digest.
     EdDsa,
 }
@@ -86,6 +90,11 @@ pub fn scheme(alg: &AlgorithmId<'_>, digest_alg: &[u8]) -> Result<Scheme, Algori
         _ if o == oids::ECDSA_SHA3_256 => Scheme::Ecdsa(with(oids::SHA3_256)?),
         _ if o == oids::ECDSA_SHA3_384 => Scheme::Ecdsa(with(oids::SHA3_384)?),
         _ if o == oids::ECDSA_SHA3_512 => Scheme::Ecdsa(with(oids::SHA3_512)?),
+        _ if o == oids::ECDSA_PLAIN_SHA1 => Scheme::EcdsaPlain(with(oids::SHA1)?),
+        _ if o == oids::ECDSA_PLAIN_SHA224 => Scheme::EcdsaPlain(with(oids::SHA224)?),
+        _ if o == oids::ECDSA_PLAIN_SHA256 => Scheme::EcdsaPlain(with(oids::SHA256)?),
+        _ if o == oids::ECDSA_PLAIN_SHA384 => Scheme::EcdsaPlain(with(oids::SHA384)?),
+        _ if o == oids::ECDSA_PLAIN_SHA512 => Scheme::EcdsaPlain(with(oids::SHA512)?),
         _ if o == oids::ED25519 || o == oids::ED448 => Scheme::EdDsa,
         _ => return Err(unsupported()),
     })
@@ -94,7 +103,10 @@ pub fn scheme(alg: &AlgorithmId<'_>, digest_alg: &[u8]) -> Result<Scheme, Algori
 /// The digest a scheme hashes with (`None` for EdDSA).
 pub fn scheme_digest(s: &Scheme) -> Option<MessageDigest> {
     match s {
-        Scheme::RsaPkcs1(md) | Scheme::RsaPss(md, _, _) | Scheme::Ecdsa(md) => Some(*md),
+        Scheme::RsaPkcs1(md)
+        | Scheme::RsaPss(md, _, _)
+        | Scheme::Ecdsa(md)
+        | Scheme::EcdsaPlain(md) => Some(*md),
         Scheme::EdDsa => None,
     }
 }
@@ -150,6 +162,15 @@ pub fn verify(scheme: &Scheme, key: &PKey<Public>, data: &[u8], signature: &[u8]
         return false;
     }
     let result = match scheme {
+        Scheme::EcdsaPlain(md) => {
+            let Some(der) = plain_to_der(signature) else {
+                return false;
+            };
+            Verifier::new(*md, key).and_then(|mut v| {
+                v.update(data)?;
+                v.verify(&der)
+            })
+        }
         Scheme::EdDsa => {
             Verifier::new_without_digest(key).and_then(|mut v| v.verify_oneshot(signature, data))
         }
@@ -168,12 +189,24 @@ pub fn verify(scheme: &Scheme, key: &PKey<Public>, data: &[u8], signature: &[u8]
     result.unwrap_or(false)
 }
 
+/// `r || s` (two equal halves) as a DER `Ecdsa-Sig-Value` (RFC 5480 §2.2).
+fn plain_to_der(signature: &[u8]) -> Option<Vec<u8>> {
+    if signature.is_empty() || signature.len() % 2 != 0 {
+        return None;
+    }
+    let (r, s) = signature.split_at(signature.len() / 2);
+    let r = BigNum::from_slice(r).ok()?;
+    let s = BigNum::from_slice(s).ok()?;
+    EcdsaSig::from_private_components(r, s).ok()?.to_der().ok()
+}
+
 /// The key type a scheme needs (openssl would otherwise pick the key's own algorithm).
 fn key_fits(scheme: &Scheme, id: Id) -> bool {
     match scheme {
         Scheme::RsaPkcs1(_) => id == Id::RSA,
         Scheme::RsaPss(..) => id == Id::RSA || id == Id::RSA_PSS,
         Scheme::Ecdsa(_) => id == Id::EC || id == Id::DSA,
+        Scheme::EcdsaPlain(_) => id == Id::EC,
         Scheme::EdDsa => id == Id::ED25519 || id == Id::ED448,
     }
 }
@@ -206,6 +239,12 @@ mod tests {
         assert!(!verify(&scheme, &public, b"date", &sig));
         let rsa = Scheme::RsaPkcs1(MessageDigest::sha256());
         assert!(!verify(&rsa, &public, b"data", &sig));
+        let parsed = EcdsaSig::from_der(&sig).unwrap();
+        let mut plain = parsed.r().to_vec_padded(32).unwrap();
+        plain.extend(parsed.s().to_vec_padded(32).unwrap());
+        let bsi = Scheme::EcdsaPlain(MessageDigest::sha256());
+        assert!(verify(&bsi, &public, b"data", &plain));
+        assert!(!verify(&bsi, &public, b"data", &sig));
     }
 
     #[test]

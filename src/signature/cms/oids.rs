@@ -123,6 +123,17 @@ pub const DSA_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 
 /// id-ce-subjectKeyIdentifier (RFC 5280 §4.2.1.2): 2.5.29.14.
 pub const SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
 
+/// ecdsa-plain-sha1 (BSI TR-03111 §5.2.1, plain r || s): 0.4.0.127.0.7.1.1.4.1.1.
+pub const ECDSA_PLAIN_SHA1: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x01];
+/// ecdsa-plain-sha224 (BSI TR-03111 §5.2.1, plain r || s): 0.4.0.127.0.7.1.1.4.1.2.
+pub const ECDSA_PLAIN_SHA224: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x02];
+/// ecdsa-plain-sha256 (BSI TR-03111 §5.2.1, plain r || s): 0.4.0.127.0.7.1.1.4.1.3.
+pub const ECDSA_PLAIN_SHA256: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x03];
+/// ecdsa-plain-sha384 (BSI TR-03111 §5.2.1, plain r || s): 0.4.0.127.0.7.1.1.4.1.4.
+pub const ECDSA_PLAIN_SHA384: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x04];
+/// ecdsa-plain-sha512 (BSI TR-03111 §5.2.1, plain r || s): 0.4.0.127.0.7.1.1.4.1.5.
+pub const ECDSA_PLAIN_SHA512: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x05];
+
 #[cfg(test)]
 mod tests {
     use crate::signature::der::oid_bytes;
@@ -327,6 +338,26 @@ mod tests {
         assert_eq!(
             super::SUBJECT_KEY_ID,
             oid_bytes("2.5.29.14").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::ECDSA_PLAIN_SHA1,
+            oid_bytes("0.4.0.127.0.7.1.1.4.1.1").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::ECDSA_PLAIN_SHA224,
+            oid_bytes("0.4.0.127.0.7.1.1.4.1.2").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::ECDSA_PLAIN_SHA256,
+            oid_bytes("0.4.0.127.0.7.1.1.4.1.3").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::ECDSA_PLAIN_SHA384,
+            oid_bytes("0.4.0.127.0.7.1.1.4.1.4").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::ECDSA_PLAIN_SHA512,
+            oid_bytes("0.4.0.127.0.7.1.1.4.1.5").unwrap().as_slice()
         );
     }
 }

@@ -99,15 +99,7 @@ fn verifies_signed_attributes_exactly_as_received_in_non_der_order() {
 
 #[test]
 fn verifies_attributes_sent_out_of_order_but_signed_in_der_order() {
-    let opts = Options {
-        reorder: true,
-        ..Options::default()
-    };
-    let sent = testkit::attributes(&pki().rsa, DATA, &opts);
-    let mut signed = sent.clone();
-    signed.sort();
-    let si = testkit::signer_info_over(&pki().rsa, &sent, &signed, &[], false);
-    let cms = testkit::content_info(oids::DATA, Some(DATA), &[&pki().rsa.cert], &[si]);
+    let cms = sent_reordered();
     let s = only(&verify("x.p7m", &cms, None)).clone();
     assert_eq!(s.intact, Some(true), "{s:?}");
     assert!(s.warnings.iter().any(|w| w.contains("DER order")), "{s:?}");
@@ -301,4 +293,117 @@ fn verifies_ber_indefinite_lengths_around_the_signed_data() {
     ber.extend([0, 0]);
     let s = only(&verify("x.p7m", &ber, None)).clone();
     assert_eq!(s.intact, Some(true), "{s:?}");
+}
+
+fn sent_reordered() -> Vec<u8> {
+    let opts = Options {
+        reorder: true,
+        ..Options::default()
+    };
+    let sent = testkit::attributes(&pki().rsa, DATA, &opts);
+    let mut signed = sent.clone();
+    signed.sort();
+    let si = testkit::signer_info_over(&pki().rsa, &sent, &signed, &[], false);
+    testkit::content_info(oids::DATA, Some(DATA), &[&pki().rsa.cert], &[si])
+}
+
+/// `openssl cms -verify -noverify -binary` on a fixture: whether it says the signature verifies.
+fn openssl_says(cms: &[u8], content: Option<&[u8]>) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let sig = dir.path().join("sig.der");
+    std::fs::write(&sig, cms).unwrap();
+    let mut cmd = std::process::Command::new("openssl");
+    cmd.args([
+        "cms",
+        "-verify",
+        "-noverify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+    ])
+    .arg(&sig)
+    .args(["-out", "/dev/null"]);
+    if let Some(c) = content {
+        let data = dir.path().join("data");
+        std::fs::write(&data, c).unwrap();
+        cmd.arg("-content").arg(&data);
+    }
+    cmd.output().unwrap().status.success()
+}
+
+#[test]
+fn agrees_with_openssl_cms_on_own_fixtures_except_where_openssl_is_known_wrong() {
+    let detached = Options {
+        detached: true,
+        ..Options::default()
+    };
+    let reordered = Options {
+        reorder: true,
+        ..Options::default()
+    };
+    let substituted = Options {
+        ess_v2: false,
+        extra_signed: vec![testkit::ess_v2(&pki().rsa.cert)],
+        ..Options::default()
+    };
+    let cases: Vec<(&str, Vec<u8>, Option<&[u8]>, bool)> = vec![
+        (
+            "enveloping",
+            testkit::sign(pki(), &pki().rsa, DATA, &Options::default()),
+            None,
+            true,
+        ),
+        (
+            "detached",
+            testkit::sign(pki(), &pki().ec, DATA, &detached),
+            Some(DATA),
+            true,
+        ),
+        (
+            "altered content",
+            testkit::sign(pki(), &pki().ec, DATA, &detached),
+            Some(b"other"),
+            false,
+        ),
+        (
+            "key substitution",
+            testkit::sign(pki(), &pki().ec, DATA, &substituted),
+            None,
+            false,
+        ),
+        // Attributes signed and sent in the same non-DER order: both hash them as received.
+        (
+            "non-DER attribute order",
+            testkit::sign(pki(), &pki().ec, DATA, &reordered),
+            None,
+            true,
+        ),
+        // Signed in DER order but sent in another (DSS dss-667 DER_reordered): openssl hashes
+        // the attributes as sent only and fails; RFC 5652 §5.4 signs the DER encoding.
+        (
+            "signed in DER order, sent reordered",
+            sent_reordered(),
+            None,
+            true,
+        ),
+    ];
+    // Key substitution: the ESS reference names another certificate than the one that
+    // verified; openssl cms -noverify does not compare them (RFC 5035 §3 binding).
+    let openssl_wrong = ["signed in DER order, sent reordered", "key substitution"];
+    for (name, cms, content, expected) in cases {
+        let resolve = |_: &str| content.map(<[u8]>::to_vec);
+        let ours =
+            verify_cades("x.p7s", &cms, &resolve).unwrap().signatures[0].intact == Some(true);
+        assert_eq!(ours, expected, "{name}: ours");
+        let theirs = openssl_says(&cms, content);
+        if openssl_wrong.contains(&name) {
+            assert_ne!(
+                theirs, expected,
+                "{name}: openssl was expected to get this wrong"
+            );
+        } else {
+            assert_eq!(theirs, expected, "{name}: openssl");
+        }
+    }
 }

@@ -71,6 +71,12 @@ pub fn after(doc: &Document, revision: usize, signature_object: u32) -> Changes 
             }
         }
     }
+    if doc.unread_object_streams > 0 {
+        out.notes.push(format!(
+            "{} object streams could not be read: their objects were not compared",
+            doc.unread_object_streams
+        ));
+    }
     if later > 0 && out.modifications.is_empty() {
         out.notes.push(format!(
             "{later} objects added or updated after signing: signatures, validation data or form filling only"
@@ -287,8 +293,8 @@ fn judge_page(doc: &Document, obj: &Object, before: &Value) -> Option<String> {
         }
         return Some(format!("page object {n} changed its /{key}"));
     }
-    let old = refs(before.get("Annots"));
-    for added in refs(v.get("Annots"))
+    let old = annots(doc, before.get("Annots"), obj.revision.saturating_sub(1));
+    for added in annots(doc, v.get("Annots"), obj.revision)
         .into_iter()
         .filter(|r| !old.contains(r))
     {
@@ -338,6 +344,14 @@ fn resources_only_grew(
             _ => false,
         }
     })
+}
+
+/// The annotation references of a page, through an indirect `/Annots` array.
+fn annots(doc: &Document, v: Option<&Value>, revision: usize) -> Vec<u32> {
+    match v {
+        Some(Value::Ref(num, _)) => refs(doc.resolve(*num, revision).map(|o| &o.value)),
+        other => refs(other),
+    }
 }
 
 fn is_type(v: &Value, t: &str) -> bool {

@@ -26,6 +26,8 @@ pub struct Object {
     pub value: Value,
     /// Whether it is a stream.
     pub stream: bool,
+    /// Whether it was read from an object stream (ISO 32000-1 §7.5.7).
+    pub compressed: bool,
 }
 
 /// The file's revisions and objects.
@@ -37,6 +39,8 @@ pub struct Document {
     pub objects: Vec<Object>,
     /// The index stopped at [`MAX_OBJECTS`].
     pub truncated: bool,
+    /// Object streams that could not be inflated (their objects are not compared).
+    pub unread_object_streams: usize,
     /// Indexes into `objects` by object number, in file order.
     by_num: HashMap<u32, Vec<usize>>,
 }
@@ -49,6 +53,7 @@ pub fn index(data: &[u8]) -> Document {
         ..Document::default()
     };
     let mut pos = 0;
+    let mut inflated = 0usize;
     while let Some(found) = find(data, b"obj", pos) {
         pos = found + 3;
         if !data
@@ -68,20 +73,25 @@ pub fn index(data: &[u8]) -> Document {
             continue;
         };
         let stream = lx.keyword(b"stream");
+        let revision = doc.revision_of(start);
         if stream {
-            pos = skip_stream(data, lx.pos, &value);
+            let (data_start, data_end, after) = stream_bounds(data, lx.pos, &value);
+            pos = after;
+            if value.get("Type").is_some_and(|t| t.is_name("ObjStm")) {
+                let raw = data.get(data_start..data_end).unwrap_or_default();
+                doc.add_compressed(&value, raw, start, revision, &mut inflated);
+            }
         } else {
             pos = pos.max(lx.pos);
         }
-        let revision = doc.revision_of(start);
-        doc.by_num.entry(num).or_default().push(doc.objects.len());
-        doc.objects.push(Object {
+        doc.push(Object {
             num,
             gen,
             offset: start,
             revision,
             value,
             stream,
+            compressed: false,
         });
         if doc.objects.len() >= MAX_OBJECTS {
             doc.truncated = true;
@@ -91,7 +101,49 @@ pub fn index(data: &[u8]) -> Document {
     doc
 }
 
+/// Most object streams inflated in one file.
+pub const MAX_OBJECT_STREAMS: usize = 4096;
+
 impl Document {
+    fn push(&mut self, obj: Object) {
+        self.by_num
+            .entry(obj.num)
+            .or_default()
+            .push(self.objects.len());
+        self.objects.push(obj);
+    }
+
+    /// The members of an object stream, as objects of the revision that holds the stream.
+    fn add_compressed(
+        &mut self,
+        dict: &Value,
+        raw: &[u8],
+        offset: usize,
+        revision: usize,
+        count: &mut usize,
+    ) {
+        *count += 1;
+        if *count > MAX_OBJECT_STREAMS {
+            self.truncated = true;
+            return;
+        }
+        let Some(members) = super::objstm::members(dict, raw) else {
+            self.unread_object_streams += 1;
+            return;
+        };
+        for (num, value) in members {
+            self.push(Object {
+                num,
+                gen: 0,
+                offset,
+                revision,
+                value,
+                stream: false,
+                compressed: true,
+            });
+        }
+    }
+
     /// The revision holding `offset` (bytes after the last `%%EOF` form one more).
     pub fn revision_of(&self, offset: usize) -> usize {
         self.revision_ends.partition_point(|&end| end <= offset)
@@ -162,9 +214,9 @@ fn header_start(data: &[u8], at: usize) -> Option<usize> {
     Some(i)
 }
 
-/// After the `stream` keyword: skip `/Length` bytes when it is direct and lands on
-/// `endstream`, else search for `endstream`.
-fn skip_stream(data: &[u8], after_keyword: usize, dict: &Value) -> usize {
+/// After the `stream` keyword: the data's start and end, and the offset after `endstream`.
+/// `/Length` is trusted when direct and landing on `endstream`; else `endstream` is searched.
+fn stream_bounds(data: &[u8], after_keyword: usize, dict: &Value) -> (usize, usize, usize) {
     let mut start = after_keyword;
     if data.get(start) == Some(&b'\r') {
         start += 1;
@@ -177,11 +229,14 @@ fn skip_stream(data: &[u8], after_keyword: usize, dict: &Value) -> usize {
         if let Some(end) = end {
             let mut lx = Lexer::new(data, end);
             if lx.keyword(b"endstream") {
-                return lx.pos;
+                return (start, end, lx.pos);
             }
         }
     }
-    find(data, b"endstream", start).map_or(data.len(), |p| p + 9)
+    match find(data, b"endstream", start) {
+        Some(p) => (start, p, p + 9),
+        None => (start, data.len(), data.len()),
+    }
 }
 
 /// The first occurrence of `needle` at or after `from`.

@@ -41,7 +41,8 @@ pub const MAX_SIGNATURES: usize = 512;
 /// defined again in a later revision is kept in its first form (the one its ByteRange signs).
 pub fn find(doc: &Document, encrypted: bool) -> Vec<SigDict> {
     let mut out: Vec<SigDict> = Vec::new();
-    for obj in &doc.objects {
+    // A signature's /Contents must lie in the file's bytes, never in a compressed stream.
+    for obj in doc.objects.iter().filter(|o| !o.compressed) {
         let Some(dict) = signature_dict(&obj.value) else {
             continue;
         };

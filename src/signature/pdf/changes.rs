@@ -52,7 +52,9 @@ pub struct Changes {
 
 /// Compares every definition after `revision` with the one in force at `revision`.
 /// `signature_object` is the object number of the signature's own dictionary.
-pub fn after(doc: &Document, revision: usize, signature_object: u32) -> Changes {
+/// DocMDP permissions of a certified document (ISO 32000-1 §12.8.2.2, Table 254): 1 no
+/// changes, 2 form filling and signing (the default), 3 also annotations.
+pub fn after(doc: &Document, revision: usize, signature_object: u32, docmdp: i64) -> Changes {
     let mut out = Changes::default();
     let mut later = 0;
     for obj in doc.objects.iter().filter(|o| o.revision > revision) {
@@ -65,7 +67,13 @@ pub fn after(doc: &Document, revision: usize, signature_object: u32) -> Changes 
             }
         }
         let earlier = doc.resolve(obj.num, revision);
-        if let Some(reason) = judge(doc, obj, earlier, signature_object) {
+        let verdict = match docmdp {
+            1 => no_changes(obj, earlier),
+            _ => None,
+        };
+        let verdict = verdict.or_else(|| judge(doc, obj, earlier, signature_object));
+        let verdict = verdict.filter(|r| !(docmdp >= 3 && r.contains("annotation")));
+        if let Some(reason) = verdict {
             if !out.modifications.contains(&reason) {
                 out.modifications.push(reason);
             }
@@ -83,6 +91,29 @@ pub fn after(doc: &Document, revision: usize, signature_object: u32) -> Changes 
         ));
     }
     out
+}
+
+/// DocMDP P=1: after certification only validation data and document time-stamps may be
+/// added (EN 319 142-1 §5.4; ISO 32000-2 §12.8.2.2): a new approval signature or a filled
+/// field is a modification.
+fn no_changes(obj: &Object, earlier: Option<&Object>) -> Option<String> {
+    let v = &obj.value;
+    let n = obj.num;
+    let sig = if v.get("ByteRange").is_some() {
+        Some(v)
+    } else {
+        v.get("V").filter(|x| x.get("ByteRange").is_some())
+    };
+    if let Some(sig) = sig {
+        let stamp = sig.get("Type").is_some_and(|t| t.is_name("DocTimeStamp"))
+            || sig.name_of("SubFilter") == Some(b"ETSI.RFC3161".as_slice());
+        return (!stamp).then(|| format!("a signature (object {n}) was added to a document certified with no changes permitted"));
+    }
+    let before = earlier.map(|e| &e.value);
+    let filled = v.get("FT").is_some() && !opt_same(v.get("V"), before.and_then(|b| b.get("V")));
+    filled.then(|| {
+        format!("form field {n} was filled in a document certified with no changes permitted")
+    })
 }
 
 fn judge(doc: &Document, obj: &Object, earlier: Option<&Object>, sig: u32) -> Option<String> {
@@ -369,10 +400,14 @@ mod tests {
     use crate::signature::pdf::objects::index;
 
     fn changes(update: &str) -> Changes {
+        changes_under(update, 2)
+    }
+
+    fn changes_under(update: &str, docmdp: i64) -> Changes {
         let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Contents 4 0 R /Annots [5 0 R] >>\nendobj\n5 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig /V 6 0 R >>\nendobj\n6 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <00> >>\nendobj\n%%EOF\n".to_vec();
         pdf.extend_from_slice(update.as_bytes());
         pdf.extend_from_slice(b"\n%%EOF\n");
-        after(&index(&pdf), 0, 6)
+        after(&index(&pdf), 0, 6, docmdp)
     }
 
     #[test]
@@ -392,5 +427,18 @@ mod tests {
         assert!(c.modifications[0].contains("page tree"), "{c:?}");
         let c = changes("6 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <01> >>\nendobj");
         assert!(c.modifications[0].contains("signature dictionary"), "{c:?}");
+    }
+
+    #[test]
+    fn a_certification_without_changes_forbids_new_signatures_but_not_time_stamps() {
+        let sig = "8 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <00> >>\nendobj";
+        assert!(changes(sig).modifications.is_empty());
+        assert!(changes_under(sig, 1).modifications[0].contains("certified"));
+        let stamp =
+            "8 0 obj\n<< /Type /DocTimeStamp /ByteRange [0 1 2 3] /Contents <00> >>\nendobj";
+        assert!(changes_under(stamp, 1).modifications.is_empty());
+        let note = "9 0 obj\n<< /Type /Annot /Subtype /Text >>\nendobj";
+        assert!(!changes(note).modifications.is_empty());
+        assert!(changes_under(note, 3).modifications.is_empty());
     }
 }

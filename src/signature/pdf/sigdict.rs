@@ -32,6 +32,8 @@ pub struct SigDict {
     pub time: Option<String>,
     /// `/Location`.
     pub location: Option<String>,
+    /// DocMDP `/P` when this is a certification signature (ISO 32000-1 §12.8.2.2).
+    pub docmdp: Option<i64>,
 }
 
 /// Most signatures read from one file.
@@ -98,8 +100,27 @@ fn read(dict: &Value, encrypted: bool) -> Option<SigDict> {
         name: string("Name"),
         time: string("M").as_deref().and_then(pdf_date),
         location: string("Location"),
+        docmdp: docmdp(dict),
         ..SigDict::default()
     })
+}
+
+/// `/Reference [<< /TransformMethod /DocMDP /TransformParams << /P n >> >>]`; `P` defaults to 2.
+fn docmdp(dict: &Value) -> Option<i64> {
+    let Some(Value::Array(refs)) = dict.get("Reference") else {
+        return None;
+    };
+    refs.iter()
+        .find(|r| {
+            r.get("TransformMethod")
+                .is_some_and(|m| m.is_name("DocMDP"))
+        })
+        .map(|r| {
+            r.get("TransformParams")
+                .and_then(|t| t.get("P"))
+                .and_then(Value::as_int)
+                .unwrap_or(2)
+        })
 }
 
 /// A PDF date `D:YYYYMMDDHHmmSSOHH'mm'` (ISO 32000-1 §7.9.4) as RFC 3339 UTC.

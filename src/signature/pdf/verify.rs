@@ -46,7 +46,9 @@ pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
             .push("encrypted PDF: /Reason, /Name and /M are encrypted and were not read".into());
     }
     let sigs = sigdict::find(&doc, encrypted);
+    let docmdp = sigs.iter().find_map(|s| s.docmdp).unwrap_or(2);
     let ctx = Context {
+        docmdp,
         name,
         data,
         doc: &doc,
@@ -72,6 +74,8 @@ pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
 }
 
 struct Context<'a> {
+    /// DocMDP permission of the certification signature, 2 when none.
+    docmdp: i64,
     name: &'a str,
     data: &'a [u8],
     doc: &'a Document,
@@ -101,7 +105,7 @@ impl Context<'_> {
         });
         self.claims(sig, &mut ev);
         if let Some(rev) = cov.revision {
-            let found = changes::after(self.doc, rev, sig.object);
+            let found = changes::after(self.doc, rev, sig.object, self.docmdp);
             if !found.modifications.is_empty() {
                 ev.modified_after_signing = true;
                 for m in found.modifications {
@@ -191,6 +195,11 @@ impl Context<'_> {
                 }
                 None => ev.warnings.push(format!("/Reason: {reason}")),
             }
+        }
+        if let Some(p) = sig.docmdp {
+            ev.warnings.push(format!(
+                "certification signature (DocMDP P={p}, ISO 32000-1 §12.8.2.2)"
+            ));
         }
         if let Some(n) = &sig.name {
             ev.warnings.push(format!("/Name: {n}"));

@@ -191,7 +191,7 @@ pub fn verify(scheme: &Scheme, key: &PKey<Public>, data: &[u8], signature: &[u8]
 
 /// `r || s` (two equal halves) as a DER `Ecdsa-Sig-Value` (RFC 5480 §2.2).
 fn plain_to_der(signature: &[u8]) -> Option<Vec<u8>> {
-    if signature.is_empty() || signature.len() % 2 != 0 {
+    if signature.is_empty() || !signature.len().is_multiple_of(2) {
         return None;
     }
     let (r, s) = signature.split_at(signature.len() / 2);

@@ -307,6 +307,9 @@ fn sent_reordered() -> Vec<u8> {
     testkit::content_info(oids::DATA, Some(DATA), &[&pki().rsa.cert], &[si])
 }
 
+/// A differential case: name, CMS, detached content, expected verdict.
+type Case<'a> = (&'a str, Vec<u8>, Option<&'a [u8]>, bool);
+
 /// `openssl cms -verify -noverify -binary` on a fixture: whether it says the signature verifies.
 fn openssl_says(cms: &[u8], content: Option<&[u8]>) -> bool {
     let dir = tempfile::tempdir().unwrap();
@@ -347,7 +350,7 @@ fn agrees_with_openssl_cms_on_own_fixtures_except_where_openssl_is_known_wrong()
         extra_signed: vec![testkit::ess_v2(&pki().rsa.cert)],
         ..Options::default()
     };
-    let cases: Vec<(&str, Vec<u8>, Option<&[u8]>, bool)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "enveloping",
             testkit::sign(pki(), &pki().rsa, DATA, &Options::default()),

@@ -39,24 +39,51 @@ pub fn unsigned(sub_filter: &str, reason: &str) -> Vec<u8> {
 
 /// Appends an increment adding a second signature field and its placeholder (objects 7, 8).
 pub fn add_signature_field(pdf: &[u8], doc_ts: bool) -> Vec<u8> {
+    add_numbered_field(pdf, doc_ts, 1)
+}
+
+/// Appends an increment adding signature field number `k` (1 for the second signature of
+/// the document) as objects `5 + 2k` and `6 + 2k`, listing every field so far.
+pub fn add_numbered_field(pdf: &[u8], doc_ts: bool, k: u32) -> Vec<u8> {
     let sub_filter = if doc_ts {
         "ETSI.RFC3161"
     } else {
         "ETSI.CAdES.detached"
     };
+    let (field, sig) = (5 + 2 * k, 6 + 2 * k);
+    let fields: String = std::iter::once(4)
+        .chain((1..=k).map(|i| 5 + 2 * i))
+        .map(|n| format!("{n} 0 R "))
+        .collect();
     let mut out = pdf.to_vec();
     out.extend_from_slice(
         format!(
-            "7 0 obj\n<< /FT /Sig /T (Sig2) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /V 8 0 R >>\nendobj\n\
-             8 0 obj\n{}\nendobj\n\
-             1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R 7 0 R] /SigFlags 3 >> >>\nendobj\n\
-             3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 6 0 R /Annots [4 0 R 7 0 R] >>\nendobj\n\
-             trailer\n<< /Root 1 0 R /Size 9 >>\n%%EOF\n",
-            placeholder_dict(sub_filter, "Drugi podpis", doc_ts)
+            "{field} 0 obj\n<< /FT /Sig /T (Sig{k}) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /V {sig} 0 R >>\nendobj\n\
+             {sig} 0 obj\n{}\nendobj\n\
+             1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{fields}] /SigFlags 3 >> >>\nendobj\n\
+             3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 6 0 R /Annots [{fields}] >>\nendobj\n\
+             trailer\n<< /Root 1 0 R /Size {} >>\n%%EOF\n",
+            placeholder_dict(sub_filter, "Kolejny podpis", doc_ts),
+            sig + 1
         )
         .as_bytes(),
     );
     out
+}
+
+/// A one-page PDF whose content stream is about `bytes` long.
+pub fn large_unsigned(bytes: usize) -> Vec<u8> {
+    let line = "BT /F1 12 Tf 10 100 Td (Wniosek o wydanie dowodu osobistego) Tj ET\n";
+    let content = line.repeat(bytes / line.len() + 1);
+    let small = unsigned("ETSI.CAdES.detached", "Zatwierdzam");
+    let text = String::from_utf8_lossy(&small).into_owned();
+    let old = "BT /F1 12 Tf 10 100 Td (Wniosek) Tj ET";
+    text.replace(
+        &format!("/Length {}", old.len()),
+        &format!("/Length {}", content.len()),
+    )
+    .replace(old, &content)
+    .into_bytes()
 }
 
 /// Appends an increment that changes the page content (a modification after signing).

@@ -145,3 +145,49 @@ fn hostile_pdfs_end_quickly_with_a_reason() {
     assert!(report.signatures.len() <= super::sigdict::MAX_SIGNATURES);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// Throughput on one core (run with `cargo test --release --lib signature::pdf::tests::bench
+/// -- --ignored --nocapture`): a 10 MB single-signature PDF and a 100-signature PDF.
+#[test]
+#[ignore = "benchmark: run in release"]
+fn bench_verification_time_of_a_large_and_a_many_times_signed_pdf() {
+    let large = testkit::sign(
+        pki(),
+        &pki().rsa,
+        &testkit::large_unsigned(10 * 1024 * 1024),
+    );
+    let runs = 10;
+    let started = std::time::Instant::now();
+    for _ in 0..runs {
+        let report = verify(&large);
+        assert_eq!(report.signatures[0].intact, Some(true));
+    }
+    let per = started.elapsed() / runs;
+    let mb = large.len() as f64 / 1e6;
+    println!(
+        "10 MB PDF: {per:?} per verification, {:.0} MB/s",
+        mb / per.as_secs_f64()
+    );
+    let mut many = testkit::sign(
+        pki(),
+        &pki().ec,
+        &testkit::unsigned("ETSI.CAdES.detached", "1"),
+    );
+    for k in 1..100 {
+        many = testkit::add_numbered_field(&many, false, k);
+        many = testkit::sign(pki(), &pki().ec, &many);
+    }
+    let started = std::time::Instant::now();
+    let report = verify(&many);
+    let took = started.elapsed();
+    assert_eq!(report.signatures.len(), 100);
+    assert!(
+        report
+            .signatures
+            .iter()
+            .all(|s| s.intact == Some(true) && s.errors.is_empty()),
+        "{:?}",
+        report.signatures.iter().find(|s| !s.errors.is_empty())
+    );
+    println!("100-signature PDF ({} bytes): {took:?}", many.len());
+}

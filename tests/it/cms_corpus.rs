@@ -150,6 +150,8 @@ fn summary(report: &Report) -> String {
 fn cms_and_pdf_verdicts_agree_with_the_corpus_labels() {
     let root = corpus();
     let (mut agree, mut checked, mut kept) = (0, 0, 0);
+    let mut by_label: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    let (mut invalid, mut invalid_failing) = (0, 0);
     let mut wrong = Vec::new();
     for row in rows() {
         let path = root.join(&row.path);
@@ -188,7 +190,16 @@ fn cms_and_pdf_verdicts_agree_with_the_corpus_labels() {
             _ => continue,
         };
         checked += 1;
+        if row.expected == "invalid" {
+            invalid += 1;
+            invalid_failing += usize::from(shows_failure(&report));
+        }
+        let tally = by_label
+            .entry(format!("{} {}", row.format, row.expected))
+            .or_default();
+        tally.1 += 1;
         if ok {
+            tally.0 += 1;
             agree += 1;
         } else if DISAGREEMENTS.iter().any(|(p, _)| *p == row.path) {
             kept += 1;
@@ -196,6 +207,12 @@ fn cms_and_pdf_verdicts_agree_with_the_corpus_labels() {
             wrong.push(format!("{} ({}): {line}", row.path, row.expected));
         }
     }
+    for (label, (yes, all)) in &by_label {
+        println!("{label}: {yes}/{all} agree");
+    }
+    println!(
+        "invalid files with a signature not intact or with an error: {invalid_failing}/{invalid}"
+    );
     println!("cms/pdf corpus agreement: {agree}/{checked} agree, {kept} known disagreements");
     assert!(
         wrong.is_empty(),

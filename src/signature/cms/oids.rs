@@ -134,6 +134,9 @@ pub const ECDSA_PLAIN_SHA384: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01
 /// ecdsa-plain-sha512 (BSI TR-03111 §5.2.1, plain r || s): 0.4.0.127.0.7.1.1.4.1.5.
 pub const ECDSA_PLAIN_SHA512: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x05];
 
+/// id-shake256-len (RFC 8419 §2.3): 2.16.840.1.101.3.4.2.18.
+pub const SHAKE256_LEN: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x12];
+
 #[cfg(test)]
 mod tests {
     use crate::signature::der::oid_bytes;
@@ -358,6 +361,10 @@ mod tests {
         assert_eq!(
             super::ECDSA_PLAIN_SHA512,
             oid_bytes("0.4.0.127.0.7.1.1.4.1.5").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::SHAKE256_LEN,
+            oid_bytes("2.16.840.1.101.3.4.2.18").unwrap().as_slice()
         );
     }
 }

@@ -87,11 +87,29 @@ pub fn check(
             return out;
         }
     };
+    if let Some(e) = eddsa_digest_constraint(si) {
+        out.fail(Failure::Format, e);
+    }
     if let Some(data) = to_verify {
         let sorted = si.signed_attrs_der_sorted();
         verify_value(&mut out, sd, si, &scheme, &data, sorted.as_deref());
     }
     out
+}
+
+/// RFC 8419 §3.1: with signed attributes, Ed25519 signers MUST use SHA-512 and Ed448 signers
+/// SHAKE256 (512-bit output) as the digest algorithm.
+fn eddsa_digest_constraint(si: &SignerInfo<'_>) -> Option<&'static str> {
+    si.signed_attrs_raw?;
+    let sig = si.signature_algorithm.oid;
+    let digest = si.digest_algorithm.oid;
+    if sig == oids::ED25519 && digest != oids::SHA512 {
+        return Some("Ed25519 with a digest algorithm other than SHA-512 (RFC 8419 §3.1)");
+    }
+    if sig == oids::ED448 && digest != oids::SHAKE256_LEN {
+        return Some("Ed448 with a digest algorithm other than SHAKE256 (RFC 8419 §3.1)");
+    }
+    None
 }
 
 /// RFC 5652 §5.3, §11: contentType, messageDigest, signingTime, each at most once.
@@ -233,5 +251,38 @@ fn check_binding(out: &mut SignerCheck, si: &SignerInfo<'_>, cert: &[u8]) {
             Failure::Unsupported,
             "unsupported digest algorithm in signing-certificate",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::cms::parse::{AlgorithmId, SignerId};
+
+    fn signer_info<'a>(sig: &'a [u8], digest: &'a [u8]) -> SignerInfo<'a> {
+        SignerInfo {
+            sid: SignerId::KeyId(&[1]),
+            digest_algorithm: AlgorithmId {
+                oid: digest,
+                params: None,
+            },
+            signed_attrs_raw: Some(&[0xa0, 0x00]),
+            signed_attrs: Vec::new(),
+            signature_algorithm: AlgorithmId {
+                oid: sig,
+                params: None,
+            },
+            signature: &[],
+            unsigned_attrs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn eddsa_signers_must_use_the_digest_rfc_8419_names() {
+        assert!(eddsa_digest_constraint(&signer_info(oids::ED25519, oids::SHA512)).is_none());
+        assert!(eddsa_digest_constraint(&signer_info(oids::ED25519, oids::SHA256)).is_some());
+        assert!(eddsa_digest_constraint(&signer_info(oids::ED448, oids::SHAKE256_LEN)).is_none());
+        assert!(eddsa_digest_constraint(&signer_info(oids::ED448, oids::SHA512)).is_some());
+        assert!(eddsa_digest_constraint(&signer_info(oids::RSA, oids::SHA256)).is_none());
     }
 }

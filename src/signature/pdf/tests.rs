@@ -191,3 +191,36 @@ fn bench_verification_time_of_a_large_and_a_many_times_signed_pdf() {
     );
     println!("100-signature PDF ({} bytes): {took:?}", many.len());
 }
+
+/// A small deterministic generator for mutations (xorshift64).
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn mutated_pdfs_and_cms_never_panic_and_end_quickly() {
+    let pdf = testkit::add_signature_field(&signed_once(), true);
+    let pdf = testkit::timestamp(pki(), &pdf);
+    let cms = cms_kit::sign(pki(), &pki().rsa, b"data", &cms_kit::Options::default());
+    let started = std::time::Instant::now();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..300 {
+        for (name, original) in [("x.pdf", &pdf), ("x.p7m", &cms)] {
+            let mut bytes = original.clone();
+            for _ in 0..1 + round % 8 {
+                let at = (next(&mut state) as usize) % bytes.len();
+                match next(&mut state) % 3 {
+                    0 => bytes[at] = next(&mut state) as u8,
+                    1 => bytes.truncate(at.max(1)),
+                    _ => bytes.insert(at, b'0'),
+                }
+            }
+            let none = |_: &str| None;
+            let _ = crate::signature::cms::verify_cms_family(name, &bytes, &none);
+        }
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -194,8 +194,8 @@ fn certificate_list(content: &[u8]) -> Result<Vec<&[u8]>, CmsError> {
     Ok(out)
 }
 
-/// SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, [0] signedAttrs OPTIONAL,
-/// signatureAlgorithm, signature, [1] unsignedAttrs OPTIONAL } (RFC 5652 §5.3).
+/// SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, `[0]` signedAttrs OPTIONAL,
+/// signatureAlgorithm, signature, `[1]` unsignedAttrs OPTIONAL } (RFC 5652 §5.3).
 pub fn signer_info<'a>(si: &Tlv<'a>) -> Result<SignerInfo<'a>, CmsError> {
     expect_tag(si, Tag::SEQUENCE, "signer info is not a sequence")?;
     let mut parts = der::children_raw(si.content).peekable();

@@ -1,5 +1,6 @@
-//! CMS signatures (RFC 5652 SignedData): CAdES files (ETSI EN 319 122-1), the CMS inside PAdES
-//! (EN 319 142-1, see [`crate::signature::pdf`]) and RFC 3161 time-stamp tokens.
+//! CMS signatures (RFC 5652 SignedData): CAdES files (ETSI EN 319 122-1), ASiC containers with
+//! CAdES (EN 319 162-1, [`asic`]), the CMS inside PAdES (EN 319 142-1, see
+//! [`crate::signature::pdf`]) and RFC 3161 time-stamp tokens.
 //!
 //! The pipeline of this module: read the structure with the bounded DER reader, keeping the
 //! bytes as received ([`parse`]); check each SignerInfo — content digest, signed attributes
@@ -9,6 +10,8 @@
 //! ([`report`]). No trust decision is taken here.
 
 pub mod algorithms;
+pub mod asic;
+pub mod asic_manifest;
 pub mod attributes;
 pub mod cades;
 pub mod certs;
@@ -29,12 +32,16 @@ mod tests;
 use crate::signature::report::Report;
 pub use cades::{verify_cades, Resolver};
 
-/// Verifies a file of the CMS family — a PDF (PAdES, `adbe.pkcs7.*`) or a CAdES/CMS file —
-/// and reports every signature in it. `None` when the file is neither. `detached` supplies
+/// Verifies a file of the CMS family — a PDF (PAdES, `adbe.pkcs7.*`), a CAdES/CMS file or an
+/// ASiC container with CAdES signatures — and reports every signature in it. `None` when the
+/// file is none of these (an ASiC with XAdES included: that is the XML verifier's). `detached` supplies
 /// a detached signature's data by name (`x.pdf` for `x.pdf.p7s`; the empty name is asked
 /// last, for a file given with `--detached`).
 pub fn verify_cms_family(name: &str, bytes: &[u8], detached: Resolver<'_>) -> Option<Report> {
     use crate::signature::pdf;
+    if bytes.starts_with(b"PK\x03\x04") {
+        return asic::verify_asic(name, bytes);
+    }
     if pdf::is_pdf(bytes) {
         return Some(pdf::verify_pdf(name, bytes));
     }

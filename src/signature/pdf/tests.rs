@@ -224,3 +224,20 @@ fn mutated_pdfs_and_cms_never_panic_and_end_quickly() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
+
+#[test]
+fn verifies_a_pdf_whose_cms_openssl_made() {
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    let pdf = testkit::unsigned("adbe.pkcs7.detached", "Zatwierdzam");
+    let id = &pki().rsa;
+    let signed = testkit::fill(&pdf, |data| {
+        let flags = CMSOptions::DETACHED | CMSOptions::BINARY;
+        CmsContentInfo::sign(Some(&id.cert), Some(&id.key), None, Some(data), flags)
+            .unwrap()
+            .to_der()
+            .unwrap()
+    });
+    let s = &verify(&signed).signatures[0];
+    assert_eq!(s.intact, Some(true), "{s:?}");
+    assert!(s.warnings.iter().any(|w| w.contains("legacy sub-filter")));
+}

@@ -96,8 +96,10 @@ pub fn data_name(name: &str) -> String {
         .to_string()
 }
 
+/// A name only CMS files carry (`.sig` is shared with XAdES, so it does not count).
 fn has_cms_name(name: &str) -> bool {
-    data_name(name).len() != name.len()
+    let lower = name.to_ascii_lowercase();
+    !lower.ends_with(".sig") && data_name(name).len() != name.len()
 }
 
 /// The mail unpacker hands the signature part of an S/MIME mail over as `smime.p7s`/`.p7m`.
@@ -153,5 +155,10 @@ mod tests {
         assert!(verify_cades("a.p7m", &data, &none).is_none());
         let broken = verify_cades("a.p7s", b"\x30\x82\xff", &none).unwrap();
         assert!(broken.error.is_some());
+        assert!(verify_cades("a.p7m", b"not base64 at all", &none)
+            .unwrap()
+            .error
+            .is_some());
+        assert!(verify_cades("podpis.sig", b"<?xml version='1.0'?><x/>", &none).is_none());
     }
 }

@@ -20,6 +20,7 @@ pub mod oids;
 pub mod parse;
 pub mod report;
 pub mod signer;
+pub mod smime;
 pub mod time;
 pub mod timestamp;
 pub mod verify;
@@ -31,6 +32,7 @@ mod tests;
 
 use crate::signature::report::Report;
 pub use cades::{verify_cades, Resolver};
+pub use smime::verify_smime;
 
 /// Verifies a file of the CMS family — a PDF (PAdES, `adbe.pkcs7.*`), a CAdES/CMS file or an
 /// ASiC container with CAdES signatures — and reports every signature in it. `None` when the

@@ -19,7 +19,14 @@ pub const MAX_ENTRY_BYTES: u64 = 100 * 1024 * 1024;
 /// Most entries looked at in one container.
 pub const MAX_ENTRIES: usize = 10_000;
 
-type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+/// Most bytes inflated from one container in all (a zip bomb stops here).
+pub const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The archive and what is left of its inflation budget.
+struct Zip<'a> {
+    archive: zip::ZipArchive<Cursor<&'a [u8]>>,
+    left: u64,
+}
 
 /// Verifies the CAdES signatures of an ASiC container; `None` when the bytes are not a ZIP
 /// or hold no `META-INF/*.p7s` (an ASiC with XAdES is the XML verifier's).
@@ -27,8 +34,13 @@ pub fn verify_asic(name: &str, bytes: &[u8]) -> Option<Report> {
     if !bytes.starts_with(b"PK\x03\x04") {
         return None;
     }
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut zip = Zip {
+        archive,
+        left: MAX_TOTAL_BYTES,
+    };
     let names: Vec<String> = zip
+        .archive
         .file_names()
         .take(MAX_ENTRIES)
         .map(str::to_string)
@@ -274,7 +286,9 @@ fn failed(index: usize, failure: Failure, message: String) -> Evidence {
 
 /// One entry, at most `limit` bytes (a larger one is an error, never expanded further).
 fn read(zip: &mut Zip<'_>, name: &str, limit: u64) -> Result<Vec<u8>, String> {
+    let limit = limit.min(zip.left);
     let entry = zip
+        .archive
         .by_name(name)
         .map_err(|_| format!("{name}: not in the container"))?;
     let mut out = Vec::new();
@@ -282,8 +296,12 @@ fn read(zip: &mut Zip<'_>, name: &str, limit: u64) -> Result<Vec<u8>, String> {
         .take(limit + 1)
         .read_to_end(&mut out)
         .map_err(|e| format!("{name}: unreadable ({e})"))?;
-    if out.len() as u64 > limit {
-        return Err(format!("{name}: larger than {limit} bytes"));
+    let read = u64::try_from(out.len()).unwrap_or(u64::MAX);
+    zip.left = zip.left.saturating_sub(read);
+    if read > limit {
+        return Err(format!(
+            "{name}: larger than {limit} bytes (the container's inflation budget)"
+        ));
     }
     Ok(out)
 }
@@ -319,6 +337,21 @@ mod tests {
         let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), data).unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
         format!(r#"<asic:ASiCManifest xmlns:asic="http://uri.etsi.org/02918/v1.2.1#"><asic:SigReference URI="META-INF/signature001.p7s"/><asic:DataObjectReference URI="wniosek.txt"><DigestMethod xmlns="http://www.w3.org/2000/09/xmldsig#" Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue xmlns="http://www.w3.org/2000/09/xmldsig#">{b64}</DigestValue></asic:DataObjectReference></asic:ASiCManifest>"#).into_bytes()
+    }
+
+    #[test]
+    fn stops_inflating_at_the_budget() {
+        let big = vec![0u8; 4096];
+        let asic = zip_of(&[("a.txt", &big), ("META-INF/signature.p7s", b"x")]);
+        let archive = zip::ZipArchive::new(Cursor::new(asic.as_slice())).unwrap();
+        let mut zip = Zip {
+            archive,
+            left: 1000,
+        };
+        assert!(read(&mut zip, "a.txt", MAX_ENTRY_BYTES)
+            .unwrap_err()
+            .contains("budget"));
+        assert!(zip.left < 1000);
     }
 
     #[test]

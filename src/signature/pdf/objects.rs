@@ -9,7 +9,7 @@ use super::lexer::{is_delimiter, is_space, Lexer, Value};
 use std::collections::HashMap;
 
 /// Most indirect objects indexed in one file.
-pub const MAX_OBJECTS: usize = 2_000_000;
+pub const MAX_OBJECTS: usize = 1_000_000;
 
 /// One indirect object definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ pub fn index(data: &[u8]) -> Document {
         ..Document::default()
     };
     let mut pos = 0;
-    let mut inflated = 0usize;
+    let mut inflated = Inflation::default();
     while let Some(found) = find(data, b"obj", pos) {
         pos = found + 3;
         if !data
@@ -103,6 +103,15 @@ pub fn index(data: &[u8]) -> Document {
 
 /// Most object streams inflated in one file.
 pub const MAX_OBJECT_STREAMS: usize = 4096;
+/// Most bytes inflated from the object streams of one file in all.
+pub const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What the object streams of one file have used so far.
+#[derive(Debug, Default)]
+struct Inflation {
+    streams: usize,
+    bytes: u64,
+}
 
 impl Document {
     fn push(&mut self, obj: Object) {
@@ -120,17 +129,19 @@ impl Document {
         raw: &[u8],
         offset: usize,
         revision: usize,
-        count: &mut usize,
+        used: &mut Inflation,
     ) {
-        *count += 1;
-        if *count > MAX_OBJECT_STREAMS {
+        used.streams += 1;
+        let left = MAX_INFLATED_BYTES.saturating_sub(used.bytes);
+        if used.streams > MAX_OBJECT_STREAMS || left == 0 {
             self.truncated = true;
             return;
         }
-        let Some(members) = super::objstm::members(dict, raw) else {
+        let Some((members, inflated)) = super::objstm::members(dict, raw, left) else {
             self.unread_object_streams += 1;
             return;
         };
+        used.bytes += inflated;
         for (num, value) in members {
             self.push(Object {
                 num,

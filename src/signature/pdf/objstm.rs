@@ -11,8 +11,9 @@ pub const MAX_STREAM_BYTES: u64 = 16 * 1024 * 1024;
 /// Most objects read from one object stream.
 pub const MAX_MEMBERS: usize = 100_000;
 
-/// The objects of one object stream: `(number, value)`, or `None` when it cannot be read.
-pub fn members(dict: &Value, raw: &[u8]) -> Option<Vec<(u32, Value)>> {
+/// The objects of one object stream: `(number, value)`, and the bytes inflated; `None` when it
+/// cannot be read. At most `budget` bytes (and [`MAX_STREAM_BYTES`]) are inflated.
+pub fn members(dict: &Value, raw: &[u8], budget: u64) -> Option<(Vec<(u32, Value)>, u64)> {
     let flate = match dict.get("Filter") {
         Some(f) if f.is_name("FlateDecode") => true,
         Some(Value::Array(fs)) => fs.len() == 1 && fs.iter().all(|f| f.is_name("FlateDecode")),
@@ -23,7 +24,7 @@ pub fn members(dict: &Value, raw: &[u8]) -> Option<Vec<(u32, Value)>> {
     }
     let mut data = Vec::new();
     ZlibDecoder::new(raw)
-        .take(MAX_STREAM_BYTES)
+        .take(MAX_STREAM_BYTES.min(budget))
         .read_to_end(&mut data)
         .ok()?;
     let count = usize::try_from(dict.get("N")?.as_int()?)
@@ -40,7 +41,7 @@ pub fn members(dict: &Value, raw: &[u8]) -> Option<Vec<(u32, Value)>> {
             out.push((u32::try_from(num).ok()?, value));
         }
     }
-    Some(out)
+    Some((out, u64::try_from(data.len()).unwrap_or(u64::MAX)))
 }
 
 #[cfg(test)]
@@ -58,10 +59,11 @@ mod tests {
         let dict = Lexer::new(b"<< /Type /ObjStm /N 2 /First 9 /Filter /FlateDecode >>", 0)
             .value(0)
             .unwrap();
-        let objs = members(&dict, &raw).unwrap();
+        let (objs, used) = members(&dict, &raw, u64::MAX).unwrap();
+        assert_eq!(used, body.len() as u64);
         assert_eq!(objs.len(), 2);
         assert_eq!(objs[0].0, 7);
         assert!(objs[1].1.get("Type").unwrap().is_name("Annot"));
-        assert!(members(&dict, b"not zlib").is_none());
+        assert!(members(&dict, b"not zlib", u64::MAX).is_none());
     }
 }

@@ -108,3 +108,37 @@ fn a_xades_altered_after_signing_stays_failed_whatever_the_trust() {
     assert_eq!(s.sub_indication.as_deref(), Some("HASH_FAILURE"));
     assert_eq!(s.kind, "unknown");
 }
+
+#[test]
+fn a_cades_signed_with_the_qualified_test_certificate_is_a_valid_qes() {
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    let p = pki::committed().unwrap();
+    let e = p.get("qes-signer").unwrap();
+    let data = "Wniosek o wydanie zaświadczenia.".as_bytes();
+    let cms = CmsContentInfo::sign(
+        Some(&e.cert),
+        Some(&e.key),
+        None,
+        Some(data),
+        CMSOptions::BINARY,
+    )
+    .unwrap();
+    let der = cms.to_der().unwrap();
+    let r = inspect_validated(
+        "wniosek.txt.p7m",
+        "application/pkcs7-mime",
+        &der,
+        &|_| None,
+        &trust(&p),
+        at(),
+    );
+    let s = r.signatures.first().unwrap();
+    assert_eq!(s.intact, Some(true), "{:?}", s.errors);
+    assert_eq!(
+        (s.indication.as_deref(), s.kind.as_str()),
+        (Some("TOTAL_PASSED"), "qes"),
+        "{:?} {:?}",
+        s.errors,
+        s.warnings
+    );
+}

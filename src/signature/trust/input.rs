@@ -1,7 +1,10 @@
 //! Format-neutral validation input (DESIGN.md "two stages"; EN 319 102-1 §5.1.2 "signature
 //! validation input"): what the validation needs from any format, whatever the format module
-//! (XAdES, CAdES, PAdES, ASiC) that established it. Each format adds one `From` adapter here.
+//! (XAdES, CAdES, PAdES, ASiC) that established it. Each format has one `From` adapter here
+//! (XML evidence, CMS evidence); its report builder stores the input in
+//! `SignatureReport::validation_input` for [`super::validate_report`].
 
+use crate::signature::cms::evidence::Evidence as CmsEvidence;
 use crate::signature::report::Signer;
 use crate::signature::xml::evidence::{Evidence as XmlEvidence, Failure as XmlFailure};
 use chrono::{DateTime, Utc};
@@ -105,6 +108,39 @@ impl From<&XmlEvidence> for ValidationInput {
             crls: Vec::new(),
             ocsp_responses: Vec::new(),
             claimed_signer,
+        }
+    }
+}
+
+/// The CAdES / PAdES / S/MIME adapter: a verified time-stamp token whose imprint matches is a
+/// proof of existence (signature, document and archive time-stamps alike: each covers the
+/// signature value or the revision holding it).
+impl From<&CmsEvidence> for ValidationInput {
+    fn from(ev: &CmsEvidence) -> Self {
+        let (indication, sub) = crate::signature::cms::report::indication(ev);
+        let intact = ev.failure.is_none() && !ev.modified_after_signing;
+        ValidationInput {
+            integrity: (!intact).then(|| IntegrityVerdict {
+                indication: indication.into(),
+                sub_indication: sub.into(),
+            }),
+            signing_certificate: ev.signing_certificate.clone(),
+            certificates: ev.certificates.clone(),
+            signing_time: ev.signing_time.as_deref().and_then(parse_time),
+            proofs_of_existence: ev
+                .timestamps
+                .iter()
+                .filter(|t| t.intact && t.imprint_matches == Some(true))
+                .filter_map(|t| {
+                    Some(ProofOfExistence {
+                        time: parse_time(t.time.as_deref()?)?,
+                        tsa_certificate: t.tsa_certificate.clone(),
+                    })
+                })
+                .collect(),
+            crls: Vec::new(),
+            ocsp_responses: Vec::new(),
+            claimed_signer: ev.claimed_signer.clone(),
         }
     }
 }

@@ -5,7 +5,8 @@
 //! - [`input`]: what validation needs from any format, and the adapters (XAdES now; CAdES /
 //!   PAdES: one more `From` impl);
 //! - [`store`]: anchors, cached intermediates and CRLs, trusted lists, kind settings;
-//! - [`path`], [`revocation`], [`crypto`], [`cert`]: RFC 5280 paths, CRLs, crypto constraints;
+//! - [`path`], [`revocation`], [`ocsp`], [`crypto`], [`cert`]: RFC 5280 paths, CRLs, OCSP
+//!   (RFC 6960), crypto constraints;
 //! - [`tl`]: trusted lists (TS 119 612) with their signatures checked;
 //! - [`qualify`], [`kind`]: qualification and the Polish kinds;
 //! - [`validate()`]: one signature; [`validate_report`]: every signature of a report;
@@ -18,6 +19,7 @@ pub mod crypto;
 pub mod indication;
 pub mod input;
 pub mod kind;
+pub mod ocsp;
 pub mod path;
 pub mod qualify;
 pub mod revocation;

@@ -235,7 +235,7 @@ fn check_times(
 }
 
 /// EN 319 102-1 §5.2.6.4 and §5.6.2.1: revocation of each certificate of the path, from the
-/// embedded and cached CRLs; a time-stamp before the revocation keeps the signature valid.
+/// embedded and cached CRLs and embedded OCSP responses; a time-stamp before the revocation keeps the signature valid.
 fn check_revocation(
     input: &ValidationInput,
     trust: &Trust,
@@ -245,10 +245,19 @@ fn check_revocation(
     warnings: &mut Vec<String>,
 ) -> Check {
     let embedded = revocation::parse_all(&input.crls);
+    let others: &[X509] = chain;
     for (i, pair) in chain.windows(2).enumerate() {
         let [cert, issuer] = pair else { continue };
         let who = crate::signature::xml::certinfo::name_to_string(cert.subject_name());
-        match revocation::status(cert, issuer, embedded.iter().chain(&trust.crls)) {
+        let from_crl = revocation::status(cert, issuer, embedded.iter().chain(&trust.crls));
+        let status = match from_crl {
+            Status::Revoked(_) => from_crl,
+            _ => match super::ocsp::status(cert, issuer, &input.ocsp_responses, others) {
+                Status::Unknown => from_crl,
+                from_ocsp => from_ocsp,
+            },
+        };
+        match status {
             Status::Revoked(r) if r <= control => match poe {
                 Some(p) if p < r => warnings.push(format!(
                     "{who} was revoked at {r}, after the time-stamp {p}: the signature stays valid"

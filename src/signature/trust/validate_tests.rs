@@ -300,3 +300,29 @@ fn the_ca_service_granted_only_since_2020_does_not_qualify_earlier_signatures() 
             .qualified
     );
 }
+
+#[test]
+fn an_embedded_ocsp_response_answers_without_any_crl() {
+    let p = pki::committed().unwrap();
+    let mut tr = trust(&p);
+    tr.crls.clear();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pki/ocsp");
+    let mut good = input(&p, "qes-signer", &["qualified-ca"]);
+    good.ocsp_responses
+        .push(std::fs::read(dir.join("qes-signer.ocsp.der")).unwrap());
+    assert_eq!(
+        verdict(&validate(&good, &tr, t(NOW))),
+        ("TOTAL_PASSED", None, "qes")
+    );
+    let mut revoked = with_poe(
+        input(&p, "revoked-signer", &["qualified-ca"]),
+        "2025-01-01T00:00:00Z",
+    );
+    revoked
+        .ocsp_responses
+        .push(std::fs::read(dir.join("revoked-signer.ocsp.der")).unwrap());
+    assert_eq!(
+        verdict(&validate(&revoked, &tr, t(NOW))),
+        ("TOTAL_FAILED", Some("REVOKED"), "unknown")
+    );
+}

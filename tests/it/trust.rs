@@ -118,7 +118,7 @@ fn trust_import_checks_the_polish_list_against_the_eu_list() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("PL list no. 110") && text.contains("Verified"),
+        text.contains("PL list no. 110, 102 services, signature verified"),
         "{text}"
     );
 }

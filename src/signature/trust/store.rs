@@ -101,16 +101,16 @@ impl Trust {
         Ok(trust)
     }
 
-    /// Adds trusted lists (TS 119 612 §5.7): the EU list of lists is taken on its own
-    /// signature being intact, every other list only when its signer is one the list of lists
-    /// announces. Returns one note per file (what was taken or refused, and why).
+    /// Adds trusted lists (TS 119 612 §5.7): every list only when its signer is one the list
+    /// of lists announces or one of `pinned`; the EU list of lists, while nothing is pinned, on
+    /// its signature being intact. Returns one note per file (what was taken or refused, and why).
     pub fn add_lists(&mut self, files: &[(String, Vec<u8>)], pinned: &[X509]) -> Vec<String> {
         let mut notes = Vec::new();
         for (name, loaded) in super::tl::load::load_set(files, pinned) {
             match loaded {
-                Ok(l) if accept(&l) => {
+                Ok(l) if accept(&l, pinned.is_empty()) => {
                     notes.push(format!(
-                        "{name}: {} list no. {}, {} services, signature {:?}",
+                        "{name}: {} list no. {}, {} services, {}",
                         l.territory,
                         l.sequence,
                         l.services.len(),
@@ -118,7 +118,7 @@ impl Trust {
                     ));
                     self.lists.push(l);
                 }
-                Ok(l) => notes.push(format!("{name}: refused, signature {:?}", l.signature)),
+                Ok(l) => notes.push(format!("{name}: refused, {}", l.signature)),
                 Err(e) => notes.push(format!("{name}: refused, {e}")),
             }
         }
@@ -134,11 +134,13 @@ impl Trust {
     }
 }
 
-fn accept(l: &TrustedList) -> bool {
+/// TS 119 612 §5.7: a list is taken when its signer is announced; the EU list of lists has no
+/// parent, so while no signer is pinned (`[trust] list_signers`) an intact one is taken as is.
+fn accept(l: &TrustedList, nothing_pinned: bool) -> bool {
     use super::tl::SignatureCheck::*;
     match &l.signature {
         Verified => true,
-        SignerNotAnnounced => l.territory == "EU",
+        SignerNotAnnounced => nothing_pinned && l.territory == "EU",
         Unchecked | Broken(_) => false,
     }
 }

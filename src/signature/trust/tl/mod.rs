@@ -28,6 +28,19 @@ pub enum SignatureCheck {
     Broken(String),
 }
 
+impl std::fmt::Display for SignatureCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignatureCheck::Unchecked => write!(f, "signature not checked"),
+            SignatureCheck::Verified => write!(f, "signature verified, signer announced"),
+            SignatureCheck::SignerNotAnnounced => {
+                write!(f, "signature intact, signer announced by no parent list")
+            }
+            SignatureCheck::Broken(why) => write!(f, "signature broken: {why}"),
+        }
+    }
+}
+
 /// A `QualificationElement` (TS 119 612 §5.5.9.2): qualifiers applying to the certificates
 /// that meet the criteria.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -476,24 +476,9 @@ fn load_trust(
     dir: &std::path::Path,
     at: Option<&str>,
 ) -> Result<Validation> {
-    use podawcza::signature::trust::{KindSettings, Trust};
     let config = Config::load(config, std::env::vars())?;
-    let settings = KindSettings::from_config(&config.trust);
-    let mut trust = Trust::load_dir(dir, settings)?;
-    let lists: Vec<PathBuf> = config
-        .trust
-        .trusted_lists
-        .iter()
-        .map(PathBuf::from)
-        .collect();
-    let signers: Vec<PathBuf> = config
-        .trust
-        .list_signers
-        .iter()
-        .map(PathBuf::from)
-        .collect();
-    let pinned = podawcza::signature::trust::store::read_certificates(&signers)?;
-    for note in trust.add_lists(&read_lists(&lists)?, &pinned) {
+    let (trust, notes) = podawcza::signature::trust::Trust::from_config(&config.trust, Some(dir))?;
+    for note in notes {
         eprintln!("{note}");
     }
     let at = match at {

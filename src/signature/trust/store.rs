@@ -125,6 +125,29 @@ impl Trust {
         notes
     }
 
+    /// Everything `[trust]` names: the anchors directory (or `anchors_dir` when given, as
+    /// `verify --trust DIR`), the trusted lists checked against the list of lists and the
+    /// configured list signers, and the kind settings. Returns the notes of the lists.
+    pub fn from_config(
+        c: &crate::config::TrustConfig,
+        anchors_dir: Option<&Path>,
+    ) -> Result<(Trust, Vec<String>), TrustError> {
+        let dir = anchors_dir.map_or_else(
+            || Path::new(&c.anchors_dir).to_path_buf(),
+            Path::to_path_buf,
+        );
+        let mut trust = Trust::load_dir(&dir, KindSettings::from_config(c))?;
+        let signers: Vec<std::path::PathBuf> = c.list_signers.iter().map(Into::into).collect();
+        let pinned = read_certificates(&signers)?;
+        let mut files = Vec::new();
+        for f in &c.trusted_lists {
+            let path = Path::new(f);
+            files.push((f.clone(), std::fs::read(path).map_err(|e| io(path, e))?));
+        }
+        let notes = trust.add_lists(&files, &pinned);
+        Ok((trust, notes))
+    }
+
     /// Every anchor: the directory's and the certificates of the CA services of the loaded
     /// trusted lists (TS 119 615 §4.1: the list is the trust anchor of qualified services).
     pub fn all_anchors(&self) -> impl Iterator<Item = &X509> {

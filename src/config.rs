@@ -76,6 +76,12 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Departments and routing rules (dekretacja).
     pub routing: RoutingConfig,
+    /// The IMAP mailbox poller.
+    pub mailbox: MailboxConfig,
+    /// The SMTP server for outgoing mail.
+    pub smtp: SmtpConfig,
+    /// Acknowledgements and notifications (the outbox).
+    pub outbox: OutboxConfig,
 }
 
 /// `[office]`.
@@ -219,6 +225,10 @@ pub struct RuleConfig {
     pub keywords: Vec<String>,
 }
 
+pub use mail::{MailboxConfig, MarkMode, OutboxConfig, SmtpConfig, TlsMode};
+
+mod mail;
+
 impl Config {
     /// Loads the configuration: the file found by the lookup order (or the embedded defaults),
     /// then environment overrides from `vars`, then secret files.
@@ -269,6 +279,8 @@ impl Config {
     }
 
     fn read_secrets(&mut self) -> Result<(), ConfigError> {
+        self.mailbox.read_passwords()?;
+        self.smtp.password = read_secret("smtp.password_file", &self.smtp.password_file)?;
         if !self.database.url_file.is_empty() {
             let path = PathBuf::from(&self.database.url_file);
             let url = std::fs::read_to_string(&path).map_err(|source| ConfigError::Secret {
@@ -297,6 +309,9 @@ impl Config {
                 "pipeline",
                 "workers and batch_size must be at least 1",
             ));
+        }
+        for m in self.mailbox.all() {
+            m.check()?;
         }
         let known = |code: &str| self.routing.departments.iter().any(|d| d.code == code);
         if !known(&self.routing.default_department) {
@@ -346,8 +361,22 @@ impl fmt::Debug for Config {
             .field("pipeline", &self.pipeline)
             .field("limits", &self.limits)
             .field("routing", &self.routing)
+            .field("mailbox", &self.mailbox)
+            .field("smtp", &self.smtp)
+            .field("outbox", &self.outbox)
             .finish()
     }
+}
+
+/// Reads a secret from a file (trimmed); an empty path gives an empty secret.
+fn read_secret(key: &'static str, path: &str) -> Result<String, ConfigError> {
+    if path.is_empty() {
+        return Ok(String::new());
+    }
+    let path = PathBuf::from(path);
+    std::fs::read_to_string(&path)
+        .map(|s| s.trim().to_string())
+        .map_err(|source| ConfigError::Secret { key, path, source })
 }
 
 /// Applies one `PODAWCZA_<SECTION>__<KEY>` variable; other variables are ignored.

@@ -7,5 +7,6 @@
 mod common;
 mod crash;
 mod detect;
+mod mailbox;
 mod pipeline;
 mod register;

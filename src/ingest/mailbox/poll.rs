@@ -1,0 +1,372 @@
+//! One pass over one folder: store first, then mark (DESIGN.md, invariant 1).
+//!
+//! 1. `SELECT` the folder and read its UIDVALIDITY; redo the marks a crash left undone.
+//! 2. `UID SEARCH UID <high+1>:* UNKEYWORD <keyword>` (no `CHARSET`), minus the UIDs already
+//!    recorded under this UIDVALIDITY.
+//! 3. Per batch: `RFC822.SIZE` first (oversized messages: their header and INTERNALDATE only,
+//!    recorded, left on the server), then `BODY.PEEK[]` + `INTERNALDATE`, [`register_mails`], record
+//!    the (mailbox, folder, UIDVALIDITY, UID) rows with the high-water UID, and only then mark.
+//!
+//! A new UIDVALIDITY starts with an empty high-water mark: every unmarked message is fetched again
+//! and the register recognises what it already has by SHA-256 and Message-ID, so nothing is
+//! imported twice and nothing is skipped.
+
+use super::connect::{step, Imap};
+use super::store::{self, FolderKey, Taken};
+use super::MailboxError;
+use crate::app::App;
+use crate::config::{MailboxConfig, MarkMode};
+use crate::ingest::email::{register_mails, RawMail};
+use crate::model::ArrivalSource;
+use crate::storage::blobs::sha256_hex;
+use crate::storage::register::Registered;
+use async_imap::types::Fetch;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a pass over a folder did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FolderStats {
+    /// New submissions registered.
+    pub registered: usize,
+    /// Messages recognised as already registered (recorded and marked all the same).
+    pub duplicates: usize,
+    /// Messages left on the server for their size.
+    pub oversized: usize,
+    /// Messages whose mark was redone after an interruption.
+    pub remarked: usize,
+}
+
+/// The context of one pass.
+pub struct Pass<'a> {
+    /// The gateway.
+    pub app: &'a Arc<App>,
+    /// The mailbox.
+    pub cfg: &'a MailboxConfig,
+    /// The lease holder's name (renewed before every batch).
+    pub owner: &'a str,
+    /// The clock.
+    pub now: fn() -> DateTime<Utc>,
+}
+
+impl Pass<'_> {
+    /// Polls one folder once.
+    pub async fn folder(&self, s: &mut Imap, folder: &str) -> Result<FolderStats, MailboxError> {
+        let t = self.cfg.timeout_secs;
+        let mbox = step(t, "select", s.select(folder)).await?;
+        let uidvalidity = mbox
+            .uid_validity
+            .ok_or(MailboxError::Protocol("no UIDVALIDITY"))?;
+        let key = FolderKey {
+            mailbox: self.cfg.name.clone(),
+            folder: folder.to_string(),
+            uidvalidity: i64::from(uidvalidity),
+        };
+        let db = &self.app.db;
+        let mut stats = FolderStats::default();
+        let pending = store::unmarked(db, &key).await?;
+        if !pending.is_empty() {
+            self.mark(s, &key, &pending).await?;
+            stats.remarked = pending.len();
+        }
+        let uids = self.search(s, &key).await?;
+        tracing::info!(mailbox = %key.mailbox, folder = %key.folder, backlog = uids.len(), "mailbox searched");
+        let mut left = uids.len();
+        store::set_backlog(db, &key.mailbox, to_i64(left)).await?;
+        for chunk in uids.chunks(self.cfg.batch_size.max(1)) {
+            self.renew_lease().await?;
+            let b = self.batch(s, &key, chunk).await?;
+            stats.registered += b.registered;
+            stats.duplicates += b.duplicates;
+            stats.oversized += b.oversized;
+            left = left.saturating_sub(chunk.len());
+            store::set_backlog(db, &key.mailbox, to_i64(left)).await?;
+        }
+        Ok(stats)
+    }
+
+    async fn renew_lease(&self) -> Result<(), MailboxError> {
+        let held = store::acquire_lease(
+            &self.app.db,
+            &self.cfg.name,
+            self.owner,
+            (self.now)(),
+            self.cfg.lease_secs,
+        )
+        .await?;
+        if held {
+            Ok(())
+        } else {
+            Err(MailboxError::LeaseLost)
+        }
+    }
+
+    /// UIDs not yet taken, ascending.
+    async fn search(&self, s: &mut Imap, key: &FolderKey) -> Result<Vec<u32>, MailboxError> {
+        let high = store::high_uid(&self.app.db, key).await?;
+        let from = u32::try_from(high.saturating_add(1)).unwrap_or(u32::MAX);
+        let query = format!("UID {from}:* UNKEYWORD {}", self.cfg.keyword);
+        let found = step(self.cfg.timeout_secs, "search", s.uid_search(&query)).await?;
+        let known = store::known_uids(&self.app.db, key, high).await?;
+        // `UID n:*` always matches the last message, even below n (RFC 3501 §6.4.8).
+        let mut uids: Vec<u32> = found
+            .into_iter()
+            .filter(|u| i64::from(*u) > high && !known.contains(&i64::from(*u)))
+            .collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    async fn batch(
+        &self,
+        s: &mut Imap,
+        key: &FolderKey,
+        uids: &[u32],
+    ) -> Result<FolderStats, MailboxError> {
+        let t = self.cfg.timeout_secs;
+        let sizes = fetch(t, s, &uid_set(uids), "(UID RFC822.SIZE)").await?;
+        let sizes: HashMap<u32, u32> = sizes
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.size?)))
+            .collect();
+        let (big, small): (Vec<u32>, Vec<u32>) = uids
+            .iter()
+            .filter(|u| sizes.contains_key(u))
+            .partition(|u| {
+                u64::from(sizes.get(u).copied().unwrap_or(0)) > self.cfg.max_message_bytes
+            });
+        let mut stats = FolderStats::default();
+        let mut taken = self.oversized(s, &big).await?;
+        stats.oversized = taken.len();
+        let (mut registered, counts) = self.register(s, key, &small).await?;
+        stats.registered = counts.registered;
+        stats.duplicates = counts.duplicates;
+        taken.append(&mut registered);
+        let high = contiguous_high(uids, &taken);
+        store::record_taken(&self.app.db, key, &taken, high, (self.now)()).await?;
+        let to_mark: Vec<i64> = taken
+            .iter()
+            .filter(|t| t.status == "registered")
+            .map(|t| t.uid)
+            .collect();
+        self.mark(s, key, &to_mark).await?;
+        Ok(stats)
+    }
+
+    /// Oversized messages: header and arrival time only.
+    async fn oversized(&self, s: &mut Imap, uids: &[u32]) -> Result<Vec<Taken>, MailboxError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])";
+        let got = fetch(self.cfg.timeout_secs, s, &uid_set(uids), query).await?;
+        let out: Vec<Taken> = got
+            .iter()
+            .filter_map(|f| {
+                let header = f.header().unwrap_or_default();
+                let parsed = crate::ingest::mime::read_header(header);
+                Some(Taken {
+                    uid: i64::from(f.uid?),
+                    status: "oversized",
+                    message_id: parsed.message_id,
+                    sha256: None,
+                    size: i64::from(f.size.unwrap_or(0)),
+                    submission_id: None,
+                    internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
+                    headers: Some(String::from_utf8_lossy(header).into_owned()),
+                })
+            })
+            .collect();
+        for t in &out {
+            tracing::warn!(mailbox = %self.cfg.name, uid = t.uid, size = t.size, "message over max_message_bytes left on the server");
+        }
+        Ok(out)
+    }
+
+    /// Downloads and registers messages; returns their records.
+    async fn register(
+        &self,
+        s: &mut Imap,
+        key: &FolderKey,
+        uids: &[u32],
+    ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
+        let mut stats = FolderStats::default();
+        if uids.is_empty() {
+            return Ok((Vec::new(), stats));
+        }
+        let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])";
+        let got = fetch(self.cfg.timeout_secs, s, &uid_set(uids), query).await?;
+        let mut mails = Vec::with_capacity(got.len());
+        let mut taken = Vec::with_capacity(got.len());
+        for f in &got {
+            let (Some(uid), Some(body)) = (f.uid, f.body()) else {
+                continue;
+            };
+            let internal = f.internal_date().map(|d| d.with_timezone(&Utc));
+            taken.push(Taken {
+                uid: i64::from(uid),
+                status: "registered",
+                message_id: crate::ingest::mime::read_header(body).message_id,
+                sha256: Some(sha256_hex(body)),
+                size: to_i64(body.len()),
+                submission_id: None,
+                internal_date: internal,
+                headers: None,
+            });
+            mails.push(RawMail {
+                bytes: body.to_vec(),
+                channel_time: internal.map(|t| (t, ArrivalSource::ImapInternaldate)),
+                source: Some(format!(
+                    "imap:{}/{};UIDVALIDITY={}/;UID={uid}",
+                    key.mailbox, key.folder, key.uidvalidity
+                )),
+            });
+        }
+        drop(got);
+        let outcome = register_mails(self.app, mails, "system:imap", (self.now)()).await?;
+        for (t, r) in taken.iter_mut().zip(outcome) {
+            let id = match r {
+                Registered::New { id, .. } => {
+                    stats.registered += 1;
+                    id
+                }
+                Registered::Duplicate { id } => {
+                    stats.duplicates += 1;
+                    id
+                }
+            };
+            t.submission_id = Some(id.0);
+        }
+        Ok((taken, stats))
+    }
+
+    /// Marks registered messages on the server (keyword + `\Seen`, then move or delete when
+    /// configured) and notes it in the database.
+    async fn mark(&self, s: &mut Imap, key: &FolderKey, uids: &[i64]) -> Result<(), MailboxError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let t = self.cfg.timeout_secs;
+        let set = uid_set_i64(uids);
+        let flags = format!("+FLAGS.SILENT ({} \\Seen)", self.cfg.keyword);
+        step(t, "store", async {
+            s.uid_store(&set, &flags)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        if self.cfg.mark == MarkMode::Move {
+            step(t, "move", s.uid_mv(&set, &self.cfg.move_to)).await?;
+        } else if self.cfg.delete {
+            step(t, "store", async {
+                s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+            step(t, "expunge", async {
+                s.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        }
+        store::set_marked(&self.app.db, key, uids, (self.now)()).await?;
+        Ok(())
+    }
+}
+
+async fn fetch(t: u64, s: &mut Imap, set: &str, query: &str) -> Result<Vec<Fetch>, MailboxError> {
+    step(t, "fetch", async {
+        s.uid_fetch(set, query).await?.try_collect::<Vec<_>>().await
+    })
+    .await
+}
+
+/// The highest UID of the batch below which every UID was recorded.
+fn contiguous_high(uids: &[u32], taken: &[Taken]) -> i64 {
+    let done: std::collections::HashSet<i64> = taken.iter().map(|t| t.uid).collect();
+    let mut high = 0;
+    for u in uids {
+        if !done.contains(&i64::from(*u)) {
+            break;
+        }
+        high = i64::from(*u);
+    }
+    high
+}
+
+/// A compact UID set: `1:5,7,9:10`.
+pub fn uid_set_i64(uids: &[i64]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Vec::new();
+    let mut iter = sorted.into_iter();
+    let Some(mut start) = iter.next() else {
+        return String::new();
+    };
+    let mut end = start;
+    for u in iter {
+        if u == end + 1 {
+            end = u;
+            continue;
+        }
+        out.push(range(start, end));
+        start = u;
+        end = u;
+    }
+    out.push(range(start, end));
+    out.join(",")
+}
+
+fn uid_set(uids: &[u32]) -> String {
+    let v: Vec<i64> = uids.iter().map(|u| i64::from(*u)).collect();
+    uid_set_i64(&v)
+}
+
+fn range(a: i64, b: i64) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a}:{b}")
+    }
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_collapse_runs_and_keep_singletons() {
+        assert_eq!(uid_set_i64(&[5, 1, 2, 3, 7, 9, 10, 3]), "1:3,5,7,9:10");
+        assert_eq!(uid_set_i64(&[]), "");
+        assert_eq!(uid_set_i64(&[42]), "42");
+    }
+
+    #[test]
+    fn the_high_water_mark_stops_below_a_message_not_taken() {
+        let taken = |uid| Taken {
+            uid,
+            status: "registered",
+            message_id: None,
+            sha256: None,
+            size: 0,
+            submission_id: None,
+            internal_date: None,
+            headers: None,
+        };
+        assert_eq!(
+            contiguous_high(&[3, 4, 5, 6], &[taken(3), taken(4), taken(6)]),
+            4
+        );
+        assert_eq!(contiguous_high(&[3, 4], &[taken(3), taken(4)]), 4);
+        assert_eq!(contiguous_high(&[3], &[]), 0);
+    }
+}

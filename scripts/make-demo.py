@@ -51,12 +51,12 @@ m = base(1, "Jan Kowalski <jan.kowalski@example.pl>", "komunikacja@um.gliwice.pl
 m.add_attachment(pdf("Wniosek o rejestracje pojazdu"), maintype="application", subtype="pdf", filename="wniosek-rejestracja.pdf")
 save("01-rejestracja-pojazdu.eml", m)
 
-m = base(2, "Anna Wiśniewska <anna.w@example.pl>", "boi@um.gliwice.pl", "Utrata dowodu osobistego",
+m = base(2, "Anna Wiśniewska <anna.w@example.pl>", "um@um.gliwice.pl", "Utrata dowodu osobistego",
          t + timedelta(minutes=17), "Zgłaszam utratę dowodu osobistego. Proszę o informację, jak złożyć wniosek o nowy dowód.\nAnna Wiśniewska\n",
          charset="iso-8859-2")
 save("02-utrata-dowodu-iso-8859-2.eml", m)
 
-m = base(3, "Piotr Żak <piotr.zak@example.pl>", "boi@um.gliwice.pl", "Odpis aktu urodzenia",
+m = base(3, "Piotr Żak <piotr.zak@example.pl>", "um@um.gliwice.pl", "Odpis aktu urodzenia",
          t + timedelta(hours=1, minutes=3), "Proszę o wydanie odpisu skróconego aktu urodzenia córki.\nPiotr Żak\n",
          charset="windows-1250")
 m.add_attachment(pdf("Wniosek o odpis aktu urodzenia"), maintype="application", subtype="octet-stream", filename="wniosek o odpis aktu.pdf")
@@ -67,7 +67,7 @@ m = base(4, "Stowarzyszenie Przejrzysta Gmina <biuro@przejrzysta.example.org>", 
          "Na podstawie ustawy o dostępie do informacji publicznej wnosimy o udostępnienie rejestru umów za 2019 r.\n")
 save("04-informacja-publiczna.eml", m)
 
-m = base(5, "Krzysztof Nowak <k.nowak@example.pl>", "boi@um.gliwice.pl", "Dokumenty do zameldowania",
+m = base(5, "Krzysztof Nowak <k.nowak@example.pl>", "um@um.gliwice.pl", "Dokumenty do zameldowania",
          t + timedelta(hours=3, minutes=12), "W załączeniu spakowane dokumenty do zameldowania na pobyt stały.\n")
 z = io.BytesIO()
 with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -79,17 +79,17 @@ save("05-zameldowanie-zip.eml", m)
 inner = base(60, "Zofia Lewandowska <zofia@example.pl>", "zofia.biuro@example.pl", "Zgon ojca - akt zgonu",
              t - timedelta(days=2), "Proszę o przekazanie do USC zgłoszenia zgonu.\n")
 inner.add_attachment(pdf("Karta zgonu"), maintype="application", subtype="pdf", filename="karta-zgonu.pdf")
-m = base(6, "Biuro Rachunkowe <biuro@example.pl>", "boi@um.gliwice.pl", "Fwd: Zgon ojca - akt zgonu",
+m = base(6, "Biuro Rachunkowe <biuro@example.pl>", "um@um.gliwice.pl", "Fwd: Zgon ojca - akt zgonu",
          t + timedelta(hours=5), "Przesyłam dalej wiadomość klientki.\n")
 m.add_attachment(inner)
 save("06-przekazana-wiadomosc.eml", m)
 
-m = base(7, "Ewa Kamińska <ewa.k@example.pl>", "boi@um.gliwice.pl", "Pytanie o godziny pracy",
+m = base(7, "Ewa Kamińska <ewa.k@example.pl>", "um@um.gliwice.pl", "Pytanie o godziny pracy",
          t + timedelta(days=1), "W jakich godzinach czynny jest urząd w soboty?\n")
 save("07-pytanie.eml", m)
 
 broken = (b"Received: from mx.example.pl by mail.um.gliwice.pl; " + format_datetime(t + timedelta(days=1, hours=2)).encode() +
-          b"\r\nFrom: skaner@example.pl\r\nTo: boi@um.gliwice.pl\r\nSubject: skan\r\nMessage-ID: <demo-8@example.pl>\r\n"
+          b"\r\nFrom: skaner@example.pl\r\nTo: um@um.gliwice.pl\r\nSubject: skan\r\nMessage-ID: <demo-8@example.pl>\r\n"
           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n--XYZ\r\n"
           b"Content-Type: application/pdf; name=\"skan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJeLjz9MK\r\nMSAwIG9i")
 (OUT / "08-ucieta-wiadomosc.eml").write_bytes(broken)

@@ -1,7 +1,7 @@
 # Sourced by scripts/test.sh (after setup.sh, which defines log and free_port): installs and starts
 # the mail servers the mailbox and outbox tests talk to, each on loopback ports of its own under
-# $WORK, and exports where they are. Sets DOVECOT_PID and SMTP_SINK_PID: the only processes the
-# caller stops (by pid).
+# $WORK, and exports where they are. Adds the Dovecot master's and the sink's pids to STARTED_PIDS
+# (common.sh stops exactly those).
 #
 # - Dovecot (IMAP): implicit TLS and STARTTLS, any user name with the password in
 #   $PODAWCZA_TEST_IMAP_PASSWORD (static passdb and userdb), so each test takes a user of its own
@@ -90,15 +90,17 @@ dovecot -c "$DOVECOT_CONF" -n >/dev/null
 dovecot -c "$DOVECOT_CONF"
 for _ in $(seq 1 100); do [[ -s "$MAILDIR_ROOT/run/master.pid" ]] && break; sleep 0.1; done
 DOVECOT_PID="$(head -1 "$MAILDIR_ROOT/run/master.pid")"
+STARTED_PIDS+=("$DOVECOT_PID")
 echo "Dovecot pid $DOVECOT_PID on ports $IMAP_PORT (STARTTLS) and $IMAPS_PORT (TLS)"
 
 SMTP_PORT="$(free_port)"
 SMTPS_PORT="$(free_port)"
 SMTP_PASSWORD="smtp-$RANDOM$RANDOM"
-/usr/bin/python3 "$ROOT/scripts/smtp-sink.py" --dir "$MAILDIR_ROOT/smtp" --starttls-port "$SMTP_PORT" \
+/usr/bin/python3 "$PWD/scripts/smtp-sink.py" --dir "$MAILDIR_ROOT/smtp" --starttls-port "$SMTP_PORT" \
     --tls-port "$SMTPS_PORT" --cert "$TLS/server.pem" --key "$TLS/server.key" \
     --user podawcza --password "$SMTP_PASSWORD" >"$MAILDIR_ROOT/smtp.log" 2>&1 &
 SMTP_SINK_PID=$!
+STARTED_PIDS+=("$SMTP_SINK_PID")
 for _ in $(seq 1 100); do grep -q ready "$MAILDIR_ROOT/smtp.log" && break; sleep 0.1; done
 grep -q ready "$MAILDIR_ROOT/smtp.log" || { cat "$MAILDIR_ROOT/smtp.log"; exit 1; }
 echo "SMTP sink pid $SMTP_SINK_PID on ports $SMTP_PORT (STARTTLS) and $SMTPS_PORT (TLS)"
@@ -111,7 +113,7 @@ export PODAWCZA_TEST_IMAP_HOST=localhost
 export PODAWCZA_TEST_IMAP_PORT="$IMAP_PORT"
 export PODAWCZA_TEST_IMAPS_PORT="$IMAPS_PORT"
 export PODAWCZA_TEST_IMAP_PASSWORD="$IMAP_PASSWORD"
-export PODAWCZA_TEST_SMTP_SINK="$ROOT/scripts/smtp-sink.py"
+export PODAWCZA_TEST_SMTP_SINK="$PWD/scripts/smtp-sink.py"
 # The Debian python3 (where python3-aiosmtpd lives), whatever python3 comes first on PATH.
 export PODAWCZA_TEST_PYTHON=/usr/bin/python3
 export PODAWCZA_TEST_SMTP_HOST=localhost

@@ -1,6 +1,6 @@
 # Shared by scripts/test.sh and scripts/bench.sh (sourced): installs what is missing and starts a
-# private PostgreSQL on a free loopback port in $WORK/pg. Sets PG_PID (the postmaster's own pid,
-# the only process the caller stops) and PODAWCZA_TEST_PG_URL.
+# private PostgreSQL on a free loopback port in $WORK/pg. Adds the postmaster's own pid to
+# STARTED_PIDS (see common.sh) and sets PODAWCZA_TEST_PG_URL.
 
 need_apt=()
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
@@ -30,6 +30,7 @@ fi
 "${RUNAS[@]}" "$PGBIN/postgres" -D "$PGDATA" -p "$PGPORT" -k "$PGDATA" -c listen_addresses=127.0.0.1 \
     -c fsync=off -c max_connections=300 -c shared_buffers=256MB >"$WORK/pg.log" 2>&1 &
 STARTER=$!
+STARTED_PIDS+=("$STARTER")
 for _ in $(seq 1 200); do
     "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PGPORT" -q && break
     kill -0 "$STARTER" 2>/dev/null || { cat "$WORK/pg.log"; exit 1; }
@@ -37,6 +38,7 @@ for _ in $(seq 1 200); do
 done
 # The postmaster's own pid (runuser may stand between us and it): stop exactly that process.
 PG_PID="$(head -1 "$PGDATA/postmaster.pid")"
+STARTED_PIDS+=("$PG_PID")
 export PODAWCZA_TEST_PG_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 echo "PostgreSQL pid $PG_PID on port $PGPORT"
 

@@ -20,6 +20,11 @@ pub fn on_postgres() -> bool {
     std::env::var("PODAWCZA_TEST_DB").is_ok_and(|v| v == "postgres")
 }
 
+/// The project's own fixtures folder.
+pub fn fixtures() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
 /// A fresh database URL: a new SQLite file in `dir`, or a new PostgreSQL database.
 pub async fn fresh_db_url(dir: &std::path::Path) -> String {
     if !on_postgres() {

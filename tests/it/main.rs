@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod cli;
 mod common;
 mod crash;
 mod detect;
 mod mailbox;
+mod mime;
 mod pipeline;
+mod quarantine;
 mod register;

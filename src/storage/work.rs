@@ -229,6 +229,8 @@ async fn apply(
         }
         StepResult::Dispatched => {
             let dept = assign(tx, id, actor, now).await?;
+            // Acknowledgement and department notification, queued with the dispatch (issue 6).
+            crate::outbox::store::enqueue_for_dispatch(tx, id, now).await?;
             detail["department"] = dept.into();
         }
         StepResult::Quarantined { reason: why } => {

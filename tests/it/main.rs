@@ -10,6 +10,7 @@ mod crash;
 mod detect;
 mod mailbox;
 mod mime;
+mod outbox;
 mod pipeline;
 mod quarantine;
 mod register;

@@ -215,6 +215,33 @@ async fn sigkill_during_a_backlog_of_1000_loses_and_doubles_nothing() {
         0
     );
     assert_eq!(unmarked_on_server(&t, "INBOX").await, 0);
+    let status = Command::new(env!("CARGO_BIN_EXE_podawcza"))
+        .arg("status")
+        .envs(t.cli_env())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        out.contains("mailbox ogolna") && out.contains("backlog 0"),
+        "{out}"
+    );
+}
+
+/// `GET /healthz` from the real router on a port of its own.
+async fn get_healthz(t: &TestEnv) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = podawcza::web::router(t.app.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut page = String::new();
+    c.read_to_string(&mut page).await.unwrap();
+    server.abort();
+    page
 }
 
 #[tokio::test]
@@ -303,6 +330,9 @@ async fn oversized_and_malformed_messages_are_recorded_and_the_batch_goes_on() {
     );
     let health = store::health(&t.app.db).await.unwrap();
     assert_eq!((health.len(), health[0].oversized), (1, 1));
+    let page = get_healthz(&t).await;
+    assert!(page.contains("\"oversized\":1"), "{page}");
+    assert!(page.contains("\"last_success_at\":\""), "{page}");
     // The malformed one is processed like any other: nothing is dropped.
     podawcza::pipeline::run_until_idle(&t.app, 1).await.unwrap();
     assert_eq!(

@@ -483,3 +483,30 @@ async fn the_poller_recovers_by_itself_when_dovecot_stops_and_starts_again() {
         .collect();
     assert_eq!(ids.len(), 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_idle_a_new_message_is_taken_long_before_the_next_poll() {
+    let user = new_user();
+    let t = mail_env(
+        &user,
+        "starttls",
+        &[
+            ("PODAWCZA_MAILBOX__IDLE", "true"),
+            ("PODAWCZA_MAILBOX__POLL_INTERVAL_SECS", "600"),
+        ],
+    )
+    .await;
+    save(&user, "INBOX", &small(1));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(mailbox::run_forever(t.app.clone(), rx));
+    wait_for("the first poll", 30, async || submissions(&t).await == 1).await;
+    // The poller now waits in IDLE for up to ten minutes; the server wakes it up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    save(&user, "INBOX", &small(2));
+    wait_for("the message announced by IDLE", 20, async || {
+        submissions(&t).await == 2
+    })
+    .await;
+    tx.send(true).unwrap();
+    poller.await.unwrap();
+}

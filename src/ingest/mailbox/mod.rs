@@ -73,7 +73,12 @@ pub async fn poll_once(app: &Arc<App>) -> Result<FolderStats, MailboxError> {
         let wait = Duration::from_secs(cfg.lease_secs.saturating_mul(2).saturating_add(5));
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            match cycle(app, cfg, &owner, None).await? {
+            let outcome = cycle(app, cfg, &owner, None).await;
+            if !matches!(outcome, Ok(None)) {
+                // One pass only: let the next poller (or `serve`) have the mailbox at once.
+                store::release_lease(&app.db, &cfg.name, &owner).await?;
+            }
+            match outcome? {
                 Some(s) => {
                     add(&mut total, s);
                     break;
@@ -108,10 +113,15 @@ async fn run_mailbox(
     let mut backoff = Backoff::new(cfg.max_backoff_secs);
     let interval = Duration::from_secs(cfg.poll_interval_secs.max(1));
     while !*shutdown.borrow() {
-        let wait = match cycle(&app, &cfg, &owner, Some(interval)).await {
+        let wait = match cycle(&app, &cfg, &owner, Some((interval, shutdown.clone()))).await {
             Ok(Some(_)) => {
                 backoff.reset();
-                Duration::ZERO.max(Duration::from_millis(50))
+                // With IDLE the cycle has waited for news already.
+                if uses_idle(&cfg) {
+                    Duration::from_millis(50)
+                } else {
+                    interval
+                }
             }
             // Another process polls this mailbox: look again after a while, it may die.
             Ok(None) => interval.min(Duration::from_secs(cfg.lease_secs.max(1))),
@@ -142,7 +152,7 @@ async fn cycle(
     app: &Arc<App>,
     cfg: &MailboxConfig,
     owner: &str,
-    idle_for: Option<Duration>,
+    idle_for: Option<(Duration, watch::Receiver<bool>)>,
 ) -> Result<Option<FolderStats>, MailboxError> {
     let now = crate::clock::now;
     if !store::acquire_lease(&app.db, &cfg.name, owner, now(), cfg.lease_secs).await? {
@@ -163,7 +173,7 @@ async fn cycle(
     tracing::info!(mailbox = %cfg.name, registered = total.registered, duplicates = total.duplicates,
         oversized = total.oversized, remarked = total.remarked, "mailbox polled");
     match idle_for {
-        Some(d) if cfg.idle && cfg.folders.len() == 1 => idle(app, cfg, owner, session, d).await?,
+        Some((d, stop)) if uses_idle(cfg) => idle(app, cfg, owner, session, d, stop).await?,
         _ => {
             let _ = connect::step(cfg.timeout_secs, "logout", session.logout()).await;
         }
@@ -171,30 +181,44 @@ async fn cycle(
     Ok(Some(total))
 }
 
-/// Waits with IDLE until the server announces a change or `d` passes (RFC 2177), keeping the
-/// lease for that long. Servers without IDLE get the plain wait of the polling loop.
+/// Waits with IDLE until the server announces a change, `d` passes (RFC 2177) or `stop` turns
+/// true, keeping the lease for that long. Servers without IDLE get the plain wait.
 async fn idle(
     app: &Arc<App>,
     cfg: &MailboxConfig,
     owner: &str,
     mut session: connect::Imap,
     d: Duration,
+    mut stop: watch::Receiver<bool>,
 ) -> Result<(), MailboxError> {
     let t = cfg.timeout_secs;
     let caps = connect::step(t, "capability", session.capabilities()).await?;
     if !caps.has_str("IDLE") {
-        tokio::time::sleep(d).await;
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = stop.changed() => {}
+        }
         return Ok(());
     }
     let hold = cfg.lease_secs.max(d.as_secs().saturating_add(t));
     store::acquire_lease(&app.db, &cfg.name, owner, crate::clock::now(), hold).await?;
     let mut handle = session.idle();
     connect::step(t, "idle", handle.init()).await?;
-    let (wait, _stop) = handle.wait_with_timeout(d);
-    connect::step(t.saturating_add(d.as_secs()), "idle", wait).await?;
+    {
+        let (wait, _interrupt) = handle.wait_with_timeout(d);
+        tokio::select! {
+            r = connect::step(t.saturating_add(d.as_secs()), "idle", wait) => { r?; }
+            _ = stop.changed() => {}
+        }
+    }
     let mut session = connect::step(t, "idle", handle.done()).await?;
     let _ = connect::step(t, "logout", session.logout()).await;
     Ok(())
+}
+
+/// IDLE watches one folder: it is used when configured and only one folder is polled.
+fn uses_idle(cfg: &MailboxConfig) -> bool {
+    cfg.idle && cfg.folders.len() == 1
 }
 
 fn add(total: &mut FolderStats, s: FolderStats) {

@@ -18,7 +18,6 @@ use crate::app::App;
 use crate::config::{MailboxConfig, MarkMode};
 use crate::ingest::email::{register_mails, RawMail};
 use crate::model::ArrivalSource;
-use crate::storage::blobs::sha256_hex;
 use crate::storage::register::Registered;
 use async_imap::types::Fetch;
 use chrono::{DateTime, Utc};
@@ -73,16 +72,60 @@ impl Pass<'_> {
         }
         let uids = self.search(s, &key).await?;
         tracing::info!(mailbox = %key.mailbox, folder = %key.folder, backlog = uids.len(), "mailbox searched");
+        store::set_backlog(db, &key.mailbox, to_i64(uids.len())).await?;
+        let chunks: Vec<&[u32]> = uids.chunks(self.cfg.batch_size.max(1)).collect();
         let mut left = uids.len();
-        store::set_backlog(db, &key.mailbox, to_i64(left)).await?;
-        for chunk in uids.chunks(self.cfg.batch_size.max(1)) {
-            self.renew_lease().await?;
-            let b = self.batch(s, &key, chunk).await?;
+        let mut renewed = tokio::time::Instant::now();
+        let mut next = match chunks.first() {
+            Some(c) => Some(self.fetch_batch(s, c).await?),
+            None => None,
+        };
+        for (i, chunk) in chunks.iter().enumerate() {
+            let Some(fetched) = next.take() else { break };
+            if renewed.elapsed().as_secs().saturating_mul(3) >= self.cfg.lease_secs {
+                self.renew_lease().await?;
+                renewed = tokio::time::Instant::now();
+            }
+            // Download the next batch while this one is stored and registered.
+            let following = chunks.get(i + 1);
+            let t0 = tokio::time::Instant::now();
+            let (registered, fetched_next) = tokio::join!(
+                async {
+                    let r = self.register(&key, fetched).await;
+                    (r, t0.elapsed())
+                },
+                async {
+                    let f = match following {
+                        Some(c) => self.fetch_batch(s, c).await.map(Some),
+                        None => Ok(None),
+                    };
+                    (f, t0.elapsed())
+                }
+            );
+            let ((registered, register_time), (fetched_next, fetch_time)) =
+                (registered, fetched_next);
+            tracing::debug!(
+                mailbox = %key.mailbox,
+                register_ms = register_time.as_millis(),
+                fetch_ms = fetch_time.as_millis(),
+                "batch stored and next fetched"
+            );
+            let (taken, b) = registered?;
+            next = fetched_next?;
+            left = left.saturating_sub(chunk.len());
+            let high = contiguous_high(chunk, &taken);
+            store::record_taken(db, &key, &taken, high, to_i64(left), (self.now)()).await?;
+            let to_mark: Vec<i64> = taken
+                .iter()
+                .filter(|t| t.status == "registered")
+                .map(|t| t.uid)
+                .collect();
+            let t1 = tokio::time::Instant::now();
+            self.mark(s, &key, &to_mark).await?;
+            tracing::debug!(mailbox = %key.mailbox, record_and_mark_ms = (t1.elapsed() + t0.elapsed()).as_millis().saturating_sub(register_time.max(fetch_time).as_millis()), "batch marked");
             stats.registered += b.registered;
             stats.duplicates += b.duplicates;
             stats.oversized += b.oversized;
-            left = left.saturating_sub(chunk.len());
-            store::set_backlog(db, &key.mailbox, to_i64(left)).await?;
         }
         Ok(stats)
     }
@@ -119,12 +162,8 @@ impl Pass<'_> {
         Ok(uids)
     }
 
-    async fn batch(
-        &self,
-        s: &mut Imap,
-        key: &FolderKey,
-        uids: &[u32],
-    ) -> Result<FolderStats, MailboxError> {
+    /// Sizes first; then the oversized messages' headers and the others' bodies.
+    async fn fetch_batch(&self, s: &mut Imap, uids: &[u32]) -> Result<Fetched, MailboxError> {
         let t = self.cfg.timeout_secs;
         let sizes = fetch(t, s, &uid_set(uids), "(UID RFC822.SIZE)").await?;
         let sizes: HashMap<u32, u32> = sizes
@@ -137,22 +176,19 @@ impl Pass<'_> {
             .partition(|u| {
                 u64::from(sizes.get(u).copied().unwrap_or(0)) > self.cfg.max_message_bytes
             });
-        let mut stats = FolderStats::default();
-        let mut taken = self.oversized(s, &big).await?;
-        stats.oversized = taken.len();
-        let (mut registered, counts) = self.register(s, key, &small).await?;
-        stats.registered = counts.registered;
-        stats.duplicates = counts.duplicates;
-        taken.append(&mut registered);
-        let high = contiguous_high(uids, &taken);
-        store::record_taken(&self.app.db, key, &taken, high, (self.now)()).await?;
-        let to_mark: Vec<i64> = taken
-            .iter()
-            .filter(|t| t.status == "registered")
-            .map(|t| t.uid)
-            .collect();
-        self.mark(s, key, &to_mark).await?;
-        Ok(stats)
+        let oversized = self.oversized(s, &big).await?;
+        let mut bodies = Vec::new();
+        if !small.is_empty() {
+            let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])";
+            for f in fetch(t, s, &uid_set(&small), query).await? {
+                let (Some(uid), Some(body)) = (f.uid, f.body()) else {
+                    continue;
+                };
+                let internal = f.internal_date().map(|d| d.with_timezone(&Utc));
+                bodies.push((uid, internal, body.to_vec()));
+            }
+        }
+        Ok(Fetched { oversized, bodies })
     }
 
     /// Oversized messages: header and arrival time only.
@@ -185,48 +221,30 @@ impl Pass<'_> {
         Ok(out)
     }
 
-    /// Downloads and registers messages; returns their records.
+    /// Stores and registers downloaded messages; returns the records of the whole batch.
     async fn register(
         &self,
-        s: &mut Imap,
         key: &FolderKey,
-        uids: &[u32],
+        fetched: Fetched,
     ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
-        let mut stats = FolderStats::default();
-        if uids.is_empty() {
-            return Ok((Vec::new(), stats));
+        let mut stats = FolderStats {
+            oversized: fetched.oversized.len(),
+            ..FolderStats::default()
+        };
+        let mut taken = fetched.oversized;
+        if fetched.bodies.is_empty() {
+            return Ok((taken, stats));
         }
-        let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])";
-        let got = fetch(self.cfg.timeout_secs, s, &uid_set(uids), query).await?;
-        let mut mails = Vec::with_capacity(got.len());
-        let mut taken = Vec::with_capacity(got.len());
-        for f in &got {
-            let (Some(uid), Some(body)) = (f.uid, f.body()) else {
-                continue;
-            };
-            let internal = f.internal_date().map(|d| d.with_timezone(&Utc));
-            taken.push(Taken {
-                uid: i64::from(uid),
-                status: "registered",
-                message_id: crate::ingest::mime::read_header(body).message_id,
-                sha256: Some(sha256_hex(body)),
-                size: to_i64(body.len()),
-                submission_id: None,
-                internal_date: internal,
-                headers: None,
-            });
-            mails.push(RawMail {
-                bytes: body.to_vec(),
-                channel_time: internal.map(|t| (t, ArrivalSource::ImapInternaldate)),
-                source: Some(format!(
-                    "imap:{}/{};UIDVALIDITY={}/;UID={uid}",
-                    key.mailbox, key.folder, key.uidvalidity
-                )),
-            });
-        }
-        drop(got);
+        let source = format!(
+            "imap:{}/{};UIDVALIDITY={}",
+            key.mailbox, key.folder, key.uidvalidity
+        );
+        let (mut records, mails) =
+            tokio::task::spawn_blocking(move || describe(&source, fetched.bodies))
+                .await
+                .map_err(|e| crate::ingest::IngestError::Task(e.to_string()))?;
         let outcome = register_mails(self.app, mails, "system:imap", (self.now)()).await?;
-        for (t, r) in taken.iter_mut().zip(outcome) {
+        for (t, r) in records.iter_mut().zip(outcome) {
             let id = match r {
                 Registered::New { id, .. } => {
                     stats.registered += 1;
@@ -239,6 +257,7 @@ impl Pass<'_> {
             };
             t.submission_id = Some(id.0);
         }
+        taken.append(&mut records);
         Ok((taken, stats))
     }
 
@@ -276,6 +295,41 @@ impl Pass<'_> {
         store::set_marked(&self.app.db, key, uids, (self.now)()).await?;
         Ok(())
     }
+}
+
+/// One batch as downloaded: oversized messages' records, and the others' bytes.
+struct Fetched {
+    oversized: Vec<Taken>,
+    bodies: Vec<(u32, Option<DateTime<Utc>>, Vec<u8>)>,
+}
+
+/// Records and raw mails for downloaded messages.
+fn describe(
+    source: &str,
+    bodies: Vec<(u32, Option<DateTime<Utc>>, Vec<u8>)>,
+) -> (Vec<Taken>, Vec<RawMail>) {
+    let mut records = Vec::with_capacity(bodies.len());
+    let mut mails = Vec::with_capacity(bodies.len());
+    for (uid, internal, body) in bodies {
+        // Message-ID and SHA-256 are copied from the submission row when recorded: the register
+        // has computed them already.
+        records.push(Taken {
+            uid: i64::from(uid),
+            status: "registered",
+            message_id: None,
+            sha256: None,
+            size: to_i64(body.len()),
+            submission_id: None,
+            internal_date: internal,
+            headers: None,
+        });
+        mails.push(RawMail {
+            bytes: body,
+            channel_time: internal.map(|t| (t, ArrivalSource::ImapInternaldate)),
+            source: Some(format!("{source}/;UID={uid}")),
+        });
+    }
+    (records, mails)
 }
 
 async fn fetch(t: u64, s: &mut Imap, set: &str, query: &str) -> Result<Vec<Fetch>, MailboxError> {

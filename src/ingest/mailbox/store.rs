@@ -157,12 +157,14 @@ pub async fn unmarked(db: &Db, key: &FolderKey) -> Result<Vec<i64>, DbError> {
     .await?)
 }
 
-/// Records messages taken and raises the folder's high-water UID, in one transaction.
+/// Records messages taken, raises the folder's high-water UID and sets the mailbox's backlog, in
+/// one transaction.
 pub async fn record_taken(
     db: &Db,
     key: &FolderKey,
     taken: &[Taken],
     high: i64,
+    backlog: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let now = format_time(&now);
@@ -171,7 +173,10 @@ pub async fn record_taken(
         sqlx::query(
             "INSERT INTO imap_messages (mailbox, folder, uidvalidity, uid, message_id, sha256, size,
                 status, submission_id, internal_date, headers, taken_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             VALUES ($1, $2, $3, $4,
+                COALESCE($5, (SELECT message_id FROM submissions WHERE id = $9)),
+                COALESCE($6, (SELECT raw_sha256 FROM submissions WHERE id = $9)),
+                $7, $8, $9, $10, $11, $12)
              ON CONFLICT (mailbox, folder, uidvalidity, uid) DO NOTHING",
         )
         .bind(&key.mailbox)
@@ -203,6 +208,11 @@ pub async fn record_taken(
     .bind(&now)
     .execute(&mut *tx)
     .await?;
+    sqlx::query("UPDATE mailbox_state SET backlog = $2 WHERE mailbox = $1")
+        .bind(&key.mailbox)
+        .bind(backlog)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

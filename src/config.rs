@@ -310,9 +310,7 @@ impl Config {
                 "workers and batch_size must be at least 1",
             ));
         }
-        for m in self.mailbox.all() {
-            m.check()?;
-        }
+        self.mailbox.check_all()?;
         let known = |code: &str| self.routing.departments.iter().any(|d| d.code == code);
         if !known(&self.routing.default_department) {
             return Err(value("routing.default_department", "names no department"));
@@ -473,6 +471,30 @@ mod tests {
             env(&[("PODAWCZA_NOSECTION__X", "1")]),
         );
         assert!(matches!(e, Err(ConfigError::BadOverride { .. })));
+    }
+
+    #[test]
+    fn further_mailboxes_need_names_of_their_own() {
+        let more = REFERENCE_CONFIG.replace(
+            "# Further mailboxes:",
+            "[[mailbox.more]]\nenabled = true\nname = \"ogolna\"\nhost = \"h\"\nport = 993\n\
+             tls = \"implicit\"\nca_file = \"\"\nuser = \"u\"\npassword_file = \"\"\n\
+             folders = [\"INBOX\"]\npoll_interval_secs = 60\nidle = true\nbatch_size = 50\n\
+             max_message_bytes = 1000\ntimeout_secs = 60\nlease_secs = 120\nmax_backoff_secs = 300\n\
+             mark = \"keyword\"\nkeyword = \"$Podawcza\"\nmove_to = \"X\"\ndelete = false\n\
+             # Further mailboxes:",
+        );
+        assert!(matches!(
+            Config::from_toml("t", &more, env(&[])),
+            Err(ConfigError::Value { key: "mailbox", .. })
+        ));
+        let renamed = more.replace(
+            "name = \"ogolna\"\nhost = \"h\"",
+            "name = \"usc\"\nhost = \"h\"",
+        );
+        let c = Config::from_toml("t", &renamed, env(&[])).unwrap();
+        assert_eq!(c.mailbox.enabled().len(), 1);
+        assert_eq!(c.mailbox.enabled()[0].name, "usc");
     }
 
     #[test]

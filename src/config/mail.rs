@@ -114,7 +114,22 @@ impl MailboxConfig {
         self.all().into_iter().filter(|m| m.enabled).collect()
     }
 
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
+    /// Checks every mailbox, and that their names are unique (a name keys the lease).
+    pub(super) fn check_all(&self) -> Result<(), ConfigError> {
+        let all = self.all();
+        for (i, m) in all.iter().enumerate() {
+            m.check()?;
+            if all.iter().skip(i + 1).any(|o| o.name == m.name) {
+                return Err(ConfigError::Value {
+                    key: "mailbox",
+                    message: format!("two mailboxes are named {:?}", m.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
         let bad = |message: &str| ConfigError::Value {
             key: "mailbox",
             message: format!("{}: {message}", self.name),

@@ -113,6 +113,7 @@ impl Pass<'_> {
             let (taken, b) = registered?;
             next = fetched_next?;
             left = left.saturating_sub(chunk.len());
+            let t1 = tokio::time::Instant::now();
             let high = contiguous_high(chunk, &taken);
             store::record_taken(db, &key, &taken, high, to_i64(left), (self.now)()).await?;
             let to_mark: Vec<i64> = taken
@@ -120,9 +121,12 @@ impl Pass<'_> {
                 .filter(|t| t.status == "registered")
                 .map(|t| t.uid)
                 .collect();
-            let t1 = tokio::time::Instant::now();
             self.mark(s, &key, &to_mark).await?;
-            tracing::debug!(mailbox = %key.mailbox, record_and_mark_ms = (t1.elapsed() + t0.elapsed()).as_millis().saturating_sub(register_time.max(fetch_time).as_millis()), "batch marked");
+            tracing::debug!(
+                mailbox = %key.mailbox,
+                record_and_mark_ms = t1.elapsed().as_millis(),
+                "batch recorded and marked"
+            );
             stats.registered += b.registered;
             stats.duplicates += b.duplicates;
             stats.oversized += b.oversized;

@@ -510,3 +510,41 @@ async fn with_idle_a_new_message_is_taken_long_before_the_next_poll() {
     tx.send(true).unwrap();
     poller.await.unwrap();
 }
+
+#[tokio::test]
+async fn registered_messages_can_be_moved_or_deleted_but_only_after_they_are_stored() {
+    for (mode, extra) in [
+        ("move", ("PODAWCZA_MAILBOX__MARK", "move")),
+        ("delete", ("PODAWCZA_MAILBOX__DELETE", "true")),
+    ] {
+        let user = new_user();
+        let t = mail_env(&user, "implicit", &[extra]).await;
+        for i in 0..3 {
+            save(&user, "INBOX", &small(i));
+        }
+        assert_eq!(
+            mailbox::poll_once(&t.app).await.unwrap().registered,
+            3,
+            "{mode}"
+        );
+        let mut s = connect::connect(&t.app.config.mailbox).await.unwrap();
+        let inbox = s.select("INBOX").await.unwrap();
+        assert_eq!(inbox.exists, 0, "{mode}: the folder is emptied");
+        if mode == "move" {
+            let moved = s.select("Zarejestrowane").await.unwrap();
+            assert_eq!(moved.exists, 3);
+        }
+        s.logout().await.unwrap();
+        assert_eq!(submissions(&t).await, 3);
+        let blobs: Vec<String> = sqlx::query_scalar("SELECT raw_sha256 FROM submissions")
+            .fetch_all(t.app.db.pool())
+            .await
+            .unwrap();
+        for b in blobs {
+            assert!(
+                t.app.blobs.get_verified(&b).is_ok(),
+                "{mode}: stored before it left the server"
+            );
+        }
+    }
+}

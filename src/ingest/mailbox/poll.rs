@@ -65,6 +65,10 @@ impl Pass<'_> {
         };
         let db = &self.app.db;
         let mut stats = FolderStats::default();
+        if self.cfg.mark == MarkMode::Move {
+            // The target may exist already: the answer to CREATE does not matter, UID MOVE's does.
+            let _ = step(t, "create", s.create(&self.cfg.move_to)).await;
+        }
         let pending = store::unmarked(db, &key).await?;
         if !pending.is_empty() {
             self.mark(s, &key, &pending).await?;

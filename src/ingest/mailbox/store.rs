@@ -217,29 +217,30 @@ pub async fn record_taken(
     Ok(())
 }
 
-/// Notes that these messages are marked on the server.
+/// Notes that these messages are marked on the server (one statement: one round trip).
 pub async fn set_marked(
     db: &Db,
     key: &FolderKey,
     uids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let now = format_time(&now);
-    let mut tx = db.begin_write().await?;
-    for uid in uids {
-        sqlx::query(
-            "UPDATE imap_messages SET marked_at = $5
-             WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4",
-        )
-        .bind(&key.mailbox)
-        .bind(&key.folder)
-        .bind(key.uidvalidity)
-        .bind(uid)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in uids.chunks(500) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
+        let sql = format!(
+            "UPDATE imap_messages SET marked_at = $4
+             WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3 AND uid IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&key.mailbox)
+            .bind(&key.folder)
+            .bind(key.uidvalidity)
+            .bind(format_time(&now));
+        for uid in chunk {
+            q = q.bind(*uid);
+        }
+        q.execute(db.pool()).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -169,30 +169,49 @@ pub async fn record_taken(
 ) -> Result<(), DbError> {
     let now = format_time(&now);
     let mut tx = db.begin_write().await?;
-    for t in taken {
-        sqlx::query(
+    // One statement per 50 rows: a round trip per message would dominate on PostgreSQL.
+    for chunk in taken.chunks(50) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = |k: usize| format!("${}", 5 + i * 8 + k);
+                format!(
+                    "($1, $2, $3, {uid}, COALESCE({mid}, (SELECT message_id FROM submissions WHERE id = {sub})),
+                     COALESCE({sha}, (SELECT raw_sha256 FROM submissions WHERE id = {sub})),
+                     {size}, {status}, {sub}, {date}, {headers}, $4)",
+                    uid = p(0),
+                    mid = p(1),
+                    sha = p(2),
+                    size = p(3),
+                    status = p(4),
+                    sub = p(5),
+                    date = p(6),
+                    headers = p(7),
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO imap_messages (mailbox, folder, uidvalidity, uid, message_id, sha256, size,
                 status, submission_id, internal_date, headers, taken_at)
-             VALUES ($1, $2, $3, $4,
-                COALESCE($5, (SELECT message_id FROM submissions WHERE id = $9)),
-                COALESCE($6, (SELECT raw_sha256 FROM submissions WHERE id = $9)),
-                $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (mailbox, folder, uidvalidity, uid) DO NOTHING",
-        )
-        .bind(&key.mailbox)
-        .bind(&key.folder)
-        .bind(key.uidvalidity)
-        .bind(t.uid)
-        .bind(t.message_id.as_deref())
-        .bind(t.sha256.as_deref())
-        .bind(t.size)
-        .bind(t.status)
-        .bind(t.submission_id.as_deref())
-        .bind(t.internal_date.as_ref().map(format_time))
-        .bind(t.headers.as_deref())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+             VALUES {} ON CONFLICT (mailbox, folder, uidvalidity, uid) DO NOTHING",
+            rows.join(",\n")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&key.mailbox)
+            .bind(&key.folder)
+            .bind(key.uidvalidity)
+            .bind(&now);
+        for t in chunk {
+            q = q
+                .bind(t.uid)
+                .bind(t.message_id.as_deref())
+                .bind(t.sha256.as_deref())
+                .bind(t.size)
+                .bind(t.status)
+                .bind(t.submission_id.as_deref())
+                .bind(t.internal_date.as_ref().map(format_time))
+                .bind(t.headers.as_deref());
+        }
+        q.execute(&mut *tx).await?;
     }
     sqlx::query(
         "INSERT INTO imap_folders (mailbox, folder, uidvalidity, high_uid, updated_at)

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks that print figures (never run as tests): the register's end-to-end ingest on SQLite
-# and on a private PostgreSQL. Usage: scripts/bench.sh   (PODAWCZA_BENCH_N=10000 by default)
+# Benchmarks that print figures (never run as tests): the register's end-to-end ingest, and the
+# mailbox drain from a real Dovecot next to a plain IMAP download, on SQLite and on a private
+# PostgreSQL. Usage: scripts/bench.sh [ingest|mailbox]   (PODAWCZA_BENCH_N=10000 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 source scripts/lib/setup.sh
-log "ingest benchmark"
-PODAWCZA_BENCH_PG_URL="$PODAWCZA_TEST_PG_URL" cargo bench --bench ingest
+which="${1:-all}"
+if [[ "$which" == all || "$which" == ingest ]]; then
+    log "ingest benchmark"
+    PODAWCZA_BENCH_PG_URL="$PODAWCZA_TEST_PG_URL" cargo bench --bench ingest
+fi
+if [[ "$which" == all || "$which" == mailbox ]]; then
+    source scripts/lib/mailservers.sh
+    log "mailbox benchmark"
+    PODAWCZA_BENCH_PG_URL="$PODAWCZA_TEST_PG_URL" cargo bench --bench mailbox
+fi

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 source scripts/lib/setup.sh
+source scripts/lib/mailservers.sh
 
 log "format and lints"
 cargo fmt --check

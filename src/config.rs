@@ -76,6 +76,12 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Departments and routing rules (dekretacja).
     pub routing: RoutingConfig,
+    /// The IMAP mailbox poller.
+    pub mailbox: MailboxConfig,
+    /// The SMTP server for outgoing mail.
+    pub smtp: SmtpConfig,
+    /// Acknowledgements and notifications (the outbox).
+    pub outbox: OutboxConfig,
     /// Trust material and the recognition of Polish signature kinds (absent: the defaults).
     #[serde(default)]
     pub trust: TrustConfig,
@@ -257,6 +263,10 @@ pub struct RuleConfig {
     pub keywords: Vec<String>,
 }
 
+pub use mail::{MailboxConfig, MarkMode, OutboxConfig, SmtpConfig, TlsMode};
+
+mod mail;
+
 impl Config {
     /// Loads the configuration: the file found by the lookup order (or the embedded defaults),
     /// then environment overrides from `vars`, then secret files.
@@ -307,6 +317,8 @@ impl Config {
     }
 
     fn read_secrets(&mut self) -> Result<(), ConfigError> {
+        self.mailbox.read_passwords()?;
+        self.smtp.password = read_secret("smtp.password_file", &self.smtp.password_file)?;
         if !self.database.url_file.is_empty() {
             let path = PathBuf::from(&self.database.url_file);
             let url = std::fs::read_to_string(&path).map_err(|source| ConfigError::Secret {
@@ -336,6 +348,7 @@ impl Config {
                 "workers and batch_size must be at least 1",
             ));
         }
+        self.mailbox.check_all()?;
         let known = |code: &str| self.routing.departments.iter().any(|d| d.code == code);
         if !known(&self.routing.default_department) {
             return Err(value("routing.default_department", "names no department"));
@@ -384,9 +397,23 @@ impl fmt::Debug for Config {
             .field("pipeline", &self.pipeline)
             .field("limits", &self.limits)
             .field("routing", &self.routing)
+            .field("mailbox", &self.mailbox)
+            .field("smtp", &self.smtp)
+            .field("outbox", &self.outbox)
             .field("trust", &self.trust)
             .finish()
     }
+}
+
+/// Reads a secret from a file (trimmed); an empty path gives an empty secret.
+fn read_secret(key: &'static str, path: &str) -> Result<String, ConfigError> {
+    if path.is_empty() {
+        return Ok(String::new());
+    }
+    let path = PathBuf::from(path);
+    std::fs::read_to_string(&path)
+        .map(|s| s.trim().to_string())
+        .map_err(|source| ConfigError::Secret { key, path, source })
 }
 
 /// Applies one `PODAWCZA_<SECTION>__<KEY>` variable; other variables are ignored.
@@ -483,6 +510,30 @@ mod tests {
             env(&[("PODAWCZA_NOSECTION__X", "1")]),
         );
         assert!(matches!(e, Err(ConfigError::BadOverride { .. })));
+    }
+
+    #[test]
+    fn further_mailboxes_need_names_of_their_own() {
+        let more = REFERENCE_CONFIG.replace(
+            "# Further mailboxes:",
+            "[[mailbox.more]]\nenabled = true\nname = \"ogolna\"\nhost = \"h\"\nport = 993\n\
+             tls = \"implicit\"\nca_file = \"\"\nuser = \"u\"\npassword_file = \"\"\n\
+             folders = [\"INBOX\"]\npoll_interval_secs = 60\nidle = true\nbatch_size = 50\n\
+             max_message_bytes = 1000\ntimeout_secs = 60\nlease_secs = 120\nmax_backoff_secs = 300\n\
+             mark = \"keyword\"\nkeyword = \"$Podawcza\"\nmove_to = \"X\"\ndelete = false\n\
+             # Further mailboxes:",
+        );
+        assert!(matches!(
+            Config::from_toml("t", &more, env(&[])),
+            Err(ConfigError::Value { key: "mailbox", .. })
+        ));
+        let renamed = more.replace(
+            "name = \"ogolna\"\nhost = \"h\"",
+            "name = \"usc\"\nhost = \"h\"",
+        );
+        let c = Config::from_toml("t", &renamed, env(&[])).unwrap();
+        assert_eq!(c.mailbox.enabled().len(), 1);
+        assert_eq!(c.mailbox.enabled()[0].name, "usc");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod dispatch;
 pub mod fixtures;
 pub mod ingest;
 pub mod model;
+pub mod outbox;
 pub mod pipeline;
 pub mod signature;
 pub mod storage;

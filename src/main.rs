@@ -41,6 +41,12 @@ enum Command {
     },
     /// Run the pipeline workers until no work is left.
     Process,
+    /// Poll the configured IMAP mailboxes (for ever, or once with --once) and register new mail.
+    Poll {
+        /// One pass over every mailbox, then exit (waits for another poller's lease to end).
+        #[arg(long)]
+        once: bool,
+    },
     /// Run the gateway: pipeline workers and the web server (/healthz).
     Serve {
         /// Register the demo messages from fixtures/demo first and print the register.
@@ -197,6 +203,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("dispatched {}, quarantined {}", s.dispatched, s.quarantined);
         }
         Command::Serve { demo } => serve(app.clone(), demo).await?,
+        Command::Poll { once } => poll(app.clone(), once).await?,
         Command::Submissions {
             json,
             state,
@@ -231,6 +238,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             for (state, n) in work::counts_by_state(&app.db).await? {
                 println!("{state}\t{n}");
             }
+            mail_status(&app).await?;
         }
         Command::Verify { .. } | Command::Fixtures { .. } | Command::Trust { .. } => {}
     }
@@ -266,6 +274,13 @@ async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
     }
     let (tx, rx) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(podawcza::pipeline::run_forever(app.clone(), rx.clone()));
+    let mail = tokio::spawn(podawcza::outbox::run_forever(app.clone(), rx.clone()));
+    let poller = (!app.config.mailbox.enabled().is_empty()).then(|| {
+        tokio::spawn(podawcza::ingest::mailbox::run_forever(
+            app.clone(),
+            rx.clone(),
+        ))
+    });
     let listener = tokio::net::TcpListener::bind(&app.config.web.listen)
         .await
         .with_context(|| format!("listening on {}", app.config.web.listen))?;
@@ -279,6 +294,51 @@ async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
         })
         .await?;
     workers.await?;
+    mail.await?;
+    if let Some(p) = poller {
+        p.await?;
+    }
+    Ok(())
+}
+
+async fn poll(app: Arc<App>, once: bool) -> Result<()> {
+    if app.config.mailbox.enabled().is_empty() {
+        bail!("no mailbox is enabled ([mailbox] enabled = true in the config)");
+    }
+    if once {
+        let s = podawcza::ingest::mailbox::poll_once(&app).await?;
+        println!(
+            "registered {}, duplicates {}, oversized {}, re-marked {}",
+            s.registered, s.duplicates, s.oversized, s.remarked
+        );
+        return Ok(());
+    }
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(podawcza::ingest::mailbox::run_forever(app.clone(), rx));
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = tx.send(true);
+    poller.await?;
+    Ok(())
+}
+
+async fn mail_status(app: &App) -> Result<()> {
+    for m in podawcza::ingest::mailbox::store::health(&app.db).await? {
+        println!(
+            "mailbox {}\tlast success {}\tbacklog {}\toversized {}\tunmarked {}\tquarantined {}{}",
+            m.mailbox,
+            m.last_success_at.as_deref().unwrap_or("never"),
+            m.backlog,
+            m.oversized,
+            m.unmarked,
+            m.quarantined,
+            m.last_error
+                .map(|e| format!("\tlast error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    for (state, n) in podawcza::outbox::store::counts(&app.db).await? {
+        println!("outbox {state}\t{n}");
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod email;
 pub mod files;
+pub mod mailbox;
 pub mod mime;
 
 /// Errors of a channel.

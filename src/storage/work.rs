@@ -256,6 +256,8 @@ async fn apply(
                 now,
             )
             .await?;
+            // Acknowledgement and department notification, queued with the dispatch (issue 6).
+            crate::outbox::store::enqueue_for_dispatch(tx, id, now).await?;
             detail["department"] = dept.into();
         }
         StepResult::Quarantined { reason: why } => reason = Some(why.clone()),

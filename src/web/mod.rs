@@ -17,17 +17,12 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Health: the database answers, and how many submissions are in each state.
+/// Health: the database answers, how many submissions are in each state, and per mailbox the
+/// last successful poll, the backlog, oversized, unmarked and quarantined messages, and the outbox
+/// queue. `status` is `degraded` when a mailbox's last poll failed or outgoing mail was given up.
 async fn healthz(State(app): State<Arc<App>>) -> impl IntoResponse {
-    match work::counts_by_state(&app.db).await {
-        Ok(counts) => {
-            let states: serde_json::Map<String, serde_json::Value> =
-                counts.into_iter().map(|(s, n)| (s, n.into())).collect();
-            (
-                StatusCode::OK,
-                Json(serde_json::json!({ "status": "ok", "submissions": states })),
-            )
-        }
+    match health(&app).await {
+        Ok(body) => (StatusCode::OK, Json(body)),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
             (
@@ -36,4 +31,28 @@ async fn healthz(State(app): State<Arc<App>>) -> impl IntoResponse {
             )
         }
     }
+}
+
+async fn health(app: &App) -> Result<serde_json::Value, crate::storage::DbError> {
+    let counts = work::counts_by_state(&app.db).await?;
+    let states: serde_json::Map<String, serde_json::Value> =
+        counts.into_iter().map(|(s, n)| (s, n.into())).collect();
+    let mailboxes = crate::ingest::mailbox::store::health(&app.db).await?;
+    let outbox: serde_json::Map<String, serde_json::Value> = crate::outbox::store::counts(&app.db)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s, n.into()))
+        .collect();
+    let degraded = mailboxes.iter().any(|m| m.last_error.is_some())
+        || outbox
+            .get("failed")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+            > 0;
+    Ok(serde_json::json!({
+        "status": if degraded { "degraded" } else { "ok" },
+        "submissions": states,
+        "mailboxes": mailboxes,
+        "outbox": outbox,
+    }))
 }

@@ -1,0 +1,434 @@
+//! One pass over one folder: store first, then mark (DESIGN.md, invariant 1).
+//!
+//! 1. `SELECT` the folder and read its UIDVALIDITY; redo the marks a crash left undone.
+//! 2. `UID SEARCH UID <high+1>:* UNKEYWORD <keyword>` (no `CHARSET`), minus the UIDs already
+//!    recorded under this UIDVALIDITY.
+//! 3. Per batch: `RFC822.SIZE` first (oversized messages: their header and INTERNALDATE only,
+//!    recorded, left on the server), then `BODY.PEEK[]` + `INTERNALDATE`, [`register_mails`], record
+//!    the (mailbox, folder, UIDVALIDITY, UID) rows with the high-water UID, and only then mark.
+//!
+//! A new UIDVALIDITY starts with an empty high-water mark: every unmarked message is fetched again
+//! and the register recognises what it already has by SHA-256 and Message-ID, so nothing is
+//! imported twice and nothing is skipped.
+
+use super::connect::{step, Imap};
+use super::store::{self, FolderKey, Taken};
+use super::MailboxError;
+use crate::app::App;
+use crate::config::{MailboxConfig, MarkMode};
+use crate::ingest::email::{register_mails, RawMail};
+use crate::model::ArrivalSource;
+use crate::storage::register::Registered;
+use async_imap::types::Fetch;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a pass over a folder did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FolderStats {
+    /// New submissions registered.
+    pub registered: usize,
+    /// Messages recognised as already registered (recorded and marked all the same).
+    pub duplicates: usize,
+    /// Messages left on the server for their size.
+    pub oversized: usize,
+    /// Messages whose mark was redone after an interruption.
+    pub remarked: usize,
+}
+
+/// The context of one pass.
+pub struct Pass<'a> {
+    /// The gateway.
+    pub app: &'a Arc<App>,
+    /// The mailbox.
+    pub cfg: &'a MailboxConfig,
+    /// The lease holder's name (renewed before every batch).
+    pub owner: &'a str,
+    /// The clock.
+    pub now: fn() -> DateTime<Utc>,
+}
+
+impl Pass<'_> {
+    /// Polls one folder once.
+    pub async fn folder(&self, s: &mut Imap, folder: &str) -> Result<FolderStats, MailboxError> {
+        let t = self.cfg.timeout_secs;
+        let mbox = step(t, "select", s.select(folder)).await?;
+        let uidvalidity = mbox
+            .uid_validity
+            .ok_or(MailboxError::Protocol("no UIDVALIDITY"))?;
+        let key = FolderKey {
+            mailbox: self.cfg.name.clone(),
+            folder: folder.to_string(),
+            uidvalidity: i64::from(uidvalidity),
+        };
+        let db = &self.app.db;
+        let mut stats = FolderStats::default();
+        if self.cfg.mark == MarkMode::Move {
+            // The target may exist already: the answer to CREATE does not matter, UID MOVE's does.
+            let _ = step(t, "create", s.create(&self.cfg.move_to)).await;
+        }
+        let pending = store::unmarked(db, &key).await?;
+        if !pending.is_empty() {
+            self.mark(s, &key, &pending).await?;
+            stats.remarked = pending.len();
+        }
+        let uids = self.search(s, &key).await?;
+        tracing::info!(mailbox = %key.mailbox, folder = %key.folder, backlog = uids.len(), "mailbox searched");
+        store::set_backlog(db, &key.mailbox, to_i64(uids.len())).await?;
+        let chunks: Vec<&[u32]> = uids.chunks(self.cfg.batch_size.max(1)).collect();
+        let mut left = uids.len();
+        let mut renewed = tokio::time::Instant::now();
+        let mut next = match chunks.first() {
+            Some(c) => Some(self.fetch_batch(s, c).await?),
+            None => None,
+        };
+        for (i, chunk) in chunks.iter().enumerate() {
+            let Some(fetched) = next.take() else { break };
+            if renewed.elapsed().as_secs().saturating_mul(3) >= self.cfg.lease_secs {
+                self.renew_lease().await?;
+                renewed = tokio::time::Instant::now();
+            }
+            // Download the next batch while this one is stored and registered.
+            let following = chunks.get(i + 1);
+            let t0 = tokio::time::Instant::now();
+            let (registered, fetched_next) = tokio::join!(
+                async {
+                    let r = self.register(&key, fetched).await;
+                    (r, t0.elapsed())
+                },
+                async {
+                    let f = match following {
+                        Some(c) => self.fetch_batch(s, c).await.map(Some),
+                        None => Ok(None),
+                    };
+                    (f, t0.elapsed())
+                }
+            );
+            let ((registered, register_time), (fetched_next, fetch_time)) =
+                (registered, fetched_next);
+            tracing::debug!(
+                mailbox = %key.mailbox,
+                register_ms = register_time.as_millis(),
+                fetch_ms = fetch_time.as_millis(),
+                "batch stored and next fetched"
+            );
+            let (taken, b) = registered?;
+            next = fetched_next?;
+            left = left.saturating_sub(chunk.len());
+            let t1 = tokio::time::Instant::now();
+            let high = contiguous_high(chunk, &taken);
+            store::record_taken(db, &key, &taken, high, to_i64(left), (self.now)()).await?;
+            let to_mark: Vec<i64> = taken
+                .iter()
+                .filter(|t| t.status == "registered")
+                .map(|t| t.uid)
+                .collect();
+            self.mark(s, &key, &to_mark).await?;
+            tracing::debug!(
+                mailbox = %key.mailbox,
+                record_and_mark_ms = t1.elapsed().as_millis(),
+                "batch recorded and marked"
+            );
+            stats.registered += b.registered;
+            stats.duplicates += b.duplicates;
+            stats.oversized += b.oversized;
+        }
+        Ok(stats)
+    }
+
+    async fn renew_lease(&self) -> Result<(), MailboxError> {
+        let held = store::acquire_lease(
+            &self.app.db,
+            &self.cfg.name,
+            self.owner,
+            (self.now)(),
+            self.cfg.lease_secs,
+        )
+        .await?;
+        if held {
+            Ok(())
+        } else {
+            Err(MailboxError::LeaseLost)
+        }
+    }
+
+    /// UIDs not yet taken, ascending.
+    async fn search(&self, s: &mut Imap, key: &FolderKey) -> Result<Vec<u32>, MailboxError> {
+        let high = store::high_uid(&self.app.db, key).await?;
+        let from = u32::try_from(high.saturating_add(1)).unwrap_or(u32::MAX);
+        let query = format!("UID {from}:* UNKEYWORD {}", self.cfg.keyword);
+        let found = step(self.cfg.timeout_secs, "search", s.uid_search(&query)).await?;
+        let known = store::known_uids(&self.app.db, key, high).await?;
+        // `UID n:*` always matches the last message, even below n (RFC 3501 §6.4.8).
+        let mut uids: Vec<u32> = found
+            .into_iter()
+            .filter(|u| i64::from(*u) > high && !known.contains(&i64::from(*u)))
+            .collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    /// Sizes first; then the oversized messages' headers and the others' bodies.
+    async fn fetch_batch(&self, s: &mut Imap, uids: &[u32]) -> Result<Fetched, MailboxError> {
+        let t = self.cfg.timeout_secs;
+        let sizes = fetch(t, s, &uid_set(uids), "(UID RFC822.SIZE)").await?;
+        let sizes: HashMap<u32, u32> = sizes
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.size?)))
+            .collect();
+        let (big, small): (Vec<u32>, Vec<u32>) = uids
+            .iter()
+            .filter(|u| sizes.contains_key(u))
+            .partition(|u| {
+                u64::from(sizes.get(u).copied().unwrap_or(0)) > self.cfg.max_message_bytes
+            });
+        let oversized = self.oversized(s, &big).await?;
+        let mut bodies = Vec::new();
+        if !small.is_empty() {
+            let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])";
+            for f in fetch(t, s, &uid_set(&small), query).await? {
+                let (Some(uid), Some(body)) = (f.uid, f.body()) else {
+                    continue;
+                };
+                let internal = f.internal_date().map(|d| d.with_timezone(&Utc));
+                bodies.push((uid, internal, body.to_vec()));
+            }
+        }
+        Ok(Fetched { oversized, bodies })
+    }
+
+    /// Oversized messages: header and arrival time only.
+    async fn oversized(&self, s: &mut Imap, uids: &[u32]) -> Result<Vec<Taken>, MailboxError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])";
+        let got = fetch(self.cfg.timeout_secs, s, &uid_set(uids), query).await?;
+        let out: Vec<Taken> = got
+            .iter()
+            .filter_map(|f| {
+                let header = f.header().unwrap_or_default();
+                let parsed = crate::ingest::mime::read_header(header);
+                Some(Taken {
+                    uid: i64::from(f.uid?),
+                    status: "oversized",
+                    message_id: parsed.message_id,
+                    sha256: None,
+                    size: i64::from(f.size.unwrap_or(0)),
+                    submission_id: None,
+                    internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
+                    headers: Some(String::from_utf8_lossy(header).into_owned()),
+                })
+            })
+            .collect();
+        for t in &out {
+            tracing::warn!(mailbox = %self.cfg.name, uid = t.uid, size = t.size, "message over max_message_bytes left on the server");
+        }
+        Ok(out)
+    }
+
+    /// Stores and registers downloaded messages; returns the records of the whole batch.
+    async fn register(
+        &self,
+        key: &FolderKey,
+        fetched: Fetched,
+    ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
+        let mut stats = FolderStats {
+            oversized: fetched.oversized.len(),
+            ..FolderStats::default()
+        };
+        let mut taken = fetched.oversized;
+        if fetched.bodies.is_empty() {
+            return Ok((taken, stats));
+        }
+        let source = format!(
+            "imap:{}/{};UIDVALIDITY={}",
+            key.mailbox, key.folder, key.uidvalidity
+        );
+        let (mut records, mails) =
+            tokio::task::spawn_blocking(move || describe(&source, fetched.bodies))
+                .await
+                .map_err(|e| crate::ingest::IngestError::Task(e.to_string()))?;
+        let outcome = register_mails(self.app, mails, "system:imap", (self.now)()).await?;
+        for (t, r) in records.iter_mut().zip(outcome) {
+            let id = match r {
+                Registered::New { id, .. } => {
+                    stats.registered += 1;
+                    id
+                }
+                Registered::Duplicate { id } => {
+                    stats.duplicates += 1;
+                    id
+                }
+            };
+            t.submission_id = Some(id.0);
+        }
+        taken.append(&mut records);
+        Ok((taken, stats))
+    }
+
+    /// Marks registered messages on the server (keyword + `\Seen`, then move or delete when
+    /// configured) and notes it in the database.
+    async fn mark(&self, s: &mut Imap, key: &FolderKey, uids: &[i64]) -> Result<(), MailboxError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let t = self.cfg.timeout_secs;
+        let set = uid_set_i64(uids);
+        let flags = format!("+FLAGS.SILENT ({} \\Seen)", self.cfg.keyword);
+        step(t, "store", async {
+            s.uid_store(&set, &flags)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        if self.cfg.mark == MarkMode::Move {
+            step(t, "move", s.uid_mv(&set, &self.cfg.move_to)).await?;
+        } else if self.cfg.delete {
+            step(t, "store", async {
+                s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+            step(t, "expunge", async {
+                s.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        }
+        store::set_marked(&self.app.db, key, uids, (self.now)()).await?;
+        Ok(())
+    }
+}
+
+/// One batch as downloaded: oversized messages' records, and the others' bytes.
+struct Fetched {
+    oversized: Vec<Taken>,
+    bodies: Vec<(u32, Option<DateTime<Utc>>, Vec<u8>)>,
+}
+
+/// Records and raw mails for downloaded messages.
+fn describe(
+    source: &str,
+    bodies: Vec<(u32, Option<DateTime<Utc>>, Vec<u8>)>,
+) -> (Vec<Taken>, Vec<RawMail>) {
+    let mut records = Vec::with_capacity(bodies.len());
+    let mut mails = Vec::with_capacity(bodies.len());
+    for (uid, internal, body) in bodies {
+        // Message-ID and SHA-256 are copied from the submission row when recorded: the register
+        // has computed them already.
+        records.push(Taken {
+            uid: i64::from(uid),
+            status: "registered",
+            message_id: None,
+            sha256: None,
+            size: to_i64(body.len()),
+            submission_id: None,
+            internal_date: internal,
+            headers: None,
+        });
+        mails.push(RawMail {
+            bytes: body,
+            channel_time: internal.map(|t| (t, ArrivalSource::ImapInternaldate)),
+            source: Some(format!("{source}/;UID={uid}")),
+        });
+    }
+    (records, mails)
+}
+
+async fn fetch(t: u64, s: &mut Imap, set: &str, query: &str) -> Result<Vec<Fetch>, MailboxError> {
+    step(t, "fetch", async {
+        s.uid_fetch(set, query).await?.try_collect::<Vec<_>>().await
+    })
+    .await
+}
+
+/// The highest UID of the batch below which every UID was recorded.
+fn contiguous_high(uids: &[u32], taken: &[Taken]) -> i64 {
+    let done: std::collections::HashSet<i64> = taken.iter().map(|t| t.uid).collect();
+    let mut high = 0;
+    for u in uids {
+        if !done.contains(&i64::from(*u)) {
+            break;
+        }
+        high = i64::from(*u);
+    }
+    high
+}
+
+/// A compact UID set: `1:5,7,9:10`.
+pub fn uid_set_i64(uids: &[i64]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Vec::new();
+    let mut iter = sorted.into_iter();
+    let Some(mut start) = iter.next() else {
+        return String::new();
+    };
+    let mut end = start;
+    for u in iter {
+        if u == end + 1 {
+            end = u;
+            continue;
+        }
+        out.push(range(start, end));
+        start = u;
+        end = u;
+    }
+    out.push(range(start, end));
+    out.join(",")
+}
+
+fn uid_set(uids: &[u32]) -> String {
+    let v: Vec<i64> = uids.iter().map(|u| i64::from(*u)).collect();
+    uid_set_i64(&v)
+}
+
+fn range(a: i64, b: i64) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a}:{b}")
+    }
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_collapse_runs_and_keep_singletons() {
+        assert_eq!(uid_set_i64(&[5, 1, 2, 3, 7, 9, 10, 3]), "1:3,5,7,9:10");
+        assert_eq!(uid_set_i64(&[]), "");
+        assert_eq!(uid_set_i64(&[42]), "42");
+    }
+
+    #[test]
+    fn the_high_water_mark_stops_below_a_message_not_taken() {
+        let taken = |uid| Taken {
+            uid,
+            status: "registered",
+            message_id: None,
+            sha256: None,
+            size: 0,
+            submission_id: None,
+            internal_date: None,
+            headers: None,
+        };
+        assert_eq!(
+            contiguous_high(&[3, 4, 5, 6], &[taken(3), taken(4), taken(6)]),
+            4
+        );
+        assert_eq!(contiguous_high(&[3, 4], &[taken(3), taken(4)]), 4);
+        assert_eq!(contiguous_high(&[3], &[]), 0);
+    }
+}

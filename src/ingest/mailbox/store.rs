@@ -1,0 +1,312 @@
+//! The poller's rows: the lease and health of each mailbox (`mailbox_state`), the high-water UID of
+//! each folder (`imap_folders`) and every message taken (`imap_messages`). Plain functions over
+//! [`Db`], like the rest of `storage`.
+
+use crate::model::format_time;
+use crate::storage::db::{self, Db, DbError};
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+/// Where a folder's messages live: mailbox name, folder, UIDVALIDITY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderKey {
+    /// The configured mailbox name.
+    pub mailbox: String,
+    /// The IMAP folder.
+    pub folder: String,
+    /// Its UIDVALIDITY.
+    pub uidvalidity: i64,
+}
+
+/// One message taken from a folder.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    /// Its UID.
+    pub uid: i64,
+    /// `registered` or `oversized`.
+    pub status: &'static str,
+    /// Message-ID, if it had one.
+    pub message_id: Option<String>,
+    /// SHA-256 of the raw bytes (registered messages).
+    pub sha256: Option<String>,
+    /// `RFC822.SIZE`.
+    pub size: i64,
+    /// The submission it was registered as (new or the earlier duplicate).
+    pub submission_id: Option<String>,
+    /// INTERNALDATE.
+    pub internal_date: Option<DateTime<Utc>>,
+    /// The header of an oversized message.
+    pub headers: Option<String>,
+}
+
+/// Takes or renews the lease on `mailbox` for `owner` until `now + secs`. False when another live
+/// process holds it.
+pub async fn acquire_lease(
+    db: &Db,
+    mailbox: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    secs: u64,
+) -> Result<bool, DbError> {
+    sqlx::query("INSERT INTO mailbox_state (mailbox) VALUES ($1) ON CONFLICT (mailbox) DO NOTHING")
+        .bind(mailbox)
+        .execute(db.pool())
+        .await?;
+    let until = now + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 4));
+    let done = sqlx::query(
+        "UPDATE mailbox_state SET lease_owner = $2, lease_until = $3
+         WHERE mailbox = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $4)",
+    )
+    .bind(mailbox)
+    .bind(owner)
+    .bind(format_time(&until))
+    .bind(format_time(&now))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the lease back (only if `owner` still holds it).
+pub async fn release_lease(db: &Db, mailbox: &str, owner: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE mailbox_state SET lease_owner = NULL, lease_until = NULL
+         WHERE mailbox = $1 AND lease_owner = $2",
+    )
+    .bind(mailbox)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records the outcome of a poll: success (with the remaining backlog) or the error.
+pub async fn record_poll(
+    db: &Db,
+    mailbox: &str,
+    now: DateTime<Utc>,
+    outcome: Result<i64, &str>,
+) -> Result<(), DbError> {
+    let now = format_time(&now);
+    let q = match outcome {
+        Ok(backlog) => sqlx::query(
+            "UPDATE mailbox_state SET last_poll_at = $2, last_success_at = $2, last_error = NULL,
+             backlog = $3 WHERE mailbox = $1",
+        )
+        .bind(mailbox)
+        .bind(now)
+        .bind(backlog),
+        Err(e) => sqlx::query(
+            "UPDATE mailbox_state SET last_poll_at = $2, last_error = $3 WHERE mailbox = $1",
+        )
+        .bind(mailbox)
+        .bind(now)
+        .bind(e.to_string()),
+    };
+    q.execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Sets the backlog of a mailbox (messages found and not yet taken).
+pub async fn set_backlog(db: &Db, mailbox: &str, backlog: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE mailbox_state SET backlog = $2 WHERE mailbox = $1")
+        .bind(mailbox)
+        .bind(backlog)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The highest UID taken from this folder under this UIDVALIDITY (0: none).
+pub async fn high_uid(db: &Db, key: &FolderKey) -> Result<i64, DbError> {
+    let v: Option<i64> = sqlx::query_scalar(
+        "SELECT high_uid FROM imap_folders WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3",
+    )
+    .bind(&key.mailbox)
+    .bind(&key.folder)
+    .bind(key.uidvalidity)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(v.unwrap_or(0))
+}
+
+/// UIDs above `above` already recorded for this folder (taken or oversized).
+pub async fn known_uids(db: &Db, key: &FolderKey, above: i64) -> Result<HashSet<i64>, DbError> {
+    let v: Vec<i64> = sqlx::query_scalar(
+        "SELECT uid FROM imap_messages
+         WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3 AND uid > $4",
+    )
+    .bind(&key.mailbox)
+    .bind(&key.folder)
+    .bind(key.uidvalidity)
+    .bind(above)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(v.into_iter().collect())
+}
+
+/// Registered messages of this folder whose mark has not been done yet.
+pub async fn unmarked(db: &Db, key: &FolderKey) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT uid FROM imap_messages WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3
+         AND status = 'registered' AND marked_at IS NULL ORDER BY uid",
+    )
+    .bind(&key.mailbox)
+    .bind(&key.folder)
+    .bind(key.uidvalidity)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Records messages taken, raises the folder's high-water UID and sets the mailbox's backlog, in
+/// one transaction.
+pub async fn record_taken(
+    db: &Db,
+    key: &FolderKey,
+    taken: &[Taken],
+    high: i64,
+    backlog: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let now = format_time(&now);
+    let mut tx = db.begin_write().await?;
+    // One statement per 50 rows: a round trip per message would dominate on PostgreSQL.
+    for chunk in taken.chunks(50) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = |k: usize| format!("${}", 5 + i * 8 + k);
+                format!(
+                    "($1, $2, $3, {uid}, COALESCE({mid}, (SELECT message_id FROM submissions WHERE id = {sub})),
+                     COALESCE({sha}, (SELECT raw_sha256 FROM submissions WHERE id = {sub})),
+                     {size}, {status}, {sub}, {date}, {headers}, $4)",
+                    uid = p(0),
+                    mid = p(1),
+                    sha = p(2),
+                    size = p(3),
+                    status = p(4),
+                    sub = p(5),
+                    date = p(6),
+                    headers = p(7),
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO imap_messages (mailbox, folder, uidvalidity, uid, message_id, sha256, size,
+                status, submission_id, internal_date, headers, taken_at)
+             VALUES {} ON CONFLICT (mailbox, folder, uidvalidity, uid) DO NOTHING",
+            rows.join(",\n")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&key.mailbox)
+            .bind(&key.folder)
+            .bind(key.uidvalidity)
+            .bind(&now);
+        for t in chunk {
+            q = q
+                .bind(t.uid)
+                .bind(t.message_id.as_deref())
+                .bind(t.sha256.as_deref())
+                .bind(t.size)
+                .bind(t.status)
+                .bind(t.submission_id.as_deref())
+                .bind(t.internal_date.as_ref().map(format_time))
+                .bind(t.headers.as_deref());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "INSERT INTO imap_folders (mailbox, folder, uidvalidity, high_uid, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (mailbox, folder, uidvalidity) DO UPDATE
+         SET high_uid = CASE WHEN imap_folders.high_uid > $4 THEN imap_folders.high_uid ELSE $4 END,
+             updated_at = $5",
+    )
+    .bind(&key.mailbox)
+    .bind(&key.folder)
+    .bind(key.uidvalidity)
+    .bind(high)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE mailbox_state SET backlog = $2 WHERE mailbox = $1")
+        .bind(&key.mailbox)
+        .bind(backlog)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Notes that these messages are marked on the server (one statement: one round trip).
+pub async fn set_marked(
+    db: &Db,
+    key: &FolderKey,
+    uids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    for chunk in uids.chunks(500) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
+        let sql = format!(
+            "UPDATE imap_messages SET marked_at = $4
+             WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3 AND uid IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&key.mailbox)
+            .bind(&key.folder)
+            .bind(key.uidvalidity)
+            .bind(format_time(&now));
+        for uid in chunk {
+            q = q.bind(*uid);
+        }
+        q.execute(db.pool()).await?;
+    }
+    Ok(())
+}
+
+/// Health of one mailbox, for `/healthz` and `podawcza status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MailboxHealth {
+    /// The mailbox name.
+    pub mailbox: String,
+    /// When a poll last finished without error.
+    pub last_success_at: Option<String>,
+    /// The last poll's error, if it failed.
+    pub last_error: Option<String>,
+    /// Messages found on the server and not yet taken, at the last look.
+    pub backlog: i64,
+    /// Messages left on the server for their size.
+    pub oversized: i64,
+    /// Messages registered but not yet marked on the server.
+    pub unmarked: i64,
+    /// Submissions from this mailbox in quarantine.
+    pub quarantined: i64,
+}
+
+/// Health of every mailbox the database knows.
+pub async fn health(db: &Db) -> Result<Vec<MailboxHealth>, DbError> {
+    let rows = sqlx::query(
+        "SELECT m.mailbox, m.last_success_at, m.last_error, m.backlog,
+           (SELECT COUNT(*) FROM imap_messages i WHERE i.mailbox = m.mailbox
+              AND i.status = 'oversized') AS oversized,
+           (SELECT COUNT(*) FROM imap_messages i WHERE i.mailbox = m.mailbox
+              AND i.status = 'registered' AND i.marked_at IS NULL) AS unmarked,
+           (SELECT COUNT(*) FROM imap_messages i JOIN submissions s ON s.id = i.submission_id
+              WHERE i.mailbox = m.mailbox AND s.state = 'quarantined') AS quarantined
+         FROM mailbox_state m ORDER BY m.mailbox",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MailboxHealth {
+                mailbox: db::text(r, "mailbox")?,
+                last_success_at: db::opt_text(r, "last_success_at")?,
+                last_error: db::opt_text(r, "last_error")?,
+                backlog: db::int(r, "backlog")?,
+                oversized: db::int(r, "oversized")?,
+                unmarked: db::int(r, "unmarked")?,
+                quarantined: db::int(r, "quarantined")?,
+            })
+        })
+        .collect()
+}

@@ -94,6 +94,21 @@ enum Command {
     },
     /// Counts of submissions per state.
     Status,
+    /// Generate test material (never real trust material).
+    Fixtures {
+        #[command(subcommand)]
+        what: FixturesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Write a fresh test PKI (fixed names and validity windows, new keys) into DIR.
+    Pki {
+        /// Target folder (created).
+        #[arg(default_value = "fixtures/pki")]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -127,6 +142,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     } = &cli.command
     {
         return verify(files, detached);
+    }
+    if let Command::Fixtures { what } = &cli.command {
+        return fixtures(what);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     let app = App::open(config).await.context("opening the register")?;
@@ -177,7 +195,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 println!("{state}\t{n}");
             }
         }
-        Command::Verify { .. } => {}
+        Command::Verify { .. } | Command::Fixtures { .. } => {}
     }
     app.db.close().await;
     Ok(std::process::ExitCode::SUCCESS)
@@ -429,4 +447,18 @@ fn verify(files: &[PathBuf], detached: &[PathBuf]) -> Result<std::process::ExitC
         }
     }
     Ok(code)
+}
+
+fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {
+    match what {
+        FixturesCommand::Pki { dir } => {
+            use podawcza::fixtures::pki;
+            let made = pki::generate()?;
+            let listed = pki::write(&made, dir)?;
+            for (name, subject, sha256) in listed {
+                println!("{name}\t{sha256}\t{subject}");
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -109,6 +109,16 @@ enum FixturesCommand {
         #[arg(default_value = "fixtures/pki")]
         dir: PathBuf,
     },
+    /// Sign the XAdES fixtures (enveloped, enveloping, detached pair, podpis zaufany, ASiC-E,
+    /// attacks) with the test PKI of PKI (default: the committed one) into DIR.
+    Xades {
+        /// Target folder (created).
+        #[arg(default_value = "fixtures/signed/xades")]
+        dir: PathBuf,
+        /// The test PKI to sign with.
+        #[arg(long, default_value = "fixtures/pki")]
+        pki: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -457,6 +467,13 @@ fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {
             let listed = pki::write(&made, dir)?;
             for (name, subject, sha256) in listed {
                 println!("{name}\t{sha256}\t{subject}");
+            }
+        }
+        FixturesCommand::Xades { dir, pki } => {
+            use podawcza::fixtures::{pki as test_pki, xades};
+            let pki = test_pki::load(pki)?;
+            for name in xades::write(&pki, dir)? {
+                println!("{}", dir.join(name).display());
             }
         }
     }

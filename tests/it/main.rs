@@ -13,3 +13,4 @@ mod pipeline;
 mod quarantine;
 mod register;
 mod xml_corpus;
+mod xml_golden;

@@ -419,45 +419,6 @@ fn zip_bombs_end_quickly_with_a_clear_error() {
     }
 }
 
-/// Issue 3 acceptance 4: every XML file of the corpus verified in one process, against
-/// `xmlsec1 --verify` run file by file, side by side. Run in release:
-/// `cargo test --release --test it bench_corpus -- --ignored --nocapture`.
-#[test]
-#[ignore = "benchmark: run in release"]
-fn bench_corpus_in_process_against_an_xmlsec1_loop() {
-    let corpus = corpus_dir();
-    let mut paths: Vec<String> = rows(&corpus)
-        .into_iter()
-        .filter(|r| r.path.ends_with(".xml"))
-        .map(|r| r.path)
-        .collect();
-    paths.sort();
-    paths.dedup();
-    let files: Vec<(String, Vec<u8>)> = paths
-        .iter()
-        .filter_map(|p| std::fs::read(corpus.join(p)).ok().map(|b| (p.clone(), b)))
-        .collect();
-    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-    let started = std::time::Instant::now();
-    let mut signatures = 0;
-    for (path, data) in &files {
-        signatures += verify_xml(path, data, &resolver(&corpus, path))
-            .signatures
-            .len();
-    }
-    let ours = started.elapsed();
-    let started = std::time::Instant::now();
-    for (path, _) in &files {
-        let _ = xmlsec1(&corpus.join(path));
-    }
-    let peer = started.elapsed();
-    println!(
-        "{} XML files ({bytes} bytes, {signatures} signatures): in-process {ours:?}, xmlsec1 loop {peer:?}, ratio {:.1}x",
-        files.len(),
-        peer.as_secs_f64() / ours.as_secs_f64().max(1e-9)
-    );
-}
-
 /// Levels and time-stamp times of corpus files whose structure we checked by hand: a valid
 /// signature time-stamp gives B-T and its time; a token copied from another signature is
 /// ignored (DSS XAdESTimestampCopiedTest-style sample); archive time-stamps give B-LTA.

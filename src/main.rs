@@ -243,16 +243,32 @@ async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", app.config.web.listen))?;
     println!("Podawcza listening on http://{}", listener.local_addr()?);
-    let mut rx2 = rx;
+    drop(rx);
     axum::serve(listener, podawcza::web::router(app.clone()))
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing the current batches");
             let _ = tx.send(true);
-            let _ = rx2.changed().await;
         })
         .await?;
     workers.await?;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what a service manager sends).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 fn print_list(app: &App, list: &[Submission], json: bool) {

@@ -248,3 +248,19 @@ fn xmlsec1_accepts_our_valid_fixtures_and_rejects_the_altered_one() {
         Some(true)
     );
 }
+
+/// The committed fixtures are exactly what the generator makes from the committed test PKI
+/// (fixed signing time, RSA PKCS#1 v1.5, fixed ZIP times): nobody edits them by hand.
+#[test]
+fn committed_xades_fixtures_are_what_the_generator_makes() {
+    let pki = podawcza::fixtures::pki::committed().unwrap();
+    let dir = own_dir();
+    for (name, bytes) in podawcza::fixtures::xades::cases(&pki).unwrap() {
+        let committed = std::fs::read(dir.join(&name)).unwrap_or_default();
+        assert!(
+            committed == bytes,
+            "{name} differs from the generator: podawcza fixtures xades {}",
+            dir.display()
+        );
+    }
+}

@@ -13,5 +13,6 @@ mod mime;
 mod pipeline;
 mod quarantine;
 mod register;
+mod trust;
 mod xml_corpus;
 mod xml_golden;

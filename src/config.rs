@@ -82,6 +82,9 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// Acknowledgements and notifications (the outbox).
     pub outbox: OutboxConfig,
+    /// Trust material and the recognition of Polish signature kinds (absent: the defaults).
+    #[serde(default)]
+    pub trust: TrustConfig,
 }
 
 /// `[office]`.
@@ -191,6 +194,41 @@ pub struct RoutingConfig {
     pub departments: Vec<DepartmentConfig>,
     /// Rules, tried in order; the first that matches decides.
     pub rules: Vec<RuleConfig>,
+}
+
+/// `[trust]`: where trust material lives (never inside the binary) and how the Polish kinds
+/// are recognised (ETSI TS 119 612 lists, EN 319 102-1 validation; issue 5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Folder of PEM trust anchors, cached CRLs (`*.crl`) and `intermediates/`.
+    pub anchors_dir: String,
+    /// Trusted list files (the EU list of lists first, then national lists), checked on load.
+    pub trusted_lists: Vec<String>,
+    /// PEM files of list signers accepted without a parent list (the EU list of lists'
+    /// signers as published in the Official Journal; a test list's signer).
+    pub list_signers: Vec<String>,
+    /// SHA-256 (hex) of the `pl.ID Root CA` certificates: a path there is podpis osobisty.
+    pub personal_root_sha256: Vec<String>,
+    /// `attribute=value` pairs that all must be in the subject of the podpis zaufany seal.
+    pub trusted_profile_subject: Vec<String>,
+    /// Without revocation data for the signing certificate, INDETERMINATE / TRY_LATER.
+    pub require_revocation: bool,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        TrustConfig {
+            anchors_dir: "certs".into(),
+            trusted_lists: Vec::new(),
+            list_signers: Vec::new(),
+            personal_root_sha256: vec![
+                "5a545dc780b8400900b2c1400e871c43f0e0f3ad33ca31c508a9e9b1ab731095".into(),
+            ],
+            trusted_profile_subject: vec!["organizationIdentifier=VATPL-5252955037".into()],
+            require_revocation: true,
+        }
+    }
 }
 
 /// `[[routing.departments]]`.
@@ -362,6 +400,7 @@ impl fmt::Debug for Config {
             .field("mailbox", &self.mailbox)
             .field("smtp", &self.smtp)
             .field("outbox", &self.outbox)
+            .field("trust", &self.trust)
             .finish()
     }
 }

@@ -90,6 +90,13 @@ enum Command {
         /// JSON output (the only format for now).
         #[arg(long)]
         json: bool,
+        /// Validate against the trust anchors (PEM), CRLs and `intermediates/` in DIR, plus the
+        /// trusted lists of `[trust] trusted_lists` (without it: integrity only).
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        /// Validation time (RFC 3339; default: now).
+        #[arg(long)]
+        at: Option<String>,
         /// The signed file of a detached signature (matched by the name the signature gives; a
         /// single one also answers for a reference without a name).
         #[arg(long)]
@@ -100,6 +107,47 @@ enum Command {
     },
     /// Counts of submissions per state.
     Status,
+    /// Trust material: check trusted lists.
+    Trust {
+        #[command(subcommand)]
+        what: TrustCommand,
+    },
+    /// Generate test material (never real trust material).
+    Fixtures {
+        #[command(subcommand)]
+        what: FixturesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrustCommand {
+    /// Load trusted lists (ETSI TS 119 612; the EU list of lists first), check their
+    /// signatures and print what each holds. Exit status 1 when a list is refused.
+    Import {
+        /// List files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Write a fresh test PKI (fixed names and validity windows, new keys) into DIR.
+    Pki {
+        /// Target folder (created).
+        #[arg(default_value = "fixtures/pki")]
+        dir: PathBuf,
+    },
+    /// Sign the XAdES fixtures (enveloped, enveloping, detached pair, podpis zaufany, ASiC-E,
+    /// attacks) with the test PKI of PKI (default: the committed one) into DIR.
+    Xades {
+        /// Target folder (created).
+        #[arg(default_value = "fixtures/signed/xades")]
+        dir: PathBuf,
+        /// The test PKI to sign with.
+        #[arg(long, default_value = "fixtures/pki")]
+        pki: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -129,10 +177,27 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     if let Command::Verify {
-        files, detached, ..
+        files,
+        detached,
+        trust,
+        at,
+        ..
     } = &cli.command
     {
-        return verify(files, detached);
+        let validation = match trust {
+            Some(dir) => Some(load_trust(cli.config.as_deref(), dir, at.as_deref())?),
+            None => None,
+        };
+        return verify(files, detached, validation.as_ref());
+    }
+    if let Command::Trust {
+        what: TrustCommand::Import { files },
+    } = &cli.command
+    {
+        return trust_import(cli.config.as_deref(), files);
+    }
+    if let Command::Fixtures { what } = &cli.command {
+        return fixtures(what);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     let app = App::open(config).await.context("opening the register")?;
@@ -185,7 +250,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
             mail_status(&app).await?;
         }
-        Command::Verify { .. } => {}
+        Command::Verify { .. } | Command::Fixtures { .. } | Command::Trust { .. } => {}
     }
     app.db.close().await;
     Ok(std::process::ExitCode::SUCCESS)
@@ -460,7 +525,85 @@ async fn export(app: &App, id: &str, dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(files: &[PathBuf], detached: &[PathBuf]) -> Result<std::process::ExitCode> {
+/// Trust material and validation time for `verify --trust DIR [--at T]`.
+type Validation = (
+    podawcza::signature::trust::Trust,
+    chrono::DateTime<chrono::Utc>,
+);
+
+fn read_lists(files: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
+    files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            Ok((f.display().to_string(), bytes))
+        })
+        .collect()
+}
+
+fn load_trust(
+    config: Option<&std::path::Path>,
+    dir: &std::path::Path,
+    at: Option<&str>,
+) -> Result<Validation> {
+    use podawcza::signature::trust::{KindSettings, Trust};
+    let config = Config::load(config, std::env::vars())?;
+    let settings = KindSettings::from_config(&config.trust);
+    let mut trust = Trust::load_dir(dir, settings)?;
+    let lists: Vec<PathBuf> = config
+        .trust
+        .trusted_lists
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let signers: Vec<PathBuf> = config
+        .trust
+        .list_signers
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let pinned = podawcza::signature::trust::store::read_certificates(&signers)?;
+    for note in trust.add_lists(&read_lists(&lists)?, &pinned) {
+        eprintln!("{note}");
+    }
+    let at = match at {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .with_context(|| format!("--at {t}: not an RFC 3339 time"))?
+            .with_timezone(&chrono::Utc),
+        None => podawcza::clock::now(),
+    };
+    Ok((trust, at))
+}
+
+fn trust_import(
+    config: Option<&std::path::Path>,
+    files: &[PathBuf],
+) -> Result<std::process::ExitCode> {
+    let config = Config::load(config, std::env::vars())?;
+    let signers: Vec<PathBuf> = config
+        .trust
+        .list_signers
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let pinned = podawcza::signature::trust::store::read_certificates(&signers)?;
+    let mut trust = podawcza::signature::trust::Trust::default();
+    let notes = trust.add_lists(&read_lists(files)?, &pinned);
+    for note in &notes {
+        println!("{note}");
+    }
+    Ok(if trust.lists.len() == files.len() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+fn verify(
+    files: &[PathBuf],
+    detached: &[PathBuf],
+    validation: Option<&Validation>,
+) -> Result<std::process::ExitCode> {
     let mut code = std::process::ExitCode::SUCCESS;
     let mut pairs = Vec::new();
     for d in detached {
@@ -487,12 +630,22 @@ fn verify(files: &[PathBuf], detached: &[PathBuf]) -> Result<std::process::ExitC
             .unwrap_or_default();
         match std::fs::read(f) {
             Ok(bytes) => {
-                let report = podawcza::signature::inspect_with(
-                    &name,
-                    "application/octet-stream",
-                    &bytes,
-                    &resolve,
-                );
+                let report = match validation {
+                    Some((trust, at)) => podawcza::signature::inspect_validated(
+                        &name,
+                        "application/octet-stream",
+                        &bytes,
+                        &resolve,
+                        trust,
+                        *at,
+                    ),
+                    None => podawcza::signature::inspect_with(
+                        &name,
+                        "application/octet-stream",
+                        &bytes,
+                        &resolve,
+                    ),
+                };
                 println!("{}", serde_json::to_string(&report)?);
             }
             Err(e) => {
@@ -505,4 +658,25 @@ fn verify(files: &[PathBuf], detached: &[PathBuf]) -> Result<std::process::ExitC
         }
     }
     Ok(code)
+}
+
+fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {
+    match what {
+        FixturesCommand::Pki { dir } => {
+            use podawcza::fixtures::pki;
+            let made = pki::generate()?;
+            let listed = pki::write(&made, dir)?;
+            for (name, subject, sha256) in listed {
+                println!("{name}\t{sha256}\t{subject}");
+            }
+        }
+        FixturesCommand::Xades { dir, pki } => {
+            use podawcza::fixtures::{pki as test_pki, xades};
+            let pki = test_pki::load(pki)?;
+            for name in xades::write(&pki, dir)? {
+                println!("{}", dir.join(name).display());
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }

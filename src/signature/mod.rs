@@ -4,13 +4,15 @@
 //! XAdES ([`xml`]); CAdES, PAdES and ASiC with CAdES ([`cms`], [`pdf`]). Each checks integrity and
 //! reports it; whatever no verifier claims is only *found* by [`detect`] and says so with
 //! `checked: false` — nothing here pretends a signature was checked. Trust (indications other than
-//! the integrity verdicts, the `kind`) comes with the validation stage (issue 5).
+//! the integrity verdicts, the `kind`) comes from the validation stage ([`trust`],
+//! [`inspect_validated`]).
 
 pub mod cms;
 pub mod der;
 pub mod detect;
 pub mod pdf;
 pub mod report;
+pub mod trust;
 pub mod xml;
 
 pub use report::Report;
@@ -22,6 +24,21 @@ pub type Detached<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 /// Inspects one document without any detached objects.
 pub fn inspect(name: &str, media_type: &str, bytes: &[u8]) -> Report {
     inspect_with(name, media_type, bytes, &|_| None)
+}
+
+/// Inspects one document and validates its signatures against `trust` at `at` (EN 319 102-1:
+/// the validation time is a parameter, never the clock).
+pub fn inspect_validated(
+    name: &str,
+    media_type: &str,
+    bytes: &[u8],
+    detached: Detached<'_>,
+    trust: &trust::Trust,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Report {
+    let mut report = inspect_with(name, media_type, bytes, detached);
+    trust::validate_report(&mut report, trust, at);
+    report
 }
 
 /// Inspects one document: verifies what a verifier exists for, finds the rest. Never fails.

@@ -78,6 +78,13 @@ pub struct SignatureReport {
     /// Commitment types (XAdES CommitmentTypeIndication), e.g. `...#ProofOfOrigin`.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub commitment_types: Vec<String>,
+    /// One Polish sentence for the clerk (validation stage). Added field: absent until validated.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub summary: Option<String>,
+    /// What the format module hands to the validation stage (never serialised; taken by
+    /// [`crate::signature::trust::validate_report`]).
+    #[serde(skip)]
+    pub validation_input: Option<crate::signature::trust::ValidationInput>,
 }
 
 /// The signer's identity.

@@ -15,4 +15,6 @@ mod outbox;
 mod pipeline;
 mod quarantine;
 mod register;
+mod trust;
 mod xml_corpus;
+mod xml_golden;

@@ -53,6 +53,7 @@ pub fn signature_report(ev: &Evidence) -> SignatureReport {
             .collect(),
         warnings: ev.warnings.clone(),
         errors: ev.errors.clone(),
+        validation_input: Some(ev.into()),
         ..SignatureReport::default()
     }
 }

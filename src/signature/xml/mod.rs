@@ -60,6 +60,6 @@ fn looks_like_signed_xml(bytes: &[u8]) -> bool {
     first == Some(&b'<') && body.windows(needle.len()).any(|w| w == needle)
 }
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod verify_tests;

@@ -1,0 +1,103 @@
+//! Benchmark of the validation stage (issue 5, acceptance 1 and 4): loading the real Polish
+//! trusted list with its XAdES signature checked against the signers the EU list announces
+//! (goal: under 50 ms), and the cost validation adds to the integrity check of a XAdES-B
+//! signed with the test PKI (paths + cached CRLs + qualification from the test trusted list;
+//! goal: under 1 ms). Prints median and p99.
+//!
+//! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark may stop loudly
+
+use podawcza::signature::trust::{self, tl, KindSettings, Trust};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn stats(label: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "{label:<48} median {:>9.3} ms   p99 {:>9.3} ms   ({} runs)",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        times.len()
+    );
+}
+
+fn time(n: usize, mut f: impl FnMut()) -> Vec<Duration> {
+    (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect()
+}
+
+fn main() {
+    let n: usize = std::env::var("PODAWCZA_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = std::env::var("PODAWCZA_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root.join("../shared/corpus"));
+    let eu = std::fs::read(corpus.join("dss/trusted-lists/EU.xml")).unwrap();
+    let pl = std::fs::read(corpus.join("dss/trusted-lists/PL.xml")).unwrap();
+    let lotl = tl::load::load("EU.xml", &eu, None).unwrap();
+    let announced: Vec<_> = lotl
+        .pointers
+        .iter()
+        .filter(|p| p.territory.as_deref() == Some("PL"))
+        .flat_map(|p| p.certificates.iter().cloned())
+        .collect();
+    stats(
+        "PL.xml load + signature check (700 KB)",
+        time(n.min(100), || {
+            let l = tl::load::load("PL.xml", &pl, Some(&announced)).unwrap();
+            assert_eq!(l.signature, tl::SignatureCheck::Verified);
+        }),
+    );
+
+    let pki = root.join("fixtures/pki");
+    let mut t = Trust::load_dir(&pki.join("anchors"), KindSettings::default()).unwrap();
+    let signer =
+        openssl::x509::X509::from_pem(&std::fs::read(pki.join("tl-signer.crt.pem")).unwrap())
+            .unwrap();
+    t.add_lists(
+        &[(
+            "trusted-list.xml".into(),
+            std::fs::read(pki.join("trusted-list.xml")).unwrap(),
+        )],
+        &[signer],
+    );
+    let sample = std::fs::read(pki.join("samples/qes.xml")).unwrap();
+    let at = trust::input::parse_time("2026-01-01T00:00:00Z").unwrap();
+    let integrity = time(n, || {
+        let r = podawcza::signature::inspect_with("qes.xml", "application/xml", &sample, &|_| None);
+        assert_eq!(r.signatures.len(), 1);
+    });
+    let full = time(n, || {
+        let r = podawcza::signature::inspect_validated(
+            "qes.xml",
+            "application/xml",
+            &sample,
+            &|_| None,
+            &t,
+            at,
+        );
+        assert_eq!(r.signatures[0].kind, "qes");
+    });
+    stats("XAdES-B integrity only", integrity);
+    stats("XAdES-B integrity + validation (qes)", full);
+    let report =
+        podawcza::signature::inspect_with("qes.xml", "application/xml", &sample, &|_| None);
+    let input = report.signatures[0].validation_input.clone().unwrap();
+    stats(
+        "validation alone (path, CRLs, qualification)",
+        time(n, || {
+            let v = trust::validate(&input, &t, at);
+            assert!(v.passed());
+        }),
+    );
+}

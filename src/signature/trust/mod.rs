@@ -1,0 +1,70 @@
+//! The validation stage (DESIGN.md "Two stages"; issue 5): format-neutral evidence
+//! ([`input::ValidationInput`]) + trust material ([`Trust`]) + a validation time → ETSI
+//! EN 319 102-1 indications, the qualification (TS 119 615) and the `kind` of each signature.
+//!
+//! - [`input`]: what validation needs from any format, and the adapters (XAdES now; CAdES /
+//!   PAdES: one more `From` impl);
+//! - [`store`]: anchors, cached intermediates and CRLs, trusted lists, kind settings;
+//! - [`path`], [`revocation`], [`ocsp`], [`crypto`], [`cert`]: RFC 5280 paths, CRLs, OCSP
+//!   (RFC 6960), crypto constraints;
+//! - [`tl`]: trusted lists (TS 119 612) with their signatures checked;
+//! - [`qualify`], [`kind`]: qualification and the Polish kinds;
+//! - [`validate()`]: one signature; [`validate_report`]: every signature of a report;
+//!   [`summary`]: a Polish sentence per signature.
+//!
+//! No clock is read here: the validation time is always a parameter.
+
+pub mod cert;
+pub mod crypto;
+pub mod indication;
+pub mod input;
+pub mod kind;
+pub mod ocsp;
+pub mod path;
+pub mod qualify;
+pub mod revocation;
+pub mod store;
+pub mod summary;
+pub mod tl;
+pub mod validate;
+
+pub use input::ValidationInput;
+pub use kind::Kind;
+pub use store::{KindSettings, Trust, TrustError};
+pub use validate::{validate, Validation};
+
+use crate::signature::report::{Report, SignatureReport};
+use chrono::{DateTime, Utc};
+
+/// Writes a validation into a signature's report entry (DESIGN.md report contract): the
+/// indication, sub-indication, kind, `certificate.qualified`, warnings, errors and the clerk's
+/// sentence.
+pub fn apply(v: &Validation, s: &mut SignatureReport) {
+    s.indication = Some(v.indication.clone());
+    s.sub_indication = v.sub_indication.clone();
+    s.kind = v.kind.as_str().to_string();
+    if let Some(c) = s.certificate.as_mut() {
+        c.qualified = v.qualified;
+    }
+    s.warnings.extend(v.warnings.iter().cloned());
+    s.errors.extend(v.errors.iter().cloned());
+    s.summary = Some(summary::sentence(v, s.signer.as_ref()));
+}
+
+/// Validates every checked signature of `report` that carries its validation input.
+pub fn validate_report(report: &mut Report, trust: &Trust, at: DateTime<Utc>) {
+    for s in &mut report.signatures {
+        if let Some(input) = s.validation_input.take() {
+            let v = validate(&input, trust, at);
+            apply(&v, s);
+        }
+    }
+}
+#[cfg(test)]
+mod end_to_end_tests;
+#[cfg(test)]
+mod estonian_tests;
+#[cfg(test)]
+mod samples_tests;
+#[cfg(test)]
+mod validate_tests;

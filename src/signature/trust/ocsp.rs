@@ -1,0 +1,123 @@
+//! Revocation status from OCSP responses (RFC 6960) embedded in the signature or cached: a
+//! response counts only when its signature verifies and its signer is the certificate's issuer
+//! or a responder the issuer delegated (§4.2.2.2, checked by openssl's `OCSP_basic_verify`
+//! against a store holding only that issuer, with no clock: validation time is a parameter).
+
+use super::revocation::Status;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use openssl::asn1::Asn1GeneralizedTimeRef;
+use openssl::hash::MessageDigest;
+use openssl::ocsp::{OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509VerifyFlags;
+use openssl::x509::{X509Ref, X509};
+
+/// `Jun  1 00:00:00 2024 GMT` (openssl's display of an ASN.1 time) as UTC.
+fn to_utc(t: &Asn1GeneralizedTimeRef) -> Option<DateTime<Utc>> {
+    let text = t.to_string();
+    NaiveDateTime::parse_from_str(text.trim_end_matches(" GMT"), "%b %e %H:%M:%S %Y")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// The status of `cert` (issued by `issuer`) in the DER `responses`; `others` may hold the
+/// delegated responder's certificate when a response does not carry it.
+pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &[X509]) -> Status {
+    let mut best = Status::Unknown;
+    for der in responses {
+        match one(cert, issuer, der, others) {
+            Some(Status::Revoked(t)) => return Status::Revoked(t),
+            Some(Status::Good(t)) if !matches!(best, Status::Good(b) if b >= t) => {
+                best = Status::Good(t)
+            }
+            _ => {}
+        }
+    }
+    best
+}
+
+fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
+    let response = OcspResponse::from_der(der).ok()?;
+    if response.status() != OcspResponseStatus::SUCCESSFUL {
+        return None;
+    }
+    let basic = response.basic().ok()?;
+    let mut store = X509StoreBuilder::new().ok()?;
+    store.add_cert(issuer.to_owned()).ok()?;
+    store
+        .set_flags(X509VerifyFlags::PARTIAL_CHAIN | X509VerifyFlags::NO_CHECK_TIME)
+        .ok()?;
+    let store = store.build();
+    let mut certs = Stack::new().ok()?;
+    for c in others {
+        certs.push(c.clone()).ok()?;
+    }
+    basic.verify(&certs, &store, OcspFlag::empty()).ok()?;
+    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer).ok()?;
+    let s = basic.find_status(&id)?;
+    if s.status == OcspCertStatus::REVOKED {
+        return Some(Status::Revoked(to_utc(s.revocation_time?)?));
+    }
+    (s.status == OcspCertStatus::GOOD).then(|| to_utc(s.this_update).map(Status::Good))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::pki;
+
+    fn response(name: &str) -> Vec<u8> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pki/ocsp");
+        std::fs::read(dir.join(format!("{name}.ocsp.der"))).unwrap()
+    }
+
+    #[test]
+    fn reads_a_revocation_from_the_test_responder() {
+        let p = pki::committed().unwrap();
+        let ca = &p.get("qualified-ca").unwrap().cert;
+        let s = status(
+            &p.get("revoked-signer").unwrap().cert,
+            ca,
+            &[response("revoked-signer")],
+            &[],
+        );
+        assert!(
+            matches!(s, Status::Revoked(t) if t.to_rfc3339() == "2024-06-01T00:00:00+00:00"),
+            "{s:?}"
+        );
+        let s = status(
+            &p.get("qes-signer").unwrap().cert,
+            ca,
+            &[response("qes-signer")],
+            &[],
+        );
+        assert!(matches!(s, Status::Good(_)), "{s:?}");
+    }
+
+    #[test]
+    fn a_response_about_another_certificate_says_nothing() {
+        let p = pki::committed().unwrap();
+        let ca = &p.get("qualified-ca").unwrap().cert;
+        let s = status(
+            &p.get("qes-signer").unwrap().cert,
+            ca,
+            &[response("revoked-signer")],
+            &[],
+        );
+        assert_eq!(s, Status::Unknown);
+    }
+
+    #[test]
+    fn a_response_signed_by_someone_else_is_ignored() {
+        let p = pki::committed().unwrap();
+        let other = &p.get("commercial-ca").unwrap().cert;
+        let s = status(
+            &p.get("revoked-signer").unwrap().cert,
+            other,
+            &[response("revoked-signer")],
+            &[],
+        );
+        assert_eq!(s, Status::Unknown);
+    }
+}

@@ -1,0 +1,302 @@
+//! The validation of one signature (ETSI EN 319 102-1 §5.3 basic validation, with the past
+//! signature validation of §5.6.2.4 when a time-stamp proves existence): identification of the
+//! signing certificate (§5.2.3), X.509 certificate validation (§5.2.6: path, validity,
+//! revocation), cryptographic constraints (§5.2.8); then the qualification (TS 119 615) and the
+//! Polish kind of a valid signature.
+
+use super::cert::validity;
+use super::indication::{Indication, SubIndication, Verdict};
+use super::input::ValidationInput;
+use super::kind::{self, Kind};
+use super::revocation::{self, Status};
+use super::{crypto, path, qualify, Trust};
+use chrono::{DateTime, Utc};
+use openssl::x509::{X509KeyUsage, X509};
+
+/// The outcome for one signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// `TOTAL_PASSED`, `TOTAL_FAILED`, `INDETERMINATE`.
+    pub indication: String,
+    /// The EN 319 102-1 sub-indication, `None` when passed.
+    pub sub_indication: Option<String>,
+    /// The kind (`unknown` unless passed).
+    pub kind: Kind,
+    /// Whether the signing certificate was qualified at the relevant time (`None`: no list
+    /// knows its issuer, or no path was found).
+    pub qualified: Option<bool>,
+    /// Things worth knowing.
+    pub warnings: Vec<String>,
+    /// Why it did not pass.
+    pub errors: Vec<String>,
+}
+
+impl Validation {
+    fn verdict(v: Verdict) -> Validation {
+        Validation {
+            indication: v.indication.as_str().into(),
+            sub_indication: v.sub.map(|s| s.as_str().to_string()),
+            kind: Kind::Unknown,
+            qualified: None,
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn fail(sub: SubIndication, error: String) -> Validation {
+        let mut v = Validation::verdict(Verdict::of(sub));
+        v.errors.push(error);
+        v
+    }
+
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        self.indication == Indication::TotalPassed.as_str()
+    }
+}
+
+/// Validates one signature against `trust` at the validation time `at` (a parameter: no clock
+/// is read here; DESIGN.md invariant 4).
+pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Validation {
+    if let Some(i) = &input.integrity {
+        let mut v = Validation::verdict(Verdict::PASSED);
+        v.indication = i.indication.clone();
+        v.sub_indication = Some(i.sub_indication.clone());
+        return v;
+    }
+    let Some(leaf) = input
+        .signing_certificate
+        .as_deref()
+        .and_then(|d| X509::from_der(d).ok())
+    else {
+        let mut v = Validation::verdict(Verdict::PASSED);
+        v.indication = "INDETERMINATE".into();
+        v.sub_indication = Some("NO_SIGNING_CERTIFICATE_FOUND".into());
+        return v;
+    };
+    let embedded: Vec<X509> = input
+        .certificates
+        .iter()
+        .filter_map(|d| X509::from_der(d).ok())
+        .collect();
+    let chain = match path::build(
+        &leaf,
+        embedded.iter().chain(&trust.intermediates),
+        trust.all_anchors(),
+    ) {
+        Ok(p) => p,
+        Err(e) => return Validation::fail(e.sub, format!("certificate path: {}", e.reason)),
+    };
+    let mut warnings = Vec::new();
+    let verdict = check_path(input, trust, &chain, at, &mut warnings);
+    let mut v = match verdict {
+        Ok(()) => Validation::verdict(Verdict::PASSED),
+        Err((sub, e)) => Validation::fail(sub, e),
+    };
+    v.warnings = warnings;
+    let when = input.best_signature_time().unwrap_or(at);
+    let q = qualify::qualify(&chain, trust, when);
+    v.qualified = q.as_ref().map(|q| q.qualified);
+    if v.passed() {
+        v.kind = kind::decide(&chain, q.as_ref(), input, &trust.settings, &mut v.warnings);
+        if matches!(v.kind, Kind::Qes | Kind::QualifiedSeal) {
+            v.warnings
+                .extend(supporting_services(input, &embedded, trust, when));
+        }
+    } else if let Some(q) = &q {
+        v.warnings.extend(q.notes.iter().cloned());
+    }
+    v
+}
+
+/// TS 119 612 §5.5.1: whether the OCSP responders and TSAs the signature relies on are
+/// qualified services at that time (libdigidocpp's rule; a warning here, since eIDAS does not
+/// make the QES depend on them).
+fn supporting_services(
+    input: &ValidationInput,
+    embedded: &[X509],
+    trust: &Trust,
+    when: DateTime<Utc>,
+) -> Vec<String> {
+    use super::cert::{extended_key_usages, KP_OCSP_SIGNING};
+    use super::qualify::{supporting_service, Support};
+    let mut out = Vec::new();
+    for c in embedded {
+        let der = c.to_der().unwrap_or_default();
+        if extended_key_usages(&der)
+            .iter()
+            .any(|u| u == KP_OCSP_SIGNING)
+        {
+            if let Err(e) = supporting_service(std::slice::from_ref(c), trust, when, Support::Ocsp)
+            {
+                out.push(format!("OCSP responder not a qualified service: {e}"));
+            }
+        }
+    }
+    for p in &input.proofs_of_existence {
+        let Some(tsa) = p
+            .tsa_certificate
+            .as_deref()
+            .and_then(|d| X509::from_der(d).ok())
+        else {
+            continue;
+        };
+        if let Err(e) = supporting_service(std::slice::from_ref(&tsa), trust, p.time, Support::Tsa)
+        {
+            out.push(format!("time-stamp not from a qualified TSA: {e}"));
+        }
+    }
+    out
+}
+
+type Check = Result<(), (SubIndication, String)>;
+
+fn check_path(
+    input: &ValidationInput,
+    trust: &Trust,
+    chain: &[X509],
+    at: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Check {
+    let leaf = chain
+        .first()
+        .ok_or((SubIndication::NoCertificateChainFound, "empty path".into()))?;
+    check_key_usage(leaf)?;
+    let poe = input.best_signature_time();
+    // RFC 5280 §6.1.1 (d): the anchor's own validity is not part of the path.
+    let certs = chain.get(..chain.len().saturating_sub(1)).unwrap_or(&[]);
+    let control = check_times(certs, at, poe, warnings)?;
+    check_revocation(input, trust, chain, control, poe, warnings)?;
+    check_crypto(certs, poe.unwrap_or(at), warnings)
+}
+
+/// RFC 5280 §4.2.1.3 and EN 319 412-2 §4.3.2: a signing certificate signs with
+/// nonRepudiation or digitalSignature.
+fn check_key_usage(leaf: &X509) -> Check {
+    match leaf.key_usage() {
+        Some(ku) if !ku.intersects(X509KeyUsage::NON_REPUDIATION | X509KeyUsage::DIGITAL_SIGNATURE) => Err((
+            SubIndication::ChainConstraintsFailure,
+            "the signing certificate's key usage allows neither nonRepudiation nor digitalSignature".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// EN 319 102-1 §5.2.6 / §5.6.2.4: every certificate of the path valid at the validation time,
+/// or, when one expired since, at the proof of existence. Returns the control time.
+fn check_times(
+    certs: &[X509],
+    at: DateTime<Utc>,
+    poe: Option<DateTime<Utc>>,
+    warnings: &mut Vec<String>,
+) -> Result<DateTime<Utc>, (SubIndication, String)> {
+    let windows: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = certs
+        .iter()
+        .filter_map(|c| {
+            let (nb, na) = validity(c)?;
+            Some((
+                crate::signature::xml::certinfo::name_to_string(c.subject_name()),
+                nb,
+                na,
+            ))
+        })
+        .collect();
+    if let Some((who, nb, _)) = windows.iter().find(|(_, nb, _)| at < *nb) {
+        return Err((
+            SubIndication::NotYetValid,
+            format!("{who} is valid only from {nb}"),
+        ));
+    }
+    let Some((who, _, na)) = windows.iter().find(|(_, _, na)| at > *na) else {
+        return Ok(at);
+    };
+    let Some(p) = poe else {
+        return Err((
+            SubIndication::OutOfBoundsNoPoe,
+            format!("{who} expired at {na} and no time-stamp proves the signature existed before"),
+        ));
+    };
+    if let Some((who, _, na)) = windows.iter().find(|(_, _, na)| p > *na) {
+        return Err((
+            SubIndication::Expired,
+            format!("{who} expired at {na}, before the time-stamp {p}"),
+        ));
+    }
+    if let Some((who, nb, _)) = windows.iter().find(|(_, nb, _)| p < *nb) {
+        return Err((
+            SubIndication::NotYetValid,
+            format!("{who} is valid only from {nb}, after the time-stamp {p}"),
+        ));
+    }
+    warnings.push(format!(
+        "{who} expired at {na}; the signature is time-stamped at {p}, before"
+    ));
+    Ok(p)
+}
+
+/// EN 319 102-1 §5.2.6.4 and §5.6.2.1: revocation of each certificate of the path, from the
+/// embedded and cached CRLs and embedded OCSP responses; a time-stamp before the revocation keeps the signature valid.
+fn check_revocation(
+    input: &ValidationInput,
+    trust: &Trust,
+    chain: &[X509],
+    control: DateTime<Utc>,
+    poe: Option<DateTime<Utc>>,
+    warnings: &mut Vec<String>,
+) -> Check {
+    let embedded = revocation::parse_all(&input.crls);
+    let others: &[X509] = chain;
+    for (i, pair) in chain.windows(2).enumerate() {
+        let [cert, issuer] = pair else { continue };
+        let who = crate::signature::xml::certinfo::name_to_string(cert.subject_name());
+        let from_crl = revocation::status(cert, issuer, embedded.iter().chain(&trust.crls));
+        let status = match from_crl {
+            Status::Revoked(_) => from_crl,
+            _ => match super::ocsp::status(cert, issuer, &input.ocsp_responses, others) {
+                Status::Unknown => from_crl,
+                from_ocsp => from_ocsp,
+            },
+        };
+        match status {
+            Status::Revoked(r) if r <= control => match poe {
+                Some(p) if p < r => warnings.push(format!(
+                    "{who} was revoked at {r}, after the time-stamp {p}: the signature stays valid"
+                )),
+                Some(p) if i == 0 => {
+                    return Err((SubIndication::Revoked, format!("{who} was revoked at {r}, before the time-stamp {p}")))
+                }
+                _ if i == 0 => {
+                    return Err((SubIndication::RevokedNoPoe, format!("{who} was revoked at {r}; no time-stamp proves the signature existed before")))
+                }
+                _ => {
+                    return Err((SubIndication::RevokedCaNoPoe, format!("{who} (a CA of the path) was revoked at {r}")))
+                }
+            },
+            Status::Revoked(r) => warnings.push(format!("{who} was revoked later, at {r}")),
+            Status::Good(_) => {}
+            Status::Unknown if i == 0 && trust.settings.require_revocation => {
+                return Err((SubIndication::TryLater, format!("no revocation data for {who}")))
+            }
+            Status::Unknown => warnings.push(format!("no revocation data for {who}")),
+        }
+    }
+    Ok(())
+}
+
+/// EN 319 102-1 §5.2.8: algorithms and key sizes of the path, at the time they must be relied
+/// on (the proof of existence, else the validation time).
+fn check_crypto(certs: &[X509], when: DateTime<Utc>, warnings: &mut Vec<String>) -> Check {
+    for c in certs {
+        if let Some((until, why)) = crypto::expiry(c) {
+            let who = crate::signature::xml::certinfo::name_to_string(c.subject_name());
+            if when >= until {
+                return Err((
+                    SubIndication::CryptoConstraintsFailure,
+                    format!("{who}: {why}, not acceptable after {until}"),
+                ));
+            }
+            warnings.push(format!("{who}: {why}, acceptable only before {until}"));
+        }
+    }
+    Ok(())
+}

@@ -94,6 +94,36 @@ enum Command {
     },
     /// Counts of submissions per state.
     Status,
+    /// Accounts of the inbox (clerks, intake office, administrators).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account; the password is asked for (not echoed) unless --password-file is given.
+    Add {
+        /// Login (letters, digits, '.', '-', '_').
+        login: String,
+        /// Home department code (e.g. KM).
+        #[arg(long)]
+        department: String,
+        /// clerk (one department), intake (Biuro Podawcze: all), admin (all, and manages users).
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of this file.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// List accounts.
+    List,
+    /// Clear failed logins and the lock of an account.
+    Unlock {
+        /// Login.
+        login: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -177,6 +207,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 println!("{state}\t{n}");
             }
         }
+        Command::User { command } => user(&app, command).await?,
         Command::Verify { .. } => {}
     }
     app.db.close().await;
@@ -199,10 +230,82 @@ async fn ingest(app: &Arc<App>, paths: &[PathBuf], no_process: bool, batch: usiz
     Ok(())
 }
 
+async fn user(app: &App, command: UserCommand) -> Result<()> {
+    use podawcza::storage::accounts;
+    match command {
+        UserCommand::Add {
+            login,
+            department,
+            role,
+            password_file,
+        } => {
+            let role: accounts::Role = role.parse()?;
+            let password = match password_file {
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                None => {
+                    let p = rpassword::prompt_password(format!("Hasło dla {login}: "))?;
+                    let again = rpassword::prompt_password("Powtórz hasło: ")?;
+                    if p != again {
+                        bail!("the passwords differ");
+                    }
+                    p
+                }
+            };
+            let now = podawcza::clock::now();
+            accounts::add_user(&app.db, &login, &department, role, &password, now).await?;
+            println!("user {login} added ({role}, {department})");
+        }
+        UserCommand::List => {
+            for u in accounts::list_users(&app.db).await? {
+                let locked = u.locked_until.map(|t| format_time(&t)).unwrap_or_default();
+                println!("{}\t{}\t{}\t{}", u.login, u.department, u.role, locked);
+            }
+        }
+        UserCommand::Unlock { login } => {
+            if accounts::find_user(&app.db, &login).await?.is_none() {
+                bail!("no user {login}");
+            }
+            accounts::clear_failures(&app.db, &login).await?;
+            println!("user {login} unlocked");
+        }
+    }
+    Ok(())
+}
+
+/// The password of the demo accounts (`serve --demo` only; printed at startup).
+const DEMO_PASSWORD: &str = "demo-podawcza";
+
+/// Creates the demo accounts that do not exist yet and prints them.
+async fn demo_accounts(app: &App) -> Result<()> {
+    use podawcza::storage::accounts::{self, Role};
+    let accounts_wanted = [
+        ("bp", "BP", Role::Intake),
+        ("km", "KM", Role::Clerk),
+        ("so", "SO", Role::Clerk),
+        ("usc", "USC", Role::Clerk),
+        ("admin", "BP", Role::Admin),
+    ];
+    println!("Konta demonstracyjne (hasło: {DEMO_PASSWORD}):");
+    for (login, dept, role) in accounts_wanted {
+        if accounts::find_user(&app.db, login).await?.is_none() {
+            let now = podawcza::clock::now();
+            accounts::add_user(&app.db, login, dept, role, DEMO_PASSWORD, now).await?;
+        }
+        println!("  {login:<6} {dept:<4} {role}");
+    }
+    Ok(())
+}
+
 async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
     if demo {
         let dir = PathBuf::from("fixtures/demo");
         ingest(&app, &[dir], false, 64).await?;
+        demo_accounts(&app).await?;
         let filter = queries::ListFilter {
             limit: 50,
             ..Default::default()

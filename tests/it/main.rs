@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod crash;
 mod detect;
+mod inbox;
 mod mime;
 mod pipeline;
 mod quarantine;

@@ -6,6 +6,7 @@
 
 mod browser;
 mod cli;
+mod cms_corpus;
 mod common;
 mod crash;
 mod detect;

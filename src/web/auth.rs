@@ -88,7 +88,7 @@ impl Clerk {
             ""
         };
         format!(
-            r#"<a href="/inbox">Skrzynka</a>{admin}<span class="who">{} ({}, {})</span>
+            r#"<a href="/inbox">Skrzynka</a><a href="/stats">Statystyki</a>{admin}<span class="who">{} ({}, {})</span>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit" id="logout">Wyloguj</button></form>"#,
             html::h(&u.login),
             html::h(&u.department),
@@ -217,6 +217,8 @@ pub async fn login(
         ));
     }
     accounts::clear_failures(&app.db, &login).await?;
+    // Expired sessions are useless rows; logins are rare enough to sweep them here.
+    accounts::purge_sessions(&app.db, now).await?;
     let lifetime = chrono::Duration::minutes(i64::from(web.session_minutes));
     let id = accounts::create_session(&app.db, &login, now, lifetime).await?;
     tracing::info!(login = %login, "logged in");

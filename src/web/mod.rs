@@ -17,6 +17,7 @@ pub mod html;
 pub mod inbox;
 pub mod pages;
 pub mod signature;
+pub mod stats;
 
 /// The router of the whole web side.
 pub fn router(app: Arc<App>) -> Router {

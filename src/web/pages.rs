@@ -2,7 +2,7 @@
 //! every page gets: a Content-Security-Policy without inline script or style, no framing, no
 //! sniffing, no referrer, no caching of pages that show personal data.
 
-use super::{admin, auth, html, inbox};
+use super::{admin, auth, html, inbox, stats};
 use crate::app::App;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,6 +27,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/inbox/{id}/{action}", post(inbox::act))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{login}/unlock", post(admin::unlock))
+        .route("/stats", get(stats::page))
+        .route("/stats.csv", get(stats::csv))
         .route("/static/style.css", get(style))
         .fallback(|| async { super::error::WebError::NotFound })
         .layer(axum::middleware::map_response(security_headers))

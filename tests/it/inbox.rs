@@ -789,3 +789,43 @@ async fn user_add_on_the_command_line_creates_an_account_that_can_log_in() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn statistics_count_channels_signatures_and_failures_in_svg_and_csv() {
+    let s = server(&[]).await;
+    let failed = Seed {
+        department: "KM",
+        subject: "Podpisany",
+        documents: vec![(
+            "a.xml",
+            b"<a/>",
+            Some(report("a", "TOTAL_FAILED", Some("HASH_FAILURE"), "qes")),
+        )],
+        received_at: "2020-04-20T08:00:00.000000Z",
+    };
+    seed(&s.env, 1, failed).await;
+    seed(
+        &s.env,
+        2,
+        plain("KM", "Zwykły", "2020-04-21T08:00:00.000000Z"),
+    )
+    .await;
+    seed(
+        &s.env,
+        3,
+        plain("SO", "Inny", "2020-04-28T08:00:00.000000Z"),
+    )
+    .await;
+    let bp = logged_in(&s.base, "bp").await;
+    let (status, page) = get(&bp, format!("{}/stats", s.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<svg") && page.contains("2020-W17") && page.contains("2020-W18"));
+    let (_, csv) = get(&bp, format!("{}/stats.csv", s.base)).await;
+    assert!(csv.contains("tydzien,2020-W17,2,0,0,1,1\n"), "{csv}");
+    assert!(csv.contains("tydzien,2020-W18,1,0,0,0,1\n"));
+    assert!(csv.contains("wydzial,\"KM\",2\n") && csv.contains("rodzaj,\"qes\",1,1\n"));
+    // A clerk's figures cover their department only.
+    let so = logged_in(&s.base, "so1").await;
+    let (_, csv) = get(&so, format!("{}/stats.csv", s.base)).await;
+    assert!(!csv.contains("2020-W17") && csv.contains("wydzial,\"SO\",1\n"));
+}

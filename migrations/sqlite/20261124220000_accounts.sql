@@ -30,3 +30,53 @@ CREATE INDEX sessions_login ON sessions (login);
 ALTER TABLE submissions ADD COLUMN clerk_state TEXT NOT NULL DEFAULT 'new';
 ALTER TABLE submissions ADD COLUMN assignee TEXT;
 CREATE INDEX submissions_inbox_state ON submissions (department, clerk_state, received_at);
+
+-- A summary of the signature reports of each submission's documents, kept by triggers on
+-- `documents` (the pipeline writes reports; the inbox filters on these columns instead of
+-- searching report JSON row by row). Reports are compact JSON (serde_json), so a field reads
+-- `"name":"value"`. sig_kinds lists the kinds found, comma-wrapped: ',qes,trusted_profile,'.
+ALTER TABLE submissions ADD COLUMN sig_failed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE submissions ADD COLUMN sig_indeterminate BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE submissions ADD COLUMN sig_kinds TEXT NOT NULL DEFAULT ',';
+-- Counting per clerk state across all departments (the intake office's view).
+CREATE INDEX submissions_clerk_state ON submissions (clerk_state, received_at);
+
+UPDATE submissions SET
+    sig_failed = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"indication":"TOTAL_FAILED"%') THEN 1 ELSE 0 END,
+    sig_indeterminate = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"indication":"INDETERMINATE"%') THEN 1 ELSE 0 END,
+    sig_kinds = ',' ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"kind":"qes"%') THEN 'qes,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"kind":"qualified_seal"%') THEN 'qualified_seal,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"kind":"trusted_profile"%') THEN 'trusted_profile,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"kind":"personal"%') THEN 'personal,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"kind":"advanced"%') THEN 'advanced,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"kind":"unknown"%') THEN 'unknown,' ELSE '' END;
+
+CREATE TRIGGER documents_sig_summary_insert AFTER INSERT ON documents
+BEGIN
+UPDATE submissions SET
+    sig_failed = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"indication":"TOTAL_FAILED"%') THEN 1 ELSE 0 END,
+    sig_indeterminate = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"indication":"INDETERMINATE"%') THEN 1 ELSE 0 END,
+    sig_kinds = ',' ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"qes"%') THEN 'qes,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"qualified_seal"%') THEN 'qualified_seal,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"trusted_profile"%') THEN 'trusted_profile,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"personal"%') THEN 'personal,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"advanced"%') THEN 'advanced,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"unknown"%') THEN 'unknown,' ELSE '' END
+WHERE id = NEW.submission_id;
+END;
+CREATE TRIGGER documents_sig_summary_update AFTER UPDATE OF report ON documents
+BEGIN
+UPDATE submissions SET
+    sig_failed = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"indication":"TOTAL_FAILED"%') THEN 1 ELSE 0 END,
+    sig_indeterminate = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"indication":"INDETERMINATE"%') THEN 1 ELSE 0 END,
+    sig_kinds = ',' ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"qes"%') THEN 'qes,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"qualified_seal"%') THEN 'qualified_seal,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"trusted_profile"%') THEN 'trusted_profile,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"personal"%') THEN 'personal,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"advanced"%') THEN 'advanced,' ELSE '' END ||
+        CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = NEW.submission_id AND d.report LIKE '%"kind":"unknown"%') THEN 'unknown,' ELSE '' END
+WHERE id = NEW.submission_id;
+END;

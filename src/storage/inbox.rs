@@ -187,15 +187,8 @@ impl Where {
     }
 }
 
-/// Reports are stored as compact JSON (serde_json), so a field appears as `"name":"value"`.
-fn report_has(needle: &str) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = s.id AND d.report LIKE '%{needle}%')"
-    )
-}
-
 /// Builds the WHERE clause of a filtered, scoped list; returns it with its bound values.
-fn where_clause(scope: &Scope, f: &InboxFilter, skip_clerk_state: bool) -> (String, Vec<String>) {
+fn where_clause(scope: &Scope, f: &InboxFilter) -> (String, Vec<String>) {
     let mut w = Where::default();
     if let Some(d) = scope.department.as_ref().or(f.department.as_ref()) {
         w.bind("s.department = $?", d.clone());
@@ -204,7 +197,7 @@ fn where_clause(scope: &Scope, f: &InboxFilter, skip_clerk_state: bool) -> (Stri
         // A clerk asking for another department gets nothing, not that department.
         w.bind("s.department = $?", d.clone());
     }
-    if let Some(c) = f.clerk_state.filter(|_| !skip_clerk_state) {
+    if let Some(c) = f.clerk_state {
         w.bind("s.clerk_state = $?", c.as_str().into());
     }
     if let Some(s) = f.state {
@@ -218,21 +211,22 @@ fn where_clause(scope: &Scope, f: &InboxFilter, skip_clerk_state: bool) -> (Stri
         Some(false) => w.conds.push("(s.signed = 0 OR s.signed IS NULL)".into()),
         None => {}
     }
+    // The signature summary columns are kept by triggers (see the accounts migration).
     if let Some(k) = &f.kind {
-        // Only plain names reach the SQL text (the kinds of DESIGN.md are lowercase words).
-        if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-            w.conds.push(report_has(&format!("\"kind\":\"{k}\"")));
-        }
+        w.bind(
+            "s.sig_kinds LIKE $? ESCAPE '\\'",
+            format!("%,{},%", like_escape(k)),
+        );
     }
-    let failed = report_has("\"indication\":\"TOTAL_FAILED\"");
-    let indet = report_has("\"indication\":\"INDETERMINATE\"");
     match f.validity {
-        Some(Validity::Failed) => w.conds.push(failed),
-        Some(Validity::Indeterminate) => w.conds.push(indet),
-        Some(Validity::Problem) => w.conds.push(format!("({failed} OR {indet})")),
+        Some(Validity::Failed) => w.conds.push("s.sig_failed = 1".into()),
+        Some(Validity::Indeterminate) => w.conds.push("s.sig_indeterminate = 1".into()),
+        Some(Validity::Problem) => w
+            .conds
+            .push("(s.sig_failed = 1 OR s.sig_indeterminate = 1)".into()),
         Some(Validity::Passed) => w
             .conds
-            .push(format!("s.signed = 1 AND NOT {failed} AND NOT {indet}")),
+            .push("s.signed = 1 AND s.sig_failed = 0 AND s.sig_indeterminate = 0".into()),
         None => {}
     }
     if let Some(t) = f.from {
@@ -287,7 +281,7 @@ pub async fn list(
     page: u32,
     page_size: u32,
 ) -> Result<Page, DbError> {
-    let (cond, binds) = where_clause(scope, filter, false);
+    let (cond, binds) = where_clause(scope, filter);
     let n = binds.len();
     let sql = format!(
         "SELECT {LIST_COLUMNS} FROM submissions s WHERE {cond}
@@ -327,28 +321,33 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
     })
 }
 
-/// Counts per clerk state under the same scope and filters (ignoring the clerk-state filter).
+/// Counts stop here: past it the list shows "more than" (an exact count of a large inbox costs
+/// a scan of all its rows on every page view).
+pub const COUNT_CAP: i64 = 1000;
+
+/// Counts per clerk state under the same scope and filters, each capped at [`COUNT_CAP`] + 1
+/// (a value above the cap means "more than the cap").
 pub async fn counts(
     db: &Db,
     scope: &Scope,
     filter: &InboxFilter,
 ) -> Result<Vec<(ClerkState, i64)>, DbError> {
-    let (cond, binds) = where_clause(scope, filter, true);
-    let sql = format!(
-        "SELECT s.clerk_state AS cs, COUNT(*) AS n FROM submissions s WHERE {cond} GROUP BY s.clerk_state"
-    );
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b.as_str());
-    }
-    let rows = q.fetch_all(db.pool()).await?;
-    let mut out: Vec<(ClerkState, i64)> = ClerkState::ALL.iter().map(|c| (*c, 0)).collect();
-    for r in &rows {
-        let cs = db::text(r, "cs")?;
-        let n = db::int(r, "n")?;
-        if let Some(slot) = out.iter_mut().find(|(c, _)| c.as_str() == cs) {
-            slot.1 = n;
+    let mut out = Vec::with_capacity(ClerkState::ALL.len());
+    for cs in ClerkState::ALL {
+        let f = InboxFilter {
+            clerk_state: Some(*cs),
+            ..filter.clone()
+        };
+        let (cond, binds) = where_clause(scope, &f);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM submissions s WHERE {cond} LIMIT {}) x",
+            COUNT_CAP + 1
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
         }
+        out.push((*cs, q.fetch_one(db.pool()).await?));
     }
     Ok(out)
 }
@@ -561,7 +560,7 @@ mod tests {
             department: Some("SO".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&scope, &f, false);
+        let (sql, binds) = where_clause(&scope, &f);
         assert_eq!(binds, vec!["KM".to_string(), "SO".to_string()]);
         assert!(sql.contains("s.department = $1 AND s.department = $2"));
     }
@@ -572,7 +571,7 @@ mod tests {
             text: Some(" Wniosek_50% ".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&Scope { department: None }, &f, false);
+        let (sql, binds) = where_clause(&Scope { department: None }, &f);
         assert_eq!(binds, vec!["%wniosek\\_50\\%%".to_string()]);
         assert!(!sql.contains("$?"));
         assert!(!sql.contains("$2"));

@@ -288,7 +288,19 @@ pub async fn list(
     let base = q.base();
     let amp = if base.is_empty() { "" } else { "&" };
 
+    let shown = |n: i64| {
+        if n > inbox::COUNT_CAP {
+            format!("ponad {}", inbox::COUNT_CAP)
+        } else {
+            n.to_string()
+        }
+    };
     let total: i64 = counts.iter().map(|c| c.1).sum();
+    let total = if counts.iter().any(|c| c.1 > inbox::COUNT_CAP) {
+        format!("ponad {}", inbox::COUNT_CAP)
+    } else {
+        total.to_string()
+    };
     let mut tabs = format!(
         r#"<nav class="tabs"><a href="/inbox?{base}" class="{}">wszystkie ({total})</a>"#,
         if filter.clerk_state.is_none() {
@@ -299,7 +311,7 @@ pub async fn list(
     );
     for (cs, n) in &counts {
         tabs.push_str(&format!(
-            r#"<a href="/inbox?{base}{amp}stan={}" class="{}" id="tab-{}">{} ({n})</a>"#,
+            r#"<a href="/inbox?{base}{amp}stan={}" class="{}" id="tab-{}">{} ({})</a>"#,
             cs.as_str(),
             if filter.clerk_state == Some(*cs) {
                 "current"
@@ -307,7 +319,8 @@ pub async fn list(
                 ""
             },
             cs.as_str(),
-            cs.label()
+            cs.label(),
+            shown(*n)
         ));
     }
     tabs.push_str("</nav>");

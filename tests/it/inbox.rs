@@ -829,3 +829,41 @@ async fn statistics_count_channels_signatures_and_failures_in_svg_and_csv() {
     let (_, csv) = get(&so, format!("{}/stats.csv", s.base)).await;
     assert!(!csv.contains("2020-W17") && csv.contains("wydzial,\"SO\",1\n"));
 }
+
+#[tokio::test]
+async fn the_signature_summary_follows_a_report_written_after_registration() {
+    let s = server(&[]).await;
+    let (id, docs) = seed(
+        &s.env,
+        1,
+        plain("KM", "Zweryfikowany później", "2020-04-20T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let (_, p) = get(&km, format!("{}/inbox?waznosc=failed", s.base)).await;
+    assert!(!p.contains("Zweryfikowany później"));
+    // The pipeline writes the report of a document after it was registered.
+    let r = report("a", "TOTAL_FAILED", Some("REVOKED"), "personal").to_string();
+    sqlx::query("UPDATE documents SET report = $1 WHERE id = $2")
+        .bind(r)
+        .bind(&docs[0])
+        .execute(s.env.app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE submissions SET signed = 1 WHERE id = $1")
+        .bind(&id)
+        .execute(s.env.app.db.pool())
+        .await
+        .unwrap();
+    for q in [
+        "waznosc=failed",
+        "waznosc=problem",
+        "rodzaj=personal",
+        "podpis=tak",
+    ] {
+        let (_, p) = get(&km, format!("{}/inbox?{q}", s.base)).await;
+        assert!(p.contains("Zweryfikowany później"), "{q}");
+    }
+    let (_, p) = get(&km, format!("{}/inbox?rodzaj=qes", s.base)).await;
+    assert!(!p.contains("Zweryfikowany później"));
+}

@@ -40,6 +40,10 @@ ALTER TABLE submissions ADD COLUMN sig_indeterminate BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE submissions ADD COLUMN sig_kinds TEXT NOT NULL DEFAULT ',';
 -- Counting per clerk state across all departments (the intake office's view).
 CREATE INDEX submissions_clerk_state ON submissions (clerk_state, received_at);
+-- The few submissions whose signatures need a look, so filtering and counting them does not
+-- walk a whole inbox.
+CREATE INDEX submissions_sig_problem ON submissions (department, clerk_state, received_at)
+    WHERE sig_failed = 1 OR sig_indeterminate = 1;
 
 UPDATE submissions SET
     sig_failed = CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = submissions.id AND d.report LIKE '%"indication":"TOTAL_FAILED"%') THEN 1 ELSE 0 END,

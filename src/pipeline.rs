@@ -353,7 +353,8 @@ async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, P
             .into_iter()
             .map(|c| {
                 let mine = docs.remove(&c.id.0).unwrap_or_default();
-                let r = verify_documents(&app, &mine);
+                let r = smime_parts(&app, &c, &mine)
+                    .and_then(|smime| verify_documents(&app, &mine, &smime));
                 (c, r)
             })
             .collect()
@@ -362,7 +363,31 @@ async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, P
     .map_err(|e| PipelineError::Task(e.to_string()))
 }
 
-fn verify_documents(app: &App, docs: &[crate::model::Document]) -> Result<StepResult, StepError> {
+/// The signed body parts of the message's own S/MIME signatures, by the SHA-256 of their
+/// signature part (read from the raw message only when it has one).
+fn smime_parts(
+    app: &App,
+    c: &Claimed,
+    docs: &[crate::model::Document],
+) -> Result<std::collections::HashMap<String, Vec<u8>>, StepError> {
+    let has_smime = docs
+        .iter()
+        .any(|d| d.role == "signature" && d.media_type == "application/pkcs7-signature");
+    if c.channel != Channel::Email || !has_smime {
+        return Ok(std::collections::HashMap::new());
+    }
+    let raw = app.blobs.get(&c.raw_sha256)?;
+    Ok(mime::smime::signed_entities(&raw)
+        .into_iter()
+        .map(|e| (crate::storage::blobs::sha256_hex(&e.signature), e.content))
+        .collect())
+}
+
+fn verify_documents(
+    app: &App,
+    docs: &[crate::model::Document],
+    smime: &std::collections::HashMap<String, Vec<u8>>,
+) -> Result<StepResult, StepError> {
     let mut reports = Vec::with_capacity(docs.len());
     let mut any = false;
     // Detached signatures (`wniosek.pdf` + `wniosek.pdf.XAdES`) name the file they sign: resolve
@@ -374,7 +399,16 @@ fn verify_documents(app: &App, docs: &[crate::model::Document]) -> Result<StepRe
     };
     for d in docs {
         let bytes = app.blobs.get(&d.sha256)?;
-        let report = crate::signature::inspect_with(&d.name, &d.media_type, &bytes, &resolve);
+        let smime_report = smime
+            .get(&d.sha256)
+            .and_then(|content| crate::signature::cms::verify_smime(content, &bytes))
+            .map(|mut r| {
+                r.file = d.name.clone();
+                r
+            });
+        let report = smime_report.unwrap_or_else(|| {
+            crate::signature::inspect_with(&d.name, &d.media_type, &bytes, &resolve)
+        });
         let signed = report.is_signed();
         any |= signed;
         let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);

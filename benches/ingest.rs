@@ -22,7 +22,14 @@ fn peak_rss_mb() -> f64 {
     kb / 1024.0
 }
 
-async fn run(label: &str, db_url: Option<String>, src: &std::path::Path, n: usize, bytes: u64) {
+async fn run(
+    label: &str,
+    overlap: bool,
+    db_url: Option<String>,
+    src: &std::path::Path,
+    n: usize,
+    bytes: u64,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = db_url
         .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display()));
@@ -45,29 +52,58 @@ async fn run(label: &str, db_url: Option<String>, src: &std::path::Path, n: usiz
     let app = App::open(config).await.expect("open");
     let files = podawcza::ingest::files::collect(&[src.to_path_buf()]).expect("collect");
     let t0 = Instant::now();
-    let reg = podawcza::ingest::files::ingest_files(&app, &files, 64, podawcza::clock::now)
-        .await
-        .expect("ingest");
-    let t_reg = t0.elapsed();
-    let run = podawcza::pipeline::run_until_idle(&app, workers)
+    let register = podawcza::ingest::files::ingest_files(&app, &files, 64, podawcza::clock::now);
+    let (reg, run, t_reg) = if overlap {
+        // As `podawcza ingest` and `serve` do: workers process while registration goes on.
+        let (reg, run) = podawcza::pipeline::alongside(&app, async {
+            let r = register.await;
+            (r, t0.elapsed())
+        })
         .await
         .expect("pipeline");
+        (reg.0.expect("ingest"), run, reg.1)
+    } else {
+        let reg = register.await.expect("ingest");
+        let t_reg = t0.elapsed();
+        let run = podawcza::pipeline::run_until_idle(&app, workers)
+            .await
+            .expect("pipeline");
+        (reg, run, t_reg)
+    };
     let total = t0.elapsed();
     assert_eq!(reg.registered, n);
+    assert_eq!(run.dispatched + run.quarantined, n);
+    let mode = if overlap {
+        "overlapped"
+    } else {
+        "register, then process"
+    };
     println!(
-        "{label:<10} {n} messages, {:.1} MB: registered in {:.2} s, dispatched {} + quarantined {} in {:.2} s \
-         total => {:.0} messages/s end to end ({:.0} msg/s registration alone, {:.1} MB/s), peak RSS {:.0} MB",
+        "{label:<8} {mode:<22} {n} messages, {:.1} MB: all registered after {:.2} s, all dispatched ({} + {} quarantined) after {:.2} s \
+         => {:.0} messages/s end to end ({:.1} MB/s), peak RSS {:.0} MB",
         bytes as f64 / 1e6,
         t_reg.as_secs_f64(),
         run.dispatched,
         run.quarantined,
         total.as_secs_f64(),
         n as f64 / total.as_secs_f64(),
-        n as f64 / t_reg.as_secs_f64(),
         bytes as f64 / 1e6 / total.as_secs_f64(),
         peak_rss_mb()
     );
     app.db.close().await;
+}
+
+async fn reset_postgres(url: &str) {
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .expect("connect");
+    sqlx::Executor::execute(
+        &mut conn,
+        "DROP SCHEMA public CASCADE; CREATE SCHEMA public;",
+    )
+    .await
+    .expect("reset schema");
 }
 
 fn main() {
@@ -90,8 +126,21 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(run("sqlite", None, src.path(), n, bytes));
+    for overlap in [false, true] {
+        rt.block_on(run("sqlite", overlap, None, src.path(), n, bytes));
+    }
     if let Ok(pg) = std::env::var("PODAWCZA_BENCH_PG_URL") {
-        rt.block_on(run("postgres", Some(pg), src.path(), n, bytes));
+        // Each run gets a fresh schema: the server's database is emptied first.
+        for overlap in [false, true] {
+            rt.block_on(reset_postgres(&pg));
+            rt.block_on(run(
+                "postgres",
+                overlap,
+                Some(pg.clone()),
+                src.path(),
+                n,
+                bytes,
+            ));
+        }
     }
 }

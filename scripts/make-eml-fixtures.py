@@ -346,12 +346,14 @@ def cases():
         plain("Podpisany wniosek w załączniku.\n"),
         part("application/pdf", pdf("podpisany"), disposition="attachment; filename=\"wniosek.pdf\""),
     ])
+    # RFC 1847 §2.1 / RFC 2046 §5.1.1: the CRLF before the boundary belongs to the delimiter, so
+    # the signed entity ends before it.
     c["smime-signed"] = message(
         head("Wniosek podpisany S/MIME", "smime@example.pl"),
         b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;"
         b" boundary=\"b-signed\"\r\n\r\nThis is an S/MIME signed message\r\n--b-signed\r\n"
         + signed_content + b"--b-signed\r\n"
-        + part("application/pkcs7-signature; name=\"smime.p7s\"", cms_sign(signed_content, True),
+        + part("application/pkcs7-signature; name=\"smime.p7s\"", cms_sign(signed_content[:-2], True),
                disposition="attachment; filename=\"smime.p7s\"")
         + b"--b-signed--\r\n")
     enveloped = b"Content-Type: text/plain; charset=utf-8\r\n\r\nWniosek w kopercie S/MIME.\r\n"

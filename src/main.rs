@@ -90,6 +90,10 @@ enum Command {
         /// JSON output (the only format for now).
         #[arg(long)]
         json: bool,
+        /// The signed file of a detached signature (matched by the name the signature gives; a
+        /// single one also answers for a reference without a name).
+        #[arg(long)]
+        detached: Vec<PathBuf>,
         /// Files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -124,8 +128,11 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
-    if let Command::Verify { files, .. } = &cli.command {
-        return verify(files);
+    if let Command::Verify {
+        files, detached, ..
+    } = &cli.command
+    {
+        return verify(files, detached);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     let app = App::open(config).await.context("opening the register")?;
@@ -223,12 +230,12 @@ async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", app.config.web.listen))?;
     println!("Podawcza listening on http://{}", listener.local_addr()?);
-    let mut rx2 = rx;
+    drop(rx);
     axum::serve(listener, podawcza::web::router(app.clone()))
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing the current batches");
             let _ = tx.send(true);
-            let _ = rx2.changed().await;
         })
         .await?;
     workers.await?;
@@ -278,6 +285,22 @@ async fn mail_status(app: &App) -> Result<()> {
         println!("outbox {state}\t{n}");
     }
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what a service manager sends).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 fn print_list(app: &App, list: &[Submission], json: bool) {
@@ -437,8 +460,26 @@ async fn export(app: &App, id: &str, dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(files: &[PathBuf]) -> Result<std::process::ExitCode> {
+fn verify(files: &[PathBuf], detached: &[PathBuf]) -> Result<std::process::ExitCode> {
     let mut code = std::process::ExitCode::SUCCESS;
+    let mut pairs = Vec::new();
+    for d in detached {
+        let bytes =
+            std::fs::read(d).with_context(|| format!("reading --detached {}", d.display()))?;
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        pairs.push((name, bytes));
+    }
+    let resolve = |wanted: &str| -> Option<Vec<u8>> {
+        let base = wanted.rsplit('/').next().unwrap_or(wanted);
+        match pairs.iter().find(|(n, _)| n == wanted || n == base) {
+            Some((_, b)) => Some(b.clone()),
+            None if pairs.len() == 1 => pairs.first().map(|(_, b)| b.clone()),
+            None => None,
+        }
+    };
     for f in files {
         let name = f
             .file_name()
@@ -446,8 +487,12 @@ fn verify(files: &[PathBuf]) -> Result<std::process::ExitCode> {
             .unwrap_or_default();
         match std::fs::read(f) {
             Ok(bytes) => {
-                let report =
-                    podawcza::signature::inspect(&name, "application/octet-stream", &bytes);
+                let report = podawcza::signature::inspect_with(
+                    &name,
+                    "application/octet-stream",
+                    &bytes,
+                    &resolve,
+                );
                 println!("{}", serde_json::to_string(&report)?);
             }
             Err(e) => {

@@ -36,6 +36,14 @@ pub struct RunStats {
     pub quarantined: usize,
 }
 
+impl RunStats {
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: RunStats) {
+        self.dispatched += other.dispatched;
+        self.quarantined += other.quarantined;
+    }
+}
+
 /// Runs `workers` workers until no unfinished submission is left (waiting out leases held by
 /// other workers, live or crashed).
 pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, PipelineError> {
@@ -77,7 +85,8 @@ pub async fn run_until_idle(app: &Arc<App>, workers: usize) -> Result<RunStats, 
 }
 
 /// Runs workers until `shutdown` resolves; idle workers look for work every `idle_poll_ms`.
-pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<bool>) {
+/// Returns what they did.
+pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<bool>) -> RunStats {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..app.config.pipeline.workers {
         let app = app.clone();
@@ -85,9 +94,13 @@ pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<b
         let owner = worker_name(i);
         tasks.spawn(async move {
             let idle = std::time::Duration::from_millis(app.config.pipeline.idle_poll_ms);
+            let mut total = RunStats::default();
             while !*shutdown.borrow() {
                 match run_batch(&app, &owner).await {
-                    Ok(Some(_)) => continue,
+                    Ok(Some(s)) => {
+                        total.add(s);
+                        continue;
+                    }
                     Ok(None) => {}
                     Err(e) => tracing::error!(worker = %owner, error = %e, "pipeline batch failed"),
                 }
@@ -96,9 +109,33 @@ pub async fn run_forever(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<b
                     _ = shutdown.changed() => {}
                 }
             }
+            total
         });
     }
-    while tasks.join_next().await.is_some() {}
+    let mut total = RunStats::default();
+    while let Some(r) = tasks.join_next().await {
+        if let Ok(s) = r {
+            total.add(s);
+        }
+    }
+    total
+}
+
+/// Runs the workers beside `work` (a registration run, say), so that unpacking and verifying
+/// overlap with storing, then until nothing is pending.
+pub async fn alongside<T>(
+    app: &Arc<App>,
+    work: impl std::future::Future<Output = T>,
+) -> Result<(T, RunStats), PipelineError> {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let background = tokio::spawn(run_forever(app.clone(), rx));
+    let out = work.await;
+    let _ = stop.send(true);
+    let mut stats = background
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))?;
+    stats.add(run_until_idle(app, app.config.pipeline.workers).await?);
+    Ok((out, stats))
 }
 
 fn worker_name(i: usize) -> String {
@@ -164,18 +201,12 @@ async fn step(
 ) -> Result<Results, PipelineError> {
     let outcomes: Vec<(Claimed, Result<StepResult, StepError>)> = match state {
         State::Received => unpack_batch(app, batch).await?,
-        _ => {
-            let mut v = Vec::with_capacity(batch.len());
-            for c in batch {
-                let r = match state {
-                    State::Unpacked => verify(app, &c).await,
-                    State::Verified => classify(app, &c).await,
-                    _ => Ok(StepResult::Dispatched),
-                };
-                v.push((c, r));
-            }
-            v
-        }
+        State::Unpacked => verify_batch(app, batch).await?,
+        State::Verified => classify_batch(app, batch).await?,
+        _ => batch
+            .into_iter()
+            .map(|c| (c, Ok(StepResult::Dispatched)))
+            .collect(),
     };
     let mut out = Vec::with_capacity(outcomes.len());
     for (c, res) in outcomes {
@@ -210,14 +241,6 @@ enum StepError {
     Db(#[from] DbError),
     #[error("task failed: {0}")]
     Task(String),
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StepError> + Send + 'static,
-) -> Result<T, StepError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StepError::Task(e.to_string()))?
 }
 
 /// Unpacks a batch on one blocking thread; the documents of the whole batch are stored with one
@@ -318,47 +341,120 @@ fn new_document(sha256: &str, d: &Extracted) -> NewDocument {
     }
 }
 
-async fn verify(app: &Arc<App>, c: &Claimed) -> Result<StepResult, StepError> {
-    let docs = queries::documents(&app.db, &c.id).await?;
+type Outcomes = Vec<(Claimed, Result<StepResult, StepError>)>;
+
+/// Inspects every document of a batch for signatures, on one blocking thread.
+async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();
+    let mut docs = queries::documents_of(&app.db, &ids).await?;
     let app = app.clone();
-    blocking(move || {
-        let mut reports = Vec::with_capacity(docs.len());
-        let mut any = false;
-        for d in &docs {
-            let bytes = app.blobs.get(&d.sha256)?;
-            let report = crate::signature::inspect(&d.name, &d.media_type, &bytes);
-            let signed = report.is_signed();
-            any |= signed;
-            let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
-            reports.push((d.id.clone(), json, signed));
-        }
-        Ok(StepResult::Verified {
-            reports,
-            signed: any,
-        })
+    tokio::task::spawn_blocking(move || {
+        batch
+            .into_iter()
+            .map(|c| {
+                let mine = docs.remove(&c.id.0).unwrap_or_default();
+                let r = smime_parts(&app, &c, &mine)
+                    .and_then(|smime| verify_documents(&app, &mine, &smime));
+                (c, r)
+            })
+            .collect()
     })
     .await
+    .map_err(|e| PipelineError::Task(e.to_string()))
 }
 
-async fn classify(app: &Arc<App>, c: &Claimed) -> Result<StepResult, StepError> {
-    let sub = queries::find(&app.db, &c.id.0)
-        .await?
-        .ok_or(DbError::Corrupt {
-            what: "claimed submission",
-            value: c.id.0.clone(),
-        })?;
-    let docs = queries::documents(&app.db, &c.id).await?;
-    let input = RoutingInput {
-        recipients: &sub.recipients,
-        sender: sub.sender.as_deref(),
-        subject: sub.subject.as_deref(),
-        text: sub.text.as_deref(),
-        file_names: docs.iter().map(|d| d.name.as_str()).collect(),
+/// The signed body parts of the message's own S/MIME signatures, by the SHA-256 of their
+/// signature part (read from the raw message only when it has one).
+fn smime_parts(
+    app: &App,
+    c: &Claimed,
+    docs: &[crate::model::Document],
+) -> Result<std::collections::HashMap<String, Vec<u8>>, StepError> {
+    let has_smime = docs
+        .iter()
+        .any(|d| d.role == "signature" && d.media_type == "application/pkcs7-signature");
+    if c.channel != Channel::Email || !has_smime {
+        return Ok(std::collections::HashMap::new());
+    }
+    let raw = app.blobs.get(&c.raw_sha256)?;
+    Ok(mime::smime::signed_entities(&raw)
+        .into_iter()
+        .map(|e| (crate::storage::blobs::sha256_hex(&e.signature), e.content))
+        .collect())
+}
+
+fn verify_documents(
+    app: &App,
+    docs: &[crate::model::Document],
+    smime: &std::collections::HashMap<String, Vec<u8>>,
+) -> Result<StepResult, StepError> {
+    let mut reports = Vec::with_capacity(docs.len());
+    let mut any = false;
+    // Detached signatures (`wniosek.pdf` + `wniosek.pdf.XAdES`) name the file they sign: resolve
+    // it among the documents of the same submission, by exact name.
+    let resolve = |wanted: &str| -> Option<Vec<u8>> {
+        let base = wanted.rsplit('/').next().unwrap_or(wanted);
+        let doc = docs.iter().find(|d| d.name == wanted || d.name == base)?;
+        app.blobs.get(&doc.sha256).ok()
     };
-    let d = app.router.route(&input);
-    Ok(StepResult::Classified {
-        department: d.department,
-        rule: d.rule,
-        matched: d.matched,
+    for d in docs {
+        let bytes = app.blobs.get(&d.sha256)?;
+        let smime_report = smime
+            .get(&d.sha256)
+            .and_then(|content| crate::signature::cms::verify_smime(content, &bytes))
+            .map(|mut r| {
+                r.file = d.name.clone();
+                r
+            });
+        let report = smime_report.unwrap_or_else(|| {
+            crate::signature::inspect_with(&d.name, &d.media_type, &bytes, &resolve)
+        });
+        let signed = report.is_signed();
+        any |= signed;
+        let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
+        reports.push((d.id.clone(), json, signed));
+    }
+    Ok(StepResult::Verified {
+        reports,
+        signed: any,
     })
+}
+
+/// Routes a batch: two queries for the whole batch, then the rules.
+async fn classify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();
+    let subs = queries::find_many(&app.db, &ids).await?;
+    let docs = queries::documents_of(&app.db, &ids).await?;
+    Ok(batch
+        .into_iter()
+        .map(|c| {
+            let Some(sub) = subs.iter().find(|s| s.id == c.id) else {
+                let missing = DbError::Corrupt {
+                    what: "claimed submission",
+                    value: c.id.0.clone(),
+                };
+                return (c, Err(missing.into()));
+            };
+            let names: Vec<&str> = docs
+                .get(&c.id.0)
+                .map(|d| d.iter().map(|d| d.name.as_str()).collect())
+                .unwrap_or_default();
+            let input = RoutingInput {
+                recipients: &sub.recipients,
+                sender: sub.sender.as_deref(),
+                subject: sub.subject.as_deref(),
+                text: sub.text.as_deref(),
+                file_names: names,
+            };
+            let d = app.router.route(&input);
+            (
+                c,
+                Ok(StepResult::Classified {
+                    department: d.department,
+                    rule: d.rule,
+                    matched: d.matched,
+                }),
+            )
+        })
+        .collect())
 }

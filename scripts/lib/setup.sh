@@ -7,6 +7,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 [[ -n "$(pg_bin)" && -x "$(pg_bin)/initdb" ]] || need_apt+=(postgresql)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v python3 >/dev/null || need_apt+=(python3)
+command -v xmlsec1 >/dev/null || need_apt+=(xmlsec1)   # peer verifier of the differential tests
 if ((${#need_apt[@]})); then
     log "installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -257,6 +257,64 @@ pub fn oid_bytes(dotted: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Reads the first element of `input` and also returns its whole encoding (tag, length, content
+/// and any BER end-of-contents): the bytes a signature covers are the bytes as received
+/// (RFC 5652 §5.4), never a re-encoding.
+pub fn read_raw(input: &[u8]) -> Result<(Tlv<'_>, &[u8], &[u8]), DerError> {
+    let (tlv, rest) = read(input)?;
+    let raw = input.get(..input.len() - rest.len()).unwrap_or_default();
+    Ok((tlv, raw, rest))
+}
+
+/// The elements of a constructed element's content with their whole encodings.
+pub fn children_raw(content: &[u8]) -> impl Iterator<Item = Result<(Tlv<'_>, &[u8]), DerError>> {
+    let mut rest = content;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match read_raw(rest) {
+            Ok((tlv, raw, after)) => {
+                rest = after;
+                Some(Ok((tlv, raw)))
+            }
+            Err(e) => {
+                rest = &[];
+                Some(Err(e))
+            }
+        }
+    })
+}
+
+/// The dotted form of an object identifier's content bytes (for messages); `?` for garbage.
+pub fn oid_string(content: &[u8]) -> String {
+    let mut arcs: Vec<u64> = Vec::new();
+    let mut value: u64 = 0;
+    for &b in content {
+        if value > u64::MAX >> 7 {
+            return "?".into();
+        }
+        value = (value << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            if arcs.is_empty() {
+                let first = value.min(80) / 40;
+                arcs.push(first);
+                arcs.push(value - first * 40);
+            } else {
+                arcs.push(value);
+            }
+            value = 0;
+        }
+    }
+    if arcs.is_empty() {
+        return "?".into();
+    }
+    arcs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +383,28 @@ mod tests {
             vec![0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]
         );
         assert_eq!(oid_bytes("x.y"), None);
+    }
+
+    #[test]
+    fn returns_the_whole_encoding_of_an_element_as_received() {
+        let bytes = [0x30, 0x80, 0x02, 0x01, 0x01, 0, 0, 0x05, 0x00];
+        let (tlv, raw, rest) = read_raw(&bytes).unwrap();
+        assert_eq!(tlv.content, &[0x02, 0x01, 0x01]);
+        assert_eq!(raw, &bytes[..7]);
+        assert_eq!(rest, &[0x05, 0x00]);
+        let kids: Vec<_> = children_raw(&bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(kids.len(), 2);
+        assert_eq!(kids[1].1, &[0x05, 0x00]);
+    }
+
+    #[test]
+    fn prints_object_identifiers_in_dotted_form() {
+        let oid = oid_bytes("1.2.840.113549.1.9.16.2.47").unwrap();
+        assert_eq!(oid_string(&oid), "1.2.840.113549.1.9.16.2.47");
+        assert_eq!(
+            oid_string(&oid_bytes("2.16.840.1.101.3.4.2.1").unwrap()),
+            "2.16.840.1.101.3.4.2.1"
+        );
+        assert_eq!(oid_string(&[]), "?");
     }
 }

@@ -69,6 +69,15 @@ pub struct SignatureReport {
     /// Reasons for failure.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Roles the signer claims (XAdES SignerRole), as written.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub claimed_roles: Vec<String>,
+    /// The signature policy identifier (XAdES SignaturePolicyIdentifier), or `implied`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signature_policy: Option<String>,
+    /// Commitment types (XAdES CommitmentTypeIndication), e.g. `...#ProofOfOrigin`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub commitment_types: Vec<String>,
 }
 
 /// The signer's identity.
@@ -88,6 +97,9 @@ pub struct Signer {
     pub organization: Option<String>,
     /// E-mail address.
     pub email: Option<String>,
+    /// ePUAP account of a podpis zaufany signer (`IdKontaUzytkownikaEpuap`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub epuap_account: Option<String>,
 }
 
 /// The signing certificate, summarised.

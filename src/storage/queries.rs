@@ -53,30 +53,79 @@ pub async fn find(db: &Db, id_or_number: &str) -> Result<Option<Submission>, DbE
 
 /// The documents of a submission, in order.
 pub async fn documents(db: &Db, id: &SubmissionId) -> Result<Vec<Document>, DbError> {
-    let rows = sqlx::query(
-        "SELECT id, seq, name, media_type, declared_type, size, sha256, container, role, report
-         FROM documents WHERE submission_id = $1 ORDER BY seq",
-    )
-    .bind(&id.0)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Document {
-                id: db::text(r, "id")?,
-                submission_id: id.clone(),
-                seq: db::int(r, "seq")?,
-                name: db::text(r, "name")?,
-                media_type: db::text(r, "media_type")?,
-                declared_type: db::opt_text(r, "declared_type")?,
-                size: db::int(r, "size")?,
-                sha256: db::text(r, "sha256")?,
-                container: db::text(r, "container")?,
-                role: db::text(r, "role")?,
-                report: db::opt_text(r, "report")?.and_then(|t| serde_json::from_str(&t).ok()),
-            })
-        })
+    let mut all = documents_of(db, std::slice::from_ref(id)).await?;
+    Ok(all.remove(&id.0).unwrap_or_default())
+}
+
+/// The documents of several submissions in one query, by submission id.
+pub async fn documents_of(
+    db: &Db,
+    ids: &[SubmissionId],
+) -> Result<std::collections::HashMap<String, Vec<Document>>, DbError> {
+    let mut out: std::collections::HashMap<String, Vec<Document>> =
+        std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT id, submission_id, seq, name, media_type, declared_type, size, sha256, container, role, report
+         FROM documents WHERE submission_id IN ({}) ORDER BY submission_id, seq",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(&id.0);
+    }
+    for r in q.fetch_all(db.pool()).await? {
+        let sid = db::text(&r, "submission_id")?;
+        let doc = document_from_row(&r, SubmissionId(sid.clone()))?;
+        out.entry(sid).or_default().push(doc);
+    }
+    Ok(out)
+}
+
+/// Several submissions by id, in one query.
+pub async fn find_many(db: &Db, ids: &[SubmissionId]) -> Result<Vec<Submission>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM submissions WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(&id.0);
+    }
+    q.fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(submission_from_row)
         .collect()
+}
+
+/// `$from, $from+1, ...` for `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn document_from_row(r: &AnyRow, submission_id: SubmissionId) -> Result<Document, DbError> {
+    Ok(Document {
+        id: db::text(r, "id")?,
+        submission_id,
+        seq: db::int(r, "seq")?,
+        name: db::text(r, "name")?,
+        media_type: db::text(r, "media_type")?,
+        declared_type: db::opt_text(r, "declared_type")?,
+        size: db::int(r, "size")?,
+        sha256: db::text(r, "sha256")?,
+        container: db::text(r, "container")?,
+        role: db::text(r, "role")?,
+        report: db::opt_text(r, "report")?.and_then(|t| serde_json::from_str(&t).ok()),
+    })
 }
 
 fn submission_from_row(r: &AnyRow) -> Result<Submission, DbError> {

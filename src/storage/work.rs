@@ -177,38 +177,59 @@ async fn apply(
     } else {
         ""
     };
+    // One statement moves the state and sets what the step decided (NULL keeps a column as it is).
+    let (mut text, mut signed, mut dept, mut rule, mut why) = (None, None, None, None, None);
+    match result {
+        StepResult::Unpacked { text: t, .. } => text = t.as_deref(),
+        StepResult::Verified { signed: s, .. } => signed = Some(i64::from(*s)),
+        StepResult::Classified {
+            department,
+            rule: r,
+            ..
+        } => (dept, rule) = (Some(department.as_str()), Some(r.as_str())),
+        StepResult::Quarantined { reason } => why = Some(reason.as_str()),
+        StepResult::Dispatched => {}
+    }
     let sql = format!(
-        "UPDATE submissions SET state = $1, updated_at = $2 {lease_clause}
-         WHERE id = $3 AND state = $4 AND lease_owner = $5"
+        "UPDATE submissions SET state = $1, updated_at = $2, body_text = COALESCE($6, body_text),
+            signed = COALESCE($7, signed), department = COALESCE($8, department),
+            routing_rule = COALESCE($9, routing_rule), quarantine_reason = COALESCE($10, quarantine_reason)
+            {lease_clause}
+         WHERE id = $3 AND state = $4 AND lease_owner = $5
+         RETURNING department, routing_rule"
     );
-    let moved = sqlx::query(&sql)
+    let row = sqlx::query(&sql)
         .bind(to.as_str())
         .bind(format_time(&now))
         .bind(&id.0)
         .bind(from.as_str())
         .bind(owner)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if moved != 1 {
+        .bind(text)
+        .bind(signed)
+        .bind(dept)
+        .bind(rule)
+        .bind(why)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
         return Ok(false);
-    }
+    };
     let mut detail = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
     let mut reason = None;
     match result {
         StepResult::Unpacked {
-            text,
             documents,
             warnings,
+            ..
         } => {
-            save_documents(tx, id, text.as_deref(), documents).await?;
+            save_documents(tx, id, documents).await?;
             detail["documents"] = documents.len().into();
             if !warnings.is_empty() {
                 detail["warnings"] = serde_json::json!(warnings);
             }
         }
         StepResult::Verified { reports, signed } => {
-            save_reports(tx, id, reports, *signed).await?;
+            save_reports(tx, id, reports).await?;
             detail["signed"] = (*signed).into();
         }
         StepResult::Classified {
@@ -216,31 +237,30 @@ async fn apply(
             rule,
             matched,
         } => {
-            sqlx::query("UPDATE submissions SET department = $1, routing_rule = $2 WHERE id = $3")
-                .bind(department)
-                .bind(rule)
-                .bind(&id.0)
-                .execute(&mut **tx)
-                .await?;
             detail["department"] = department.as_str().into();
             detail["rule"] = rule.as_str().into();
             detail["matched"] = serde_json::json!(matched);
             reason = Some(format!("rule {rule}"));
         }
         StepResult::Dispatched => {
-            let dept = assign(tx, id, actor, now).await?;
+            let dept = db::opt_text(&row, "department")?.ok_or(DbError::Corrupt {
+                what: "department of a classified submission",
+                value: id.0.clone(),
+            })?;
+            assign(
+                tx,
+                id,
+                &dept,
+                db::opt_text(&row, "routing_rule")?.as_deref(),
+                actor,
+                now,
+            )
+            .await?;
             // Acknowledgement and department notification, queued with the dispatch (issue 6).
             crate::outbox::store::enqueue_for_dispatch(tx, id, now).await?;
             detail["department"] = dept.into();
         }
-        StepResult::Quarantined { reason: why } => {
-            sqlx::query("UPDATE submissions SET quarantine_reason = $1 WHERE id = $2")
-                .bind(why)
-                .bind(&id.0)
-                .execute(&mut **tx)
-                .await?;
-            reason = Some(why.clone());
-        }
+        StepResult::Quarantined { reason: why } => reason = Some(why.clone()),
     }
     let action = if to == State::Quarantined {
         "quarantined"
@@ -254,26 +274,10 @@ async fn apply(
 async fn save_documents(
     tx: &mut Transaction<'static, sqlx::Any>,
     id: &SubmissionId,
-    text: Option<&str>,
     documents: &[NewDocument],
 ) -> Result<(), DbError> {
-    // Documents are derived from the raw bytes: a re-run replaces them whole. Uploaded files are
-    // the originals themselves and stay.
-    sqlx::query("DELETE FROM documents WHERE submission_id = $1 AND role <> 'upload'")
-        .bind(&id.0)
-        .execute(&mut **tx)
-        .await?;
-    if let Some(text) = text {
-        sqlx::query("UPDATE submissions SET body_text = $1 WHERE id = $2")
-            .bind(text)
-            .bind(&id.0)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let offset: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE submission_id = $1")
-        .bind(&id.0)
-        .fetch_one(&mut **tx)
-        .await?;
+    // No clean-up of earlier rows is needed: the state guard and the transaction make the insert
+    // happen exactly once. Mail has no other documents, so numbering starts at 1.
     for (i, d) in documents.iter().enumerate() {
         sqlx::query(
             "INSERT INTO documents (id, submission_id, seq, name, media_type, declared_type, size,
@@ -282,7 +286,7 @@ async fn save_documents(
         )
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&id.0)
-        .bind(offset + i as i64 + 1)
+        .bind(i as i64 + 1)
         .bind(&d.name)
         .bind(&d.media_type)
         .bind(&d.declared_type)
@@ -300,7 +304,6 @@ async fn save_reports(
     tx: &mut Transaction<'static, sqlx::Any>,
     id: &SubmissionId,
     reports: &[(String, serde_json::Value, bool)],
-    signed: bool,
 ) -> Result<(), DbError> {
     for (doc, report, doc_signed) in reports {
         sqlx::query(
@@ -313,41 +316,30 @@ async fn save_reports(
         .execute(&mut **tx)
         .await?;
     }
-    sqlx::query("UPDATE submissions SET signed = $1 WHERE id = $2")
-        .bind(i64::from(signed))
-        .bind(&id.0)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
 async fn assign(
     tx: &mut Transaction<'static, sqlx::Any>,
     id: &SubmissionId,
+    department: &str,
+    rule: Option<&str>,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<String, DbError> {
-    let row = sqlx::query("SELECT department, routing_rule FROM submissions WHERE id = $1")
-        .bind(&id.0)
-        .fetch_one(&mut **tx)
-        .await?;
-    let dept = db::opt_text(&row, "department")?.ok_or(DbError::Corrupt {
-        what: "department of a classified submission",
-        value: String::new(),
-    })?;
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO assignments (id, submission_id, department, assigned_at, actor, rule, note)
          VALUES ($1, $2, $3, $4, $5, $6, NULL)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&id.0)
-    .bind(&dept)
+    .bind(department)
     .bind(format_time(&now))
     .bind(actor)
-    .bind(db::opt_text(&row, "routing_rule")?)
+    .bind(rule)
     .execute(&mut **tx)
     .await?;
-    Ok(dept)
+    Ok(())
 }
 
 /// Records a failed attempt (I/O, database): the lease is released after a back-off, and the

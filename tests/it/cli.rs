@@ -103,3 +103,50 @@ fn verify_prints_one_json_report_per_file_and_reports_unreadable_files() {
     assert_eq!(lines[0]["signatures"], serde_json::json!([]));
     assert!(lines[1]["error"].is_string());
 }
+
+/// `serve` answers `/healthz` with the register's counts and stops cleanly on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reports_health_and_stops_on_sigterm() {
+    use std::io::{BufRead, Read, Write};
+    let t = env(&[]).await;
+    let demo = fixtures().join("demo");
+    podawcza(&t, &["ingest", demo.to_str().unwrap()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podawcza"))
+        .arg("serve")
+        .envs(t.cli_env())
+        .env("PODAWCZA_WEB__LISTEN", "127.0.0.1:0")
+        .env("PODAWCZA_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(a) = line.strip_prefix("Podawcza listening on http://") {
+            break a.to_string();
+        }
+    };
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["submissions"]["dispatched"], 7);
+    assert_eq!(body["submissions"]["quarantined"], 1);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "serve must stop cleanly on SIGTERM: {status}"
+    );
+}

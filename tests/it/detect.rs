@@ -1,4 +1,4 @@
-//! Signature structure detection ([`podawcza::signature::inspect`]) on fixtures made at test time
+//! Signature structure detection ([`podawcza::signature::detect::inspect`]) on fixtures made at test time
 //! with openssl (CMS detached, enveloping, two signers, S/MIME mail, ASiC) and over the shared
 //! corpus read in place: every file labelled `valid` in a signed format must show a signature,
 //! and the hazardous files (bombs, looping PDFs) must end quickly.
@@ -13,8 +13,8 @@ use openssl::pkey::{PKey, Private};
 use openssl::stack::Stack;
 use openssl::x509::{X509Name, X509};
 use podawcza::signature::der::{self, Tag};
-use podawcza::signature::detect::NOT_VERIFIED;
-use podawcza::signature::{inspect, Report};
+use podawcza::signature::detect::{inspect, NOT_VERIFIED};
+use podawcza::signature::Report;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

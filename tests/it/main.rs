@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 mod cli;
+mod cms_corpus;
 mod common;
 mod crash;
 mod detect;
@@ -14,3 +15,4 @@ mod outbox;
 mod pipeline;
 mod quarantine;
 mod register;
+mod xml_corpus;

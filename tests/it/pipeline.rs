@@ -128,3 +128,40 @@ async fn the_pipeline_takes_every_message_to_dispatched_with_an_audit_trail() {
         0
     );
 }
+
+/// A `multipart/signed` mail: its `smime.p7s` is verified over the exact signed body part of the
+/// raw message; the submission counts as signed.
+#[tokio::test]
+async fn an_smime_signed_mail_is_verified_over_its_exact_signed_part() {
+    let t = env(&[]).await;
+    let raw = std::fs::read(crate::common::fixtures().join("eml/smime-signed.eml")).unwrap();
+    let m = RawMail {
+        bytes: raw,
+        channel_time: None,
+        source: None,
+    };
+    let r = register_mails(&t.app, vec![m], "test", podawcza::clock::now())
+        .await
+        .unwrap();
+    let podawcza::storage::register::Registered::New { id, .. } = &r[0] else {
+        panic!("{r:?}")
+    };
+    podawcza::pipeline::run_until_idle(&t.app, 1).await.unwrap();
+    let s = podawcza::storage::queries::find(&t.app.db, &id.0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.signed, Some(true));
+    let docs = podawcza::storage::queries::documents(&t.app.db, id)
+        .await
+        .unwrap();
+    let p7s = docs.iter().find(|d| d.name == "smime.p7s").unwrap();
+    let sig = &p7s.report.as_ref().unwrap()["signatures"][0];
+    assert_eq!(sig["format"], "S/MIME");
+    assert_eq!(sig["checked"], true);
+    assert_eq!(sig["intact"], true, "{sig}");
+    assert_eq!(
+        sig["indication"], "INDETERMINATE",
+        "no trust anchors yet: never passed"
+    );
+}

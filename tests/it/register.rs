@@ -206,3 +206,23 @@ async fn four_concurrent_workers_give_unique_gap_free_numbers() {
             .await
     );
 }
+
+/// The fixture pair shares a Message-ID but not its bytes: two letters (a mailer that reuses
+/// Message-IDs must not make the office lose one). A byte-identical copy under another file name
+/// is the same letter.
+#[tokio::test]
+async fn a_reused_message_id_with_other_bytes_is_a_second_letter_but_a_copy_is_not() {
+    let t = env(&[]).await;
+    let eml = crate::common::fixtures().join("eml");
+    let copy = t.dir.path().join("kopia.eml");
+    std::fs::copy(eml.join("duplicate-a.eml"), &copy).unwrap();
+    let files = vec![
+        eml.join("duplicate-a.eml"),
+        eml.join("duplicate-b.eml"),
+        copy,
+    ];
+    let s = podawcza::ingest::files::ingest_files(&t.app, &files, 2, podawcza::clock::now)
+        .await
+        .unwrap();
+    assert_eq!((s.registered, s.duplicates), (2, 1));
+}

@@ -27,6 +27,7 @@ mod parts;
 mod prescan;
 mod rfc2231;
 mod sink;
+pub mod smime;
 pub mod sniff;
 
 use crate::config::LimitsConfig;

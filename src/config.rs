@@ -138,6 +138,18 @@ pub struct StorageConfig {
 pub struct WebConfig {
     /// Address and port to listen on.
     pub listen: String,
+    /// Mark session cookies `Secure` (serve behind TLS).
+    pub secure_cookies: bool,
+    /// Lifetime of a session after login, in minutes.
+    pub session_minutes: u32,
+    /// Failed logins in a row that lock an account.
+    pub login_max_failures: u32,
+    /// How long a locked account stays locked, in minutes.
+    pub login_lockout_minutes: u32,
+    /// The KPA time limit from arrival shown in the inbox, in months.
+    pub deadline_months: u32,
+    /// Submissions per page of the inbox list.
+    pub page_size: u32,
 }
 
 /// `[register]`.
@@ -349,6 +361,15 @@ impl Config {
             ));
         }
         self.mailbox.check_all()?;
+        if self.web.page_size == 0 || self.web.page_size > 1000 {
+            return Err(value("web.page_size", "must be between 1 and 1000"));
+        }
+        if self.web.login_max_failures == 0 || self.web.session_minutes == 0 {
+            return Err(value(
+                "web",
+                "login_max_failures and session_minutes must be at least 1",
+            ));
+        }
         let known = |code: &str| self.routing.departments.iter().any(|d| d.code == code);
         if !known(&self.routing.default_department) {
             return Err(value("routing.default_department", "names no department"));

@@ -117,6 +117,11 @@ enum Command {
         #[command(subcommand)]
         what: FixturesCommand,
     },
+    /// Accounts of the inbox (clerks, intake office, administrators).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +142,41 @@ enum FixturesCommand {
         /// Target folder (created).
         #[arg(default_value = "fixtures/pki")]
         dir: PathBuf,
+    },
+    /// Sign the XAdES fixtures (enveloped, enveloping, detached pair, podpis zaufany, ASiC-E,
+    /// attacks) with the test PKI of PKI (default: the committed one) into DIR.
+    Xades {
+        /// Target folder (created).
+        #[arg(default_value = "fixtures/signed/xades")]
+        dir: PathBuf,
+        /// The test PKI to sign with.
+        #[arg(long, default_value = "fixtures/pki")]
+        pki: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account; the password is asked for (not echoed) unless --password-file is given.
+    Add {
+        /// Login (letters, digits, '.', '-', '_').
+        login: String,
+        /// Home department code (e.g. KM).
+        #[arg(long)]
+        department: String,
+        /// clerk (one department), intake (Biuro Podawcze: all), admin (all, and manages users).
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of this file.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// List accounts.
+    List,
+    /// Clear failed logins and the lock of an account.
+    Unlock {
+        /// Login.
+        login: String,
     },
 }
 
@@ -240,6 +280,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
             mail_status(&app).await?;
         }
+        Command::User { command } => user(&app, command).await?,
         Command::Verify { .. } | Command::Fixtures { .. } | Command::Trust { .. } => {}
     }
     app.db.close().await;
@@ -248,16 +289,93 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
 
 async fn ingest(app: &Arc<App>, paths: &[PathBuf], no_process: bool, batch: usize) -> Result<()> {
     let files = podawcza::ingest::files::collect(paths)?;
-    let s = podawcza::ingest::files::ingest_files(app, &files, batch, podawcza::clock::now).await?;
+    let register = podawcza::ingest::files::ingest_files(app, &files, batch, podawcza::clock::now);
+    // Workers unpack and verify while registration goes on (the two overlap on the cores).
+    let (s, r) = if no_process {
+        (register.await?, None)
+    } else {
+        let (s, r) = podawcza::pipeline::alongside(app, register).await?;
+        (s?, Some(r))
+    };
     println!(
         "registered {}, duplicates {} (of {} files)",
         s.registered,
         s.duplicates,
         files.len()
     );
-    if !no_process {
-        let r = podawcza::pipeline::run_until_idle(app, app.config.pipeline.workers).await?;
+    if let Some(r) = r {
         println!("dispatched {}, quarantined {}", r.dispatched, r.quarantined);
+    }
+    Ok(())
+}
+
+async fn user(app: &App, command: UserCommand) -> Result<()> {
+    use podawcza::storage::accounts;
+    match command {
+        UserCommand::Add {
+            login,
+            department,
+            role,
+            password_file,
+        } => {
+            let role: accounts::Role = role.parse()?;
+            let password = match password_file {
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                None => {
+                    let p = rpassword::prompt_password(format!("Hasło dla {login}: "))?;
+                    let again = rpassword::prompt_password("Powtórz hasło: ")?;
+                    if p != again {
+                        bail!("the passwords differ");
+                    }
+                    p
+                }
+            };
+            let now = podawcza::clock::now();
+            accounts::add_user(&app.db, &login, &department, role, &password, now).await?;
+            println!("user {login} added ({role}, {department})");
+        }
+        UserCommand::List => {
+            for u in accounts::list_users(&app.db).await? {
+                let locked = u.locked_until.map(|t| format_time(&t)).unwrap_or_default();
+                println!("{}\t{}\t{}\t{}", u.login, u.department, u.role, locked);
+            }
+        }
+        UserCommand::Unlock { login } => {
+            if accounts::find_user(&app.db, &login).await?.is_none() {
+                bail!("no user {login}");
+            }
+            accounts::clear_failures(&app.db, &login).await?;
+            println!("user {login} unlocked");
+        }
+    }
+    Ok(())
+}
+
+/// The password of the demo accounts (`serve --demo` only; printed at startup).
+const DEMO_PASSWORD: &str = "demo-podawcza";
+
+/// Creates the demo accounts that do not exist yet and prints them.
+async fn demo_accounts(app: &App) -> Result<()> {
+    use podawcza::storage::accounts::{self, Role};
+    let accounts_wanted = [
+        ("bp", "BP", Role::Intake),
+        ("km", "KM", Role::Clerk),
+        ("so", "SO", Role::Clerk),
+        ("usc", "USC", Role::Clerk),
+        ("admin", "BP", Role::Admin),
+    ];
+    println!("Konta demonstracyjne (hasło: {DEMO_PASSWORD}):");
+    for (login, dept, role) in accounts_wanted {
+        if accounts::find_user(&app.db, login).await?.is_none() {
+            let now = podawcza::clock::now();
+            accounts::add_user(&app.db, login, dept, role, DEMO_PASSWORD, now).await?;
+        }
+        println!("  {login:<6} {dept:<4} {role}");
     }
     Ok(())
 }
@@ -266,6 +384,7 @@ async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
     if demo {
         let dir = PathBuf::from("fixtures/demo");
         ingest(&app, &[dir], false, 64).await?;
+        demo_accounts(&app).await?;
         let filter = queries::ListFilter {
             limit: 50,
             ..Default::default()
@@ -643,6 +762,13 @@ fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {
             let listed = pki::write(&made, dir)?;
             for (name, subject, sha256) in listed {
                 println!("{name}\t{sha256}\t{subject}");
+            }
+        }
+        FixturesCommand::Xades { dir, pki } => {
+            use podawcza::fixtures::{pki as test_pki, xades};
+            let pki = test_pki::load(pki)?;
+            for name in xades::write(&pki, dir)? {
+                println!("{}", dir.join(name).display());
             }
         }
     }

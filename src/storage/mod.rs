@@ -3,9 +3,11 @@
 //! [`register`] (new submissions and their numbers), [`work`] (claiming rows and moving them through
 //! the pipeline), [`queries`] (reading the register), [`audit`] (the append-only trail).
 
+pub mod accounts;
 pub mod audit;
 pub mod blobs;
 pub mod db;
+pub mod inbox;
 pub mod queries;
 pub mod register;
 pub mod work;

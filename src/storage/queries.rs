@@ -128,7 +128,8 @@ fn document_from_row(r: &AnyRow, submission_id: SubmissionId) -> Result<Document
     })
 }
 
-fn submission_from_row(r: &AnyRow) -> Result<Submission, DbError> {
+/// Reads a submission from a row with the register's columns.
+pub(crate) fn submission_from_row(r: &AnyRow) -> Result<Submission, DbError> {
     let time = |col: &'static str| -> Result<chrono::DateTime<chrono::Utc>, DbError> {
         let v = db::text(r, col)?;
         parse_time(&v).ok_or(DbError::Corrupt {

@@ -1,5 +1,5 @@
-//! The web side: for now `/healthz` (the upload page, the inbox and the API come with issues 7
-//! and 8).
+//! The web side: `/healthz`, and the department inbox (issue 8: [`pages`]); the upload page and
+//! the API come with issue 7.
 
 use crate::app::App;
 use crate::storage::work;
@@ -10,11 +10,21 @@ use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
 
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod html;
+pub mod inbox;
+pub mod pages;
+pub mod signature;
+pub mod stats;
+
 /// The router of the whole web side.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .with_state(app)
+        .with_state(app.clone())
+        .merge(pages::router(app))
 }
 
 /// Health: the database answers, how many submissions are in each state, and per mailbox the

@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod browser;
 mod cli;
 mod cms_corpus;
 mod common;
 mod crash;
 mod detect;
+mod inbox;
 mod mailbox;
 mod mime;
 mod outbox;
@@ -17,3 +19,4 @@ mod quarantine;
 mod register;
 mod trust;
 mod xml_corpus;
+mod xml_golden;

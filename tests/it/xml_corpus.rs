@@ -1,12 +1,20 @@
 //! Agreement of the XML verifier with the labels of `../shared/corpus/index.tsv` (issue 3,
 //! acceptance 2): `valid` → every signature intact; `invalid` → some signature not intact;
 //! the signature-wrapping samples of `dss/xades/xsw/` → not intact, or a scope that is not the
-//! whole document. Labels are heuristic (corpus README); each disagreement we keep is listed in
-//! [`CONFIRMED_DISAGREEMENTS`] with the reason, and any other disagreement fails the test.
+//! whole document. Labels are heuristic (corpus README): each disagreement we keep is explained
+//! by the `note` of that file's expectation, and any other disagreement fails the test.
+//!
+//! Golden reports (acceptance 1): every XML, XAdES and ASiC file of the index has its expected
+//! report in `fixtures/expected/corpus/<corpus path>.expected.json` with the file's SHA-256 (a
+//! changed corpus shows as a mismatch), its labels and the note; the corpus files themselves
+//! are read in place, never copied (`$PODAWCZA_CORPUS` or `../shared/corpus`).
 
+use crate::xml_golden::{compare, read_expected};
 use podawcza::signature::report::Report;
 use podawcza::signature::xml::asic::{is_asic, verify_asic};
 use podawcza::signature::xml::verify_xml;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn corpus_dir() -> PathBuf {
@@ -14,230 +22,6 @@ fn corpus_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")))
 }
-
-/// Files whose label we do not follow, with the reason (read from the named upstream test).
-const CONFIRMED_DISAGREEMENTS: &[(&str, &str)] = &[
-    (
-        "digidoc4j/invalid-containers/1xTST-valid-bdoc-data-file-hash-failure-in-tst.asics",
-        "time-stamp-only ASiC-S: the RFC 3161 token is not verified here (CMS verifier, issue 4); no XAdES signature to check",
-    ),
-    (
-        "digidoc4j/invalid-containers/2xTST-datafile-with-+%-unencoded-in-archive-manifest.asics",
-        "time-stamp-only ASiC-S: the tokens and the archive manifest's URI encoding are the CMS verifier's (issue 4)",
-    ),
-    (
-        "libdigidocpp/test-invalidts.asics",
-        "time-stamp-only ASiC-S whose token does not match the data: the RFC 3161 token is the CMS verifier's (issue 4)",
-    ),
-    (
-        "digidoc4j/invalid-containers/notABDoc.bdoc",
-        "a plain ZIP named .bdoc: reported as an unsigned zip (container `zip`, no signatures); not being a BDoc is not an integrity failure",
-    ),
-    (
-        "digidoc4j/invalid-containers/23200_weakdigest-wrong-nonce.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/TS-08_23634_TS_OCSP_before_TS.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/TS_broken_TS.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/corrupted_ocsp_data.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/esteid2018signerAiaOcspLT.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/invalid-containers-23816_leedu_live_TS_authority.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/invalid_bdoc21-TS-old-cert.bdoc",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/invalid_bdoc_tm_old-sig-sigat-OK-prodat-NOK.bdoc",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/multiple_EncapsulatedTimeStamp_elements_in_second_SignatureTimeStamp.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/multiple_EncapsulatedTimeStamp_elements_in_single_SignatureTimeStamp.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/signing_certificate_not_valid_during_timestamping.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/tundmatuocsp.asice",
-        "the XAdES signature is intact; digidoc4j rejects the container for its time-stamp, OCSP response or certificate validity at signing time, which is the validation stage's work (trust issue), not the integrity stage's",
-    ),
-    (
-        "digidoc4j/invalid-containers/TS-02_23634_TS_wrong_SignatureValue.asice",
-        "the signature is intact; its SignatureTimeStamp does not cover its value, which we report (warning, level B-B, no timestamp_time) rather than failing the signature",
-    ),
-    (
-        "dss/xades/xades-sign-cert-v2-wrong-digest.xml",
-        "SigningCertificateV2/CertDigest is `...` (not base64): DSS's XAdESLevelBWithSignCertV2WrongDigestTest asserts the signature value intact but the signing certificate unidentified; our `intact` includes the signing-certificate binding (DESIGN.md), so INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND with intact=false",
-    ),
-    (
-        "dss/xades/Signature-X-HU_MIC-1.xml",
-        "detached doc.txt is not in the corpus (the DSS test supplies it); with the data missing the reference is SIGNED_DATA_NOT_FOUND",
-    ),
-    (
-        "dss/xades/xades-500-references.xml",
-        "the 500 detached testFile_N.txt files are not in the corpus (DSS test XAdESManyDataObjectFormatValidationTest supplies them)",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha1.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha224.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha256.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha384.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha3_224.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha3_256.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha3_384.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha3_512.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-digest-sha512.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-issuerserial.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-ski.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloped-x509-subjectname.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-x509digest-rsa.xml",
-        "the signer's key is not in the document: xmlsec's testDSig.sh passes the certificate with --untrusted-pem/--pubkey; a standalone verifier must say NO_SIGNING_CERTIFICATE_FOUND",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloping-md5-rsa-md5.xml",
-        "MD5 / RIPEMD-160 are deliberately unsupported (broken or obsolete; EN 319 102-1 crypto constraints): INDETERMINATE",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloping-ripemd160-rsa-ripemd160.xml",
-        "MD5 / RIPEMD-160 are deliberately unsupported (broken or obsolete; EN 319 102-1 crypto constraints): INDETERMINATE",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloping-sha256-rsa2048-retrieval-method-rsa-key-value.xml",
-        "the `invalid` rows are xmlsec negative tests of its own configuration (RSA or KeyValue key data disabled, certificate not trusted), not of the file; the same file's `valid` row agrees",
-    ),
-    (
-        "xmlsec/aleksey-xmldsig-01/enveloping-sha256-rsa2048-retrieval-method-x509-data.xml",
-        "the `invalid` rows are xmlsec negative tests of its own configuration (RSA or KeyValue key data disabled, certificate not trusted), not of the file; the same file's `valid` row agrees",
-    ),
-    (
-        "xmlsec/merlin-c14n-three/signature.xml",
-        "its references use general XPath 1.0 filters (namespace axis, count(), string()); only the signer forms are evaluated, the rest is INDETERMINATE. Its canonical forms are checked in c14n_conformance.rs",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-enveloping-hmac-sha1-40.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-enveloping-hmac-sha1.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-hmac-sha1-truncated160.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-hmac-sha1-truncated40.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-hmac-sha224.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-hmac-sha256.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-hmac-sha384.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/xmldsig11-interop-2012/signature-enveloping-hmac-sha512.xml",
-        "HMAC proves no signer (shared secret): deliberately unsupported, INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-external-b64-dsa.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-external-dsa.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-keyname.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-retrievalmethod-rawx509crt.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-x509-crt.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-x509-is.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-x509-ski.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature-x509-sn.xml",
-        "the reference is a remote http URI; verification is offline (DESIGN.md invariant 4), so SIGNED_DATA_NOT_FOUND/INDETERMINATE",
-    ),
-    (
-        "xmlsec/merlin-xmldsig-twenty-three/signature.xml",
-        "carries a DTD, which the parser refuses by design (no DTDs, no entities)",
-    ),
-];
 
 struct Row {
     path: String,
@@ -402,7 +186,7 @@ fn xml_verifier_agrees_with_the_corpus_labels() {
     );
     let mut unexpected = Vec::new();
     for (path, expected, got) in &disagree {
-        let known = CONFIRMED_DISAGREEMENTS.iter().any(|(p, _)| p == path);
+        let known = note_of(path).is_some();
         println!(
             "{} {path} (label {expected}): {got}",
             if known { "known" } else { "NEW" }
@@ -415,6 +199,65 @@ fn xml_verifier_agrees_with_the_corpus_labels() {
         unexpected.is_empty(),
         "unexplained disagreements: {unexpected:?}"
     );
+}
+
+/// Where the expectation of a corpus file lives in this repository.
+fn expected_path(row: &str) -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/expected/corpus"
+    ))
+    .join(format!("{row}.expected.json"))
+}
+
+/// The note explaining why we do not follow a file's label, from its expectation.
+fn note_of(row: &str) -> Option<String> {
+    let stored = read_expected(&expected_path(row))?;
+    let note = stored.get("note")?.as_str()?.trim().to_string();
+    (!note.is_empty()).then_some(note)
+}
+
+/// The expectation of one corpus file: its SHA-256, its labels, the note, the report.
+fn expectation(row: &str, labels: &[String], report: &Report) -> Value {
+    let mut v = serde_json::json!({
+        "corpus_file": row,
+        "sha256": report.sha256,
+        "labels": labels,
+        "report": report,
+    });
+    if let Some(note) = note_of(row) {
+        v["note"] = Value::String(note);
+    }
+    v
+}
+
+#[test]
+fn corpus_reports_match_their_expected_files() {
+    let corpus = corpus_dir();
+    let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rows(&corpus) {
+        let list = labels.entry(row.path).or_default();
+        if !list.contains(&row.expected) {
+            list.push(row.expected);
+        }
+    }
+    assert!(labels.len() > 100, "corpus index not found");
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (path, labels) in &labels {
+        let Ok(bytes) = std::fs::read(corpus.join(path)) else {
+            continue;
+        };
+        let report = verify(&corpus, path, &bytes);
+        checked += 1;
+        if let Err(e) = compare(&expected_path(path), &expectation(path, labels, &report)) {
+            failures.push(e);
+        }
+    }
+    println!(
+        "corpus goldens: {checked} files, {} mismatches",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// Hostile XML of the corpus (entity bombs, external entities, DTD injection): each must end
@@ -574,45 +417,6 @@ fn zip_bombs_end_quickly_with_a_clear_error() {
         assert!(report.error.is_some() || flagged, "{path}");
         assert!(elapsed.as_secs() < 5, "{path} took {elapsed:?}");
     }
-}
-
-/// Issue 3 acceptance 4: every XML file of the corpus verified in one process, against
-/// `xmlsec1 --verify` run file by file, side by side. Run in release:
-/// `cargo test --release --test it bench_corpus -- --ignored --nocapture`.
-#[test]
-#[ignore = "benchmark: run in release"]
-fn bench_corpus_in_process_against_an_xmlsec1_loop() {
-    let corpus = corpus_dir();
-    let mut paths: Vec<String> = rows(&corpus)
-        .into_iter()
-        .filter(|r| r.path.ends_with(".xml"))
-        .map(|r| r.path)
-        .collect();
-    paths.sort();
-    paths.dedup();
-    let files: Vec<(String, Vec<u8>)> = paths
-        .iter()
-        .filter_map(|p| std::fs::read(corpus.join(p)).ok().map(|b| (p.clone(), b)))
-        .collect();
-    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-    let started = std::time::Instant::now();
-    let mut signatures = 0;
-    for (path, data) in &files {
-        signatures += verify_xml(path, data, &resolver(&corpus, path))
-            .signatures
-            .len();
-    }
-    let ours = started.elapsed();
-    let started = std::time::Instant::now();
-    for (path, _) in &files {
-        let _ = xmlsec1(&corpus.join(path));
-    }
-    let peer = started.elapsed();
-    println!(
-        "{} XML files ({bytes} bytes, {signatures} signatures): in-process {ours:?}, xmlsec1 loop {peer:?}, ratio {:.1}x",
-        files.len(),
-        peer.as_secs_f64() / ours.as_secs_f64().max(1e-9)
-    );
 }
 
 /// Levels and time-stamp times of corpus files whose structure we checked by hand: a valid

@@ -8,7 +8,7 @@
 
 use super::verify::{evidence, signature_report};
 use crate::signature::report::{Report, SignatureReport};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read;
 
 /// Most entries accepted in a container.
@@ -253,8 +253,9 @@ fn manifest_problems(c: &Container) -> Vec<String> {
     out
 }
 
-/// The `manifest:full-path` of every file entry of an ODF manifest, except the root `/`.
-fn manifest_paths(bytes: &[u8]) -> Option<HashSet<String>> {
+/// The `manifest:full-path` of every file entry of an ODF manifest, except the root `/`; sorted,
+/// so the report's warnings come in a stable order (golden reports compare them).
+fn manifest_paths(bytes: &[u8]) -> Option<BTreeSet<String>> {
     let text = super::parse::decode(bytes).ok()?;
     let doc = super::parse::parse(&text).ok()?;
     Some(

@@ -36,13 +36,18 @@ pub fn rfc3339(t: &Asn1TimeRef) -> String {
 /// The report's summary of a DER certificate.
 pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
     let cert = X509::from_der(der).ok()?;
+    Some(certificate_info_of(&cert, der))
+}
+
+/// The report's summary of a certificate already parsed from `der`.
+pub fn certificate_info_of(cert: &X509, der: &[u8]) -> CertificateInfo {
     let serial = cert
         .serial_number()
         .to_bn()
         .ok()
         .map(|b| hex(&b.to_vec()))
         .unwrap_or_default();
-    Some(CertificateInfo {
+    CertificateInfo {
         subject: name_to_string(cert.subject_name()),
         issuer: name_to_string(cert.issuer_name()),
         serial,
@@ -50,7 +55,7 @@ pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
         not_before: rfc3339(cert.not_before()),
         not_after: rfc3339(cert.not_after()),
         qualified: None,
-    })
+    }
 }
 
 fn entry(name: &X509NameRef, nid: Nid) -> Option<String> {
@@ -72,8 +77,13 @@ pub fn pesel_from_serial(serial: &str) -> Option<String> {
 /// the certificate is the Minister's seal and the citizen is named in the signed properties).
 pub fn signer(der: Option<&[u8]>, pz: Option<&TrustedProfileIdentity>) -> Option<Signer> {
     let cert = der.and_then(|d| X509::from_der(d).ok());
+    signer_of(cert.as_ref(), pz)
+}
+
+/// [`signer`] for a certificate already parsed.
+pub fn signer_of(cert: Option<&X509>, pz: Option<&TrustedProfileIdentity>) -> Option<Signer> {
     let mut s = Signer::default();
-    if let Some(cert) = &cert {
+    if let Some(cert) = cert {
         let subject = cert.subject_name();
         s.name = entry(subject, Nid::COMMONNAME);
         s.given_name = entry(subject, Nid::GIVENNAME);

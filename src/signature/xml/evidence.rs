@@ -59,6 +59,9 @@ pub struct Evidence {
     pub manifest_data_missing: bool,
     /// DER of the certificate whose key verified the signature (or the first one offered).
     pub signing_certificate: Option<Vec<u8>>,
+    /// The same certificate parsed, so the report need not decode it again (decoding a
+    /// certificate's public key is the dearest step of OpenSSL 3's `d2i_X509`).
+    pub signing_x509: Option<X509>,
     /// DER of every other certificate found (KeyInfo, CertificateValues).
     pub certificates: Vec<Vec<u8>>,
     /// Claimed signing time (as written).
@@ -228,6 +231,7 @@ fn record_value(ev: &mut Evidence, sig: &SignatureXml, value: &ValueOutcome) {
         }
     };
     ev.signing_certificate = signer.and_then(der);
+    ev.signing_x509 = signer.cloned();
     ev.certificates = sig
         .certificates
         .iter()

@@ -100,6 +100,11 @@ fn indication(ev: &Evidence) -> (&'static str, &'static str) {
 pub fn signature_report(ev: &Evidence) -> SignatureReport {
     let (indication, sub) = indication(ev);
     let cert = ev.signing_certificate.as_deref();
+    let parsed = match (&ev.signing_x509, cert) {
+        (Some(x), _) => Some(x.clone()),
+        (None, Some(der)) => openssl::x509::X509::from_der(der).ok(),
+        (None, None) => None,
+    };
     SignatureReport {
         id: ev.id.clone(),
         format: if ev.xades { "XAdES" } else { "XMLDSig" }.to_string(),
@@ -109,10 +114,13 @@ pub fn signature_report(ev: &Evidence) -> SignatureReport {
         indication: Some(indication.to_string()),
         sub_indication: Some(sub.to_string()),
         kind: "unknown".to_string(),
-        signer: certinfo::signer(cert, ev.trusted_profile.as_ref()),
+        signer: certinfo::signer_of(parsed.as_ref(), ev.trusted_profile.as_ref()),
         signing_time: ev.signing_time.clone(),
         timestamp_time: ev.timestamp_time.clone(),
-        certificate: cert.and_then(certinfo::certificate_info),
+        certificate: parsed
+            .as_ref()
+            .zip(cert)
+            .map(|(x, der)| certinfo::certificate_info_of(x, der)),
         signed_data: ev
             .scope
             .iter()

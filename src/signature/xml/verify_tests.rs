@@ -227,43 +227,6 @@ fn xmlsec1_agrees_on_our_rsa_and_ecdsa_signatures_and_their_alterations() {
     }
 }
 
-/// Issue 3 acceptance 4: in-process verification time of a 100 KB XAdES-B (RSA-2048,
-/// enveloped, exclusive C14N). Run in release:
-/// `cargo test --release --lib bench_verifies_a_100_kb_xades -- --ignored --nocapture`.
-#[test]
-#[ignore = "benchmark: run in release"]
-fn bench_verifies_a_100_kb_xades() {
-    let mut body = String::from("<wniosek xmlns=\"urn:test:wniosek\">");
-    let mut i = 0;
-    while body.len() < 100 * 1024 {
-        body.push_str(&format!(
-            "<pozycja nr=\"{i}\" typ=\"a&amp;b\"><opis>Wniosek o wydanie dowodu {i} &lt;pilne&gt;</opis><kwota>{i}.00</kwota></pozycja>\n"
-        ));
-        i += 1;
-    }
-    body.push_str("</wniosek>");
-    let signed = testkit::sign(&body, &testkit::signer("Bench", false), &Options::default());
-    assert_eq!(
-        only(&verify_xml("b.xml", signed.as_bytes(), &none)).intact,
-        Some(true)
-    );
-    let mut times = Vec::new();
-    for _ in 0..500 {
-        let started = std::time::Instant::now();
-        let report = verify_xml("b.xml", signed.as_bytes(), &none);
-        times.push(started.elapsed());
-        assert_eq!(report.signatures.len(), 1);
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    let p99 = times[times.len() * 99 / 100];
-    println!(
-        "100 KB XAdES-B ({} bytes signed): median {median:?}, p99 {p99:?} over {} runs",
-        signed.len(),
-        times.len()
-    );
-}
-
 #[test]
 fn an_unsupported_transform_is_indeterminate_with_its_reason() {
     let opts = Options {

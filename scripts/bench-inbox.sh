@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Load benchmark of the department inbox (issue 8) on PostgreSQL: 100,000 dispatched submissions
+# (one signed or plain document each, one in seven signatures failed) seeded with SQL, the release
+# binary serving them, and `wrk` (Debian) with 20 connections on the list (plain, filtered, text
+# search), the intake office's list and a detail page. Prints p50/p99 per URL.
+# Usage: scripts/bench-inbox.sh   (INBOX_BENCH_N=100000, INBOX_BENCH_SECS=15 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/common.sh
+source scripts/lib/setup.sh
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+N="${INBOX_BENCH_N:-100000}"
+SECS="${INBOX_BENCH_SECS:-15}"
+BIN=target/release/podawcza
+[[ -x "$BIN" ]] || cargo build --release --bin podawcza
+
+PSQL=("$PGBIN/psql" -q -v ON_ERROR_STOP=1)
+"${PSQL[@]}" "$PODAWCZA_TEST_PG_URL" -c "CREATE DATABASE inbox_bench"
+DB_URL="${PODAWCZA_TEST_PG_URL%/*}/inbox_bench"
+export PODAWCZA_DATABASE__URL="$DB_URL" PODAWCZA_STORAGE__DIR="$WORK/data"
+export PODAWCZA_DATABASE__MAX_CONNECTIONS=24 PODAWCZA_LOG=warn
+"$BIN" migrate >/dev/null
+
+log "seeding $N submissions"
+time "${PSQL[@]}" "$DB_URL" <<SQL
+INSERT INTO submissions (id, registration_number, reg_year, reg_seq, channel, received_at,
+    arrival_source, registered_at, sender, sender_name, recipients, subject, body_text,
+    raw_sha256, raw_size, state, department, signed, updated_at, clerk_state)
+SELECT 'b-' || g, 'RPW/' || g || '/2020', 2020, g,
+       CASE WHEN g % 10 = 0 THEN 'upload' ELSE 'email' END, t, 'received_header', t,
+       'osoba' || g || '@example.pl', 'Osoba ' || g, '[]',
+       'Wniosek ' || g || CASE g % 4 WHEN 0 THEN ' rejestracja pojazdu' WHEN 1 THEN ' dowód osobisty'
+                                   WHEN 2 THEN ' odpis aktu' ELSE ' informacja publiczna' END,
+       'Treść pisma numer ' || g, md5(g::text) || md5('r' || g), 1000, 'dispatched',
+       (ARRAY['BP','KM','SO','USC','BOI'])[1 + g % 5], g % 2, t,
+       (ARRAY['new','in_progress','waiting','done'])[1 + g % 4]
+FROM (SELECT g, to_char(timestamp '2020-01-01' + g * interval '5 minutes',
+                        'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t
+      FROM generate_series(1, $N) g) x;
+INSERT INTO documents (id, submission_id, seq, name, media_type, size, sha256, container, role,
+    report, signed)
+SELECT 'd-' || g, 'b-' || g, 1, 'wniosek-' || g || '.xml', 'application/xml', 100,
+       md5('d' || g) || md5('e' || g), '', 'attachment',
+       CASE WHEN g % 2 = 1 THEN
+         '{"file":"w.xml","sha256":"","container":"xml","signatures":[{"id":"S1","format":"XAdES",'
+         || '"checked":true,"intact":true,"indication":"'
+         || CASE WHEN g % 7 = 0 THEN 'TOTAL_FAILED' ELSE 'TOTAL_PASSED' END
+         || '","sub_indication":null,"kind":"' || CASE WHEN g % 3 = 0 THEN 'trusted_profile' ELSE 'qes' END
+         || '","signed_data":[],"warnings":[],"errors":[]}]}'
+       ELSE '{"file":"w.xml","sha256":"","container":"xml","signatures":[]}' END,
+       g % 2
+FROM generate_series(1, $N) g;
+VACUUM ANALYZE;
+SQL
+
+printf 'bench-password-1\n' > "$WORK/pw"
+"$BIN" user add km --department KM --role clerk --password-file "$WORK/pw" >/dev/null
+"$BIN" user add bp --department BP --role intake --password-file "$WORK/pw" >/dev/null
+
+PORT="$(free_port)"
+PODAWCZA_WEB__LISTEN="127.0.0.1:$PORT" "$BIN" serve >"$WORK/serve.log" 2>&1 &
+STARTED_PIDS+=("$!")
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 1 200); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+
+session() {
+    local jar="$WORK/jar-$1"
+    local token
+    token="$(curl -s -c "$jar" "$BASE/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')"
+    curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf=$token" \
+        --data-urlencode "login=$1" --data-urlencode "password=bench-password-1" "$BASE/login"
+    awk '$6 == "podawcza_session" { print $7 }' "$jar"
+}
+KM="$(session km)"
+BP="$(session bp)"
+
+run() {
+    local label=$1 cookie=$2 path=$3
+    curl -sf -o /dev/null -H "Cookie: podawcza_session=$cookie" "$BASE$path" || { echo "$label: $path fails"; exit 1; }
+    local out
+    out="$(wrk -t2 -c20 -d"${SECS}s" --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
+    printf '%-34s p50 %8s  p99 %8s  %s req/s\n' "$label" \
+        "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+        "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")"
+}
+if [[ -n "${INBOX_BENCH_EXPLAIN:-}" ]]; then "${PSQL[@]}" "$DB_URL" -f "$INBOX_BENCH_EXPLAIN"; fi
+log "wrk: 20 connections, ${SECS}s each, $N submissions on PostgreSQL"
+run "list (KM clerk)" "$KM" "/inbox"
+run "list: failed signatures (KM)" "$KM" "/inbox?waznosc=failed"
+run "list: text search (KM)" "$KM" "/inbox?q=pojazdu"
+run "list: signed, kind PZ, waiting (KM)" "$KM" "/inbox?podpis=tak&rodzaj=trusted_profile&stan=waiting"
+run "list: all departments (BP)" "$BP" "/inbox"
+run "list: page 100 (BP)" "$BP" "/inbox?strona=100"
+run "detail (KM)" "$KM" "/inbox/b-12346"

@@ -1,0 +1,579 @@
+//! The department inbox over the register (issue 8): filtered, paged lists scoped to what a user
+//! may see, and the clerks' actions (take, re-assign with a note, clerk state, comment), each
+//! committed together with its audit event (DESIGN.md, invariant 7).
+
+use super::audit;
+use super::db::{self, Backend, Db, DbError};
+use super::queries;
+use crate::model::{format_time, State, Submission, SubmissionId};
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::str::FromStr;
+
+/// The clerk-side state of a submission, apart from the pipeline state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClerkState {
+    /// Not yet looked at.
+    New,
+    /// A clerk works on it.
+    InProgress,
+    /// Waiting for the party (e.g. a call to remove a defect, KPA art. 64 § 2).
+    Waiting,
+    /// Done.
+    Done,
+}
+
+impl ClerkState {
+    /// Every state, in workflow order.
+    pub const ALL: &'static [ClerkState] = &[
+        ClerkState::New,
+        ClerkState::InProgress,
+        ClerkState::Waiting,
+        ClerkState::Done,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClerkState::New => "new",
+            ClerkState::InProgress => "in_progress",
+            ClerkState::Waiting => "waiting",
+            ClerkState::Done => "done",
+        }
+    }
+
+    /// The Polish label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ClerkState::New => "nowe",
+            ClerkState::InProgress => "w toku",
+            ClerkState::Waiting => "czeka na stronę",
+            ClerkState::Done => "załatwione",
+        }
+    }
+}
+
+impl fmt::Display for ClerkState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ClerkState {
+    type Err = InboxError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ClerkState::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| InboxError::Invalid(format!("nieznany stan {s:?}")))
+    }
+}
+
+/// Errors of inbox actions.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// No such submission, or not visible to this user (the same answer, on purpose).
+    #[error("no such submission")]
+    NotFound,
+    /// The request is well-formed but wrong (message in Polish, shown to the clerk).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The submission is still in the pipeline; it can be acted on once dispatched.
+    #[error("submission still being processed")]
+    NotReady,
+}
+
+impl From<sqlx::Error> for InboxError {
+    fn from(e: sqlx::Error) -> Self {
+        InboxError::Db(DbError::Sql(e))
+    }
+}
+
+/// Who is looking: restricts every query to what they may see.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// Only this department (a clerk); `None` sees all (intake, admin).
+    pub department: Option<String>,
+}
+
+/// Signature validity filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    /// Some signature failed (TOTAL_FAILED).
+    Failed,
+    /// Some signature is indeterminate.
+    Indeterminate,
+    /// Failed or indeterminate: needs a look.
+    Problem,
+    /// Signed, and no signature failed or is indeterminate.
+    Passed,
+}
+
+impl FromStr for Validity {
+    type Err = InboxError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "failed" => Ok(Validity::Failed),
+            "indeterminate" => Ok(Validity::Indeterminate),
+            "problem" => Ok(Validity::Problem),
+            "passed" => Ok(Validity::Passed),
+            _ => Err(InboxError::Invalid(format!("nieznana ważność {s:?}"))),
+        }
+    }
+}
+
+/// Filters of the inbox list (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// Clerk state.
+    pub clerk_state: Option<ClerkState>,
+    /// Pipeline state.
+    pub state: Option<State>,
+    /// Department (intake only; a clerk's scope wins).
+    pub department: Option<String>,
+    /// Channel name.
+    pub channel: Option<String>,
+    /// `Some(true)` signed only, `Some(false)` plain only.
+    pub signed: Option<bool>,
+    /// Signature kind (`qes`, `trusted_profile`, ...) of some signature.
+    pub kind: Option<String>,
+    /// Validity.
+    pub validity: Option<Validity>,
+    /// Arrived at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Arrived before.
+    pub until: Option<DateTime<Utc>>,
+    /// Words in sender, subject or document names (case-insensitive).
+    pub text: Option<String>,
+}
+
+/// One page of the list.
+#[derive(Debug)]
+pub struct Page {
+    /// The rows, newest first, with their clerk state and assignee.
+    pub rows: Vec<Row>,
+    /// Whether another page follows.
+    pub has_more: bool,
+}
+
+/// A list row.
+#[derive(Debug)]
+pub struct Row {
+    /// The submission.
+    pub submission: Submission,
+    /// Clerk state.
+    pub clerk_state: ClerkState,
+    /// Who took it.
+    pub assignee: Option<String>,
+}
+
+/// Conditions and their bound values, numbered `$1`, `$2`, ... in order.
+#[derive(Default)]
+struct Where {
+    conds: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl Where {
+    /// Adds a condition whose `$?` marks (all the same value) are bound to `value`.
+    fn bind(&mut self, cond: &str, value: String) {
+        self.binds.push(value);
+        self.conds
+            .push(cond.replace("$?", &format!("${}", self.binds.len())));
+    }
+}
+
+/// Builds the WHERE clause of a filtered, scoped list; returns it with its bound values.
+fn where_clause(scope: &Scope, f: &InboxFilter) -> (String, Vec<String>) {
+    let mut w = Where::default();
+    if let Some(d) = scope.department.as_ref().or(f.department.as_ref()) {
+        w.bind("s.department = $?", d.clone());
+    }
+    if let (Some(_), Some(d)) = (&scope.department, &f.department) {
+        // A clerk asking for another department gets nothing, not that department.
+        w.bind("s.department = $?", d.clone());
+    }
+    if let Some(c) = f.clerk_state {
+        w.bind("s.clerk_state = $?", c.as_str().into());
+    }
+    if let Some(s) = f.state {
+        w.bind("s.state = $?", s.as_str().into());
+    }
+    if let Some(c) = &f.channel {
+        w.bind("s.channel = $?", c.clone());
+    }
+    match f.signed {
+        Some(true) => w.conds.push("s.signed = 1".into()),
+        Some(false) => w.conds.push("(s.signed = 0 OR s.signed IS NULL)".into()),
+        None => {}
+    }
+    // The signature summary columns are kept by triggers (see the accounts migration).
+    if let Some(k) = &f.kind {
+        w.bind(
+            "s.sig_kinds LIKE $? ESCAPE '\\'",
+            format!("%,{},%", like_escape(k)),
+        );
+    }
+    match f.validity {
+        Some(Validity::Failed) => w.conds.push("s.sig_failed = 1".into()),
+        Some(Validity::Indeterminate) => w.conds.push("s.sig_indeterminate = 1".into()),
+        Some(Validity::Problem) => w
+            .conds
+            .push("(s.sig_failed = 1 OR s.sig_indeterminate = 1)".into()),
+        Some(Validity::Passed) => w
+            .conds
+            .push("s.signed = 1 AND s.sig_failed = 0 AND s.sig_indeterminate = 0".into()),
+        None => {}
+    }
+    if let Some(t) = f.from {
+        w.bind("s.received_at >= $?", format_time(&t));
+    }
+    if let Some(t) = f.until {
+        w.bind("s.received_at < $?", format_time(&t));
+    }
+    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
+        w.bind(
+            "(LOWER(COALESCE(s.sender, '')) LIKE $? ESCAPE '\\' \
+             OR LOWER(COALESCE(s.sender_name, '')) LIKE $? ESCAPE '\\' \
+             OR LOWER(COALESCE(s.subject, '')) LIKE $? ESCAPE '\\' \
+             OR LOWER(COALESCE(s.registration_number, '')) LIKE $? ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = s.id \
+                        AND LOWER(d.name) LIKE $? ESCAPE '\\'))",
+            pattern,
+        );
+    }
+    let sql = if w.conds.is_empty() {
+        "TRUE".to_string()
+    } else {
+        w.conds.join(" AND ")
+    };
+    (sql, w.binds)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+const LIST_COLUMNS: &str =
+    "s.id, s.registration_number, s.channel, s.received_at, s.arrival_source,
+    s.registered_at, s.sender, s.sender_name, s.recipients, s.subject, NULL AS body_text,
+    s.message_id, s.raw_sha256, s.raw_size, s.state, s.department, s.routing_rule, s.signed,
+    s.quarantine_reason, s.clerk_state, s.assignee";
+
+/// One page of the list, newest arrival first.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    page: u32,
+    page_size: u32,
+) -> Result<Page, DbError> {
+    let (cond, binds) = where_clause(scope, filter);
+    let n = binds.len();
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} FROM submissions s WHERE {cond}
+         ORDER BY s.received_at DESC, s.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    let size = i64::from(page_size.max(1));
+    q = q
+        .bind(size + 1)
+        .bind(i64::from(page.saturating_sub(1)) * size);
+    let rows = q.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > size;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().take(size as usize) {
+        out.push(row_of(r)?);
+    }
+    Ok(Page {
+        rows: out,
+        has_more,
+    })
+}
+
+fn row_of(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
+    let cs = db::text(r, "clerk_state")?;
+    Ok(Row {
+        submission: queries::submission_from_row(r)?,
+        clerk_state: cs.parse().map_err(|_| DbError::Corrupt {
+            what: "clerk_state",
+            value: cs.clone(),
+        })?,
+        assignee: db::opt_text(r, "assignee")?,
+    })
+}
+
+/// Counts stop here: past it the list shows "more than" (an exact count of a large inbox costs
+/// a scan of all its rows on every page view).
+pub const COUNT_CAP: i64 = 1000;
+
+/// Counts per clerk state under the same scope and filters, each capped at [`COUNT_CAP`] + 1
+/// (a value above the cap means "more than the cap").
+pub async fn counts(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+) -> Result<Vec<(ClerkState, i64)>, DbError> {
+    let mut out = Vec::with_capacity(ClerkState::ALL.len());
+    for cs in ClerkState::ALL {
+        let f = InboxFilter {
+            clerk_state: Some(*cs),
+            ..filter.clone()
+        };
+        let (cond, binds) = where_clause(scope, &f);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM submissions s WHERE {cond} LIMIT {}) x",
+            COUNT_CAP + 1
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        out.push((*cs, q.fetch_one(db.pool()).await?));
+    }
+    Ok(out)
+}
+
+/// One submission if the scope may see it (`None` otherwise: the caller answers 404 either way).
+pub async fn find(db: &Db, scope: &Scope, id: &str) -> Result<Option<Row>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM submissions s WHERE s.id = $1",
+        LIST_COLUMNS.replace("NULL AS body_text", "s.body_text")
+    );
+    let row = sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?;
+    let Some(row) = row.as_ref().map(row_of).transpose()? else {
+        return Ok(None);
+    };
+    Ok(visible(scope, &row.submission).then_some(row))
+}
+
+fn visible(scope: &Scope, s: &Submission) -> bool {
+    match &scope.department {
+        None => true,
+        Some(d) => s.department.as_deref() == Some(d.as_str()),
+    }
+}
+
+/// An action of a clerk on a submission.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Take it: assign to me (and start work if new).
+    Take,
+    /// Re-assign to another department with a required note (dekretacja).
+    Reassign {
+        /// Target department code.
+        department: String,
+        /// Why.
+        note: String,
+    },
+    /// Move to a clerk state.
+    SetState(ClerkState),
+    /// A comment on the timeline.
+    Comment(String),
+}
+
+/// Longest note or comment accepted.
+pub const MAX_NOTE_CHARS: usize = 4000;
+
+/// Applies an action of `actor` within `scope`, with its audit event, in one transaction.
+pub async fn act(
+    db: &Db,
+    scope: &Scope,
+    id: &str,
+    actor: &str,
+    action: &Action,
+    now: DateTime<Utc>,
+) -> Result<(), InboxError> {
+    let mut tx = db.begin_write().await?;
+    let lock = if db.backend() == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let row = sqlx::query(&format!(
+        "SELECT department, state, clerk_state, assignee FROM submissions WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(InboxError::NotFound)?;
+    let department = db::opt_text(&row, "department")?;
+    if let Some(d) = &scope.department {
+        if department.as_deref() != Some(d.as_str()) {
+            return Err(InboxError::NotFound);
+        }
+    }
+    let state = db::text(&row, "state")?;
+    if state != State::Dispatched.as_str() && state != State::Quarantined.as_str() {
+        return Err(InboxError::NotReady);
+    }
+    let cs_text = db::text(&row, "clerk_state")?;
+    let clerk_state: ClerkState = cs_text.parse().unwrap_or(ClerkState::New);
+    let sid = SubmissionId(id.to_string());
+    let at = format_time(&now);
+    match action {
+        Action::Take => {
+            let to = if clerk_state == ClerkState::New {
+                ClerkState::InProgress
+            } else {
+                clerk_state
+            };
+            sqlx::query("UPDATE submissions SET assignee = $2, clerk_state = $3, updated_at = $4 WHERE id = $1")
+                .bind(id)
+                .bind(actor)
+                .bind(to.as_str())
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+            let detail = serde_json::json!({
+                "assignee": actor, "previous_assignee": db::opt_text(&row, "assignee")?,
+                "clerk_state_from": clerk_state.as_str(), "clerk_state_to": to.as_str(),
+            });
+            audit::record(&mut tx, &sid, now, actor, "inbox_taken", detail, None).await?;
+        }
+        Action::Reassign {
+            department: to,
+            note,
+        } => {
+            let note = check_note(note, "Uzasadnienie dekretacji jest wymagane")?;
+            if department.as_deref() == Some(to.as_str()) {
+                return Err(InboxError::Invalid(
+                    "pismo jest już w tym wydziale".to_string(),
+                ));
+            }
+            let known: Option<String> =
+                sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
+                    .bind(to)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if known.is_none() {
+                return Err(InboxError::Invalid(format!("nieznany wydział {to:?}")));
+            }
+            sqlx::query(
+                "UPDATE submissions SET department = $2, assignee = NULL, clerk_state = 'new',
+                 updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(to)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO assignments (id, submission_id, department, assigned_at, actor, rule, note)
+                 VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(id)
+            .bind(to)
+            .bind(&at)
+            .bind(actor)
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+            let detail = serde_json::json!({
+                "from": department, "to": to, "clerk_state_from": clerk_state.as_str(),
+                "clerk_state_to": "new",
+            });
+            audit::record(&mut tx, &sid, now, actor, "reassigned", detail, Some(note)).await?;
+        }
+        Action::SetState(to) => {
+            if *to == clerk_state {
+                return Err(InboxError::Invalid(format!(
+                    "pismo już ma stan „{}”",
+                    to.label()
+                )));
+            }
+            sqlx::query("UPDATE submissions SET clerk_state = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(to.as_str())
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+            let detail = serde_json::json!({ "from": clerk_state.as_str(), "to": to.as_str() });
+            audit::record(
+                &mut tx,
+                &sid,
+                now,
+                actor,
+                "clerk_state_changed",
+                detail,
+                None,
+            )
+            .await?;
+        }
+        Action::Comment(text) => {
+            let text = check_note(text, "Komentarz jest pusty")?;
+            let detail = serde_json::json!({});
+            audit::record(&mut tx, &sid, now, actor, "commented", detail, Some(text)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn check_note<'a>(note: &'a str, empty: &str) -> Result<&'a str, InboxError> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(InboxError::Invalid(empty.to_string()));
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(InboxError::Invalid(format!(
+            "tekst dłuższy niż {MAX_NOTE_CHARS} znaków"
+        )));
+    }
+    Ok(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn a_clerk_scope_cannot_be_widened_by_a_department_filter() {
+        let scope = Scope {
+            department: Some("KM".into()),
+        };
+        let f = InboxFilter {
+            department: Some("SO".into()),
+            ..Default::default()
+        };
+        let (sql, binds) = where_clause(&scope, &f);
+        assert_eq!(binds, vec!["KM".to_string(), "SO".to_string()]);
+        assert!(sql.contains("s.department = $1 AND s.department = $2"));
+    }
+
+    #[test]
+    fn text_search_binds_one_escaped_lowercase_pattern() {
+        let f = InboxFilter {
+            text: Some(" Wniosek_50% ".into()),
+            ..Default::default()
+        };
+        let (sql, binds) = where_clause(&Scope { department: None }, &f);
+        assert_eq!(binds, vec!["%wniosek\\_50\\%%".to_string()]);
+        assert!(!sql.contains("$?"));
+        assert!(!sql.contains("$2"));
+    }
+}

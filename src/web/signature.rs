@@ -1,0 +1,297 @@
+//! The signature side of the inbox: a verdict per document and per submission (for the badge
+//! that makes a failed or indeterminate signature impossible to miss), and the signature panel
+//! with the reason in Polish. Works on the stored report JSON (DESIGN.md contract).
+
+use super::html::h;
+use crate::model::Document;
+use crate::signature::report::{Report, SignatureReport};
+
+/// The worst verdict among signatures, ordered from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// No signature at all.
+    Plain,
+    /// Every signature passed.
+    Passed,
+    /// A signature was found but not (yet) checked.
+    Unchecked,
+    /// Some signature is indeterminate.
+    Indeterminate,
+    /// Some signature failed.
+    Failed,
+}
+
+impl Verdict {
+    /// CSS class and Polish badge text.
+    pub fn badge(self) -> String {
+        let (class, text) = match self {
+            Verdict::Plain => ("plain", "bez podpisu"),
+            Verdict::Passed => ("passed", "podpis ważny"),
+            Verdict::Unchecked => ("unchecked", "podpis niesprawdzony"),
+            Verdict::Indeterminate => ("indeterminate", "⚠ PODPIS NIEROZSTRZYGNIĘTY"),
+            Verdict::Failed => ("failed", "✖ PODPIS NIEWAŻNY"),
+        };
+        format!(r#"<span class="badge {class}" data-verdict="{class}">{text}</span>"#)
+    }
+
+    /// Whether the clerk must look closer.
+    pub fn is_problem(self) -> bool {
+        self >= Verdict::Indeterminate
+    }
+}
+
+/// The report of a document, if stored and readable.
+pub fn report(doc: &Document) -> Option<Report> {
+    doc.report
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+fn verdict_of(sig: &SignatureReport) -> Verdict {
+    match sig.indication.as_deref() {
+        Some("TOTAL_PASSED") => Verdict::Passed,
+        Some("TOTAL_FAILED") => Verdict::Failed,
+        Some("INDETERMINATE") => Verdict::Indeterminate,
+        _ if sig.intact == Some(false) => Verdict::Failed,
+        _ => Verdict::Unchecked,
+    }
+}
+
+/// The worst verdict over the documents, and the kinds of signatures found.
+pub fn summarize(docs: &[Document]) -> (Verdict, Vec<String>) {
+    let mut worst = Verdict::Plain;
+    let mut kinds: Vec<String> = Vec::new();
+    for r in docs.iter().filter_map(report) {
+        for s in &r.signatures {
+            worst = worst.max(verdict_of(s));
+            if !kinds.contains(&s.kind) {
+                kinds.push(s.kind.clone());
+            }
+        }
+    }
+    (worst, kinds)
+}
+
+/// The Polish name of a signature kind.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "qes" => "podpis kwalifikowany",
+        "qualified_seal" => "pieczęć kwalifikowana",
+        "trusted_profile" => "podpis zaufany",
+        "personal" => "podpis osobisty",
+        "advanced" => "podpis zaawansowany",
+        _ => "rodzaj nieustalony",
+    }
+}
+
+fn indication_label(ind: Option<&str>) -> &'static str {
+    match ind {
+        Some("TOTAL_PASSED") => "ważny",
+        Some("TOTAL_FAILED") => "NIEWAŻNY",
+        Some("INDETERMINATE") => "NIEROZSTRZYGNIĘTY",
+        _ => "niesprawdzony",
+    }
+}
+
+/// The reason in Polish for an ETSI EN 319 102-1 sub-indication.
+pub fn reason(sub: &str) -> &'static str {
+    match sub {
+        "FORMAT_FAILURE" => "Podpis ma nieprawidłową budowę (błąd formatu).",
+        "HASH_FAILURE" => {
+            "Podpisany dokument został zmieniony po złożeniu podpisu (skrót się nie zgadza)."
+        }
+        "SIG_CRYPTO_FAILURE" => "Wartość podpisu nie zgadza się z kluczem certyfikatu.",
+        "REVOKED" => "Certyfikat podpisującego został unieważniony.",
+        "REVOKED_NO_POE" | "REVOKED_CA_NO_POE" => {
+            "Certyfikat unieważniono i nie ma dowodu, że podpis złożono wcześniej."
+        }
+        "SIG_CONSTRAINTS_FAILURE" => "Podpis nie spełnia wymagań polityki podpisu.",
+        "CHAIN_CONSTRAINTS_FAILURE" => "Łańcuch certyfikatów nie spełnia wymagań polityki.",
+        "CERTIFICATE_CHAIN_GENERAL_FAILURE" => "Łańcucha certyfikatów nie da się zweryfikować.",
+        "CRYPTO_CONSTRAINTS_FAILURE" => "Użyto zbyt słabego algorytmu kryptograficznego.",
+        "EXPIRED" => "Certyfikat podpisującego wygasł przed czasem podpisu.",
+        "NOT_YET_VALID" => "Certyfikat podpisującego nie był jeszcze ważny w czasie podpisu.",
+        "NO_SIGNING_CERTIFICATE_FOUND" => "Nie znaleziono certyfikatu podpisującego.",
+        "NO_CERTIFICATE_CHAIN_FOUND" => {
+            "Certyfikat nie prowadzi do zaufanego wystawcy (brak na liście zaufanych)."
+        }
+        "OUT_OF_BOUNDS_NO_POE" | "OUT_OF_BOUNDS_NOT_REVOKED" => {
+            "Podpis złożono poza okresem ważności certyfikatu lub brak dowodu czasu."
+        }
+        "TRY_LATER" => "Brak aktualnych informacji o unieważnieniu; sprawdź ponownie później.",
+        "SIGNED_DATA_NOT_FOUND" => {
+            "Nie znaleziono podpisanych danych (np. brak pliku podpisu zewnętrznego)."
+        }
+        "NO_POE" => "Brak dowodu istnienia podpisu w wymaganym czasie.",
+        _ => "Powód podano w szczegółach poniżej.",
+    }
+}
+
+/// The signature panel of one document.
+pub fn panel(doc: &Document) -> String {
+    let Some(r) = report(doc) else {
+        return r#"<p class="hint">Dokument nie został jeszcze zweryfikowany.</p>"#.to_string();
+    };
+    let mut out = String::new();
+    if let Some(e) = &r.error {
+        out.push_str(&format!(
+            r#"<p class="message error">Nie udało się odczytać pliku: {}</p>"#,
+            h(e)
+        ));
+    }
+    if r.signatures.is_empty() {
+        out.push_str(r#"<p class="hint">Brak podpisu elektronicznego w tym dokumencie.</p>"#);
+    }
+    for s in &r.signatures {
+        out.push_str(&signature_panel(s));
+    }
+    out
+}
+
+fn row(label: &str, value: &str) -> String {
+    format!("<dt>{label}</dt><dd>{value}</dd>")
+}
+
+fn signature_panel(s: &SignatureReport) -> String {
+    let v = verdict_of(s);
+    let class = match v {
+        Verdict::Failed => "failed",
+        Verdict::Indeterminate => "indeterminate",
+        Verdict::Passed => "passed",
+        _ => "",
+    };
+    let mut facts = String::new();
+    facts.push_str(&row(
+        "Wynik",
+        &format!(
+            "{} {}",
+            v.badge(),
+            h(indication_label(s.indication.as_deref()))
+        ),
+    ));
+    if let Some(sub) = s.sub_indication.as_deref() {
+        facts.push_str(&row(
+            "Powód",
+            &format!("{} <code>{}</code>", h(reason(sub)), h(sub)),
+        ));
+    }
+    facts.push_str(&row("Rodzaj", h(kind_label(&s.kind)).as_str()));
+    let level = s
+        .level
+        .as_deref()
+        .map(|l| format!(" {l}"))
+        .unwrap_or_default();
+    facts.push_str(&row("Format", &h(&format!("{}{level}", s.format))));
+    let integrity = match s.intact {
+        Some(true) => "nienaruszony",
+        Some(false) => "NARUSZONY",
+        None => "nie sprawdzono",
+    };
+    facts.push_str(&row("Integralność", integrity));
+    if let Some(signer) = &s.signer {
+        let mut who: Vec<String> = Vec::new();
+        for part in [
+            &signer.name,
+            &signer.organization,
+            &signer.email,
+            &signer.serial_number,
+            &signer.epuap_account,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            who.push(h(part));
+        }
+        facts.push_str(&row("Podpisujący", &who.join("<br>")));
+    }
+    if let Some(t) = &s.signing_time {
+        facts.push_str(&row("Czas podpisu (deklarowany)", &h(t)));
+    }
+    if let Some(t) = &s.timestamp_time {
+        facts.push_str(&row("Znacznik czasu", &h(t)));
+    }
+    if let Some(c) = &s.certificate {
+        let qualified = match c.qualified {
+            Some(true) => "kwalifikowany",
+            Some(false) => "niekwalifikowany",
+            None => "status nieznany",
+        };
+        facts.push_str(&row(
+            "Certyfikat",
+            &format!(
+                "{}<br>wystawca: {}<br>nr seryjny: <code>{}</code><br>ważny {} – {} ({qualified})<br>SHA-256: <span class=\"hash\">{}</span>",
+                h(&c.subject),
+                h(&c.issuer),
+                h(&c.serial),
+                h(&c.not_before),
+                h(&c.not_after),
+                h(&c.sha256)
+            ),
+        ));
+    }
+    for (label, list) in [("Błędy", &s.errors), ("Ostrzeżenia", &s.warnings)] {
+        if !list.is_empty() {
+            let items: String = list.iter().map(|e| format!("<li>{}</li>", h(e))).collect();
+            facts.push_str(&row(label, &format!("<ul>{items}</ul>")));
+        }
+    }
+    format!(
+        r#"<div class="panel {class}"><h4>Podpis {}</h4><dl class="facts">{facts}</dl></div>"#,
+        h(&s.id)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(report: serde_json::Value) -> Document {
+        Document {
+            id: "d".into(),
+            submission_id: crate::model::SubmissionId("s".into()),
+            seq: 1,
+            name: "a.xml".into(),
+            media_type: "application/xml".into(),
+            declared_type: None,
+            size: 1,
+            sha256: "0".repeat(64),
+            container: String::new(),
+            role: "attachment".into(),
+            report: Some(report),
+        }
+    }
+
+    fn sig(indication: &str, kind: &str) -> serde_json::Value {
+        serde_json::json!({"file":"a","sha256":"","container":"xml","signatures":[{
+            "id":"S1","format":"XAdES","checked":true,"intact":true,"indication":indication,
+            "sub_indication":null,"kind":kind,"signed_data":[],"warnings":[],"errors":[]}]})
+    }
+
+    #[test]
+    fn one_failed_signature_makes_the_whole_submission_failed() {
+        let docs = vec![
+            doc(sig("TOTAL_PASSED", "qes")),
+            doc(sig("TOTAL_FAILED", "qes")),
+            doc(sig("INDETERMINATE", "advanced")),
+        ];
+        let (v, kinds) = summarize(&docs);
+        assert_eq!(v, Verdict::Failed);
+        assert_eq!(kinds, vec!["qes".to_string(), "advanced".to_string()]);
+        assert!(v.badge().contains("NIEWAŻNY"));
+    }
+
+    #[test]
+    fn a_submission_without_reports_is_plain() {
+        assert_eq!(summarize(&[]).0, Verdict::Plain);
+    }
+
+    #[test]
+    fn the_signer_name_in_the_panel_is_escaped() {
+        let mut r = sig("TOTAL_FAILED", "qes");
+        r["signatures"][0]["signer"] = serde_json::json!({"name": "<img src=x>"});
+        r["signatures"][0]["sub_indication"] = "HASH_FAILURE".into();
+        let p = panel(&doc(r));
+        assert!(p.contains("&lt;img src=x&gt;"));
+        assert!(p.contains("zmieniony po złożeniu podpisu"));
+    }
+}

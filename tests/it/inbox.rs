@@ -1,0 +1,869 @@
+//! The department inbox through HTTP: the real router on a port of its own, a cookie-keeping
+//! client, and submissions seeded straight into the register (with their blobs), so every access
+//! rule is tested rather than assumed.
+
+use crate::common::{self, TestEnv};
+use podawcza::storage::accounts::{self, Role};
+use reqwest::header;
+use reqwest::StatusCode;
+
+/// The demo password of test accounts.
+pub const PASSWORD: &str = "haslo-testowe-1";
+
+/// An app served on 127.0.0.1:0 for one test.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The test world behind it.
+    pub env: TestEnv,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the app with config overrides and the usual accounts: `km1`, `km2` (KM clerks), `so1`
+/// (SO clerk), `bp` (intake), `admin`.
+pub async fn server(extra: &[(&str, &str)]) -> Server {
+    let env = common::env(extra).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = podawcza::web::router(env.app.clone());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let now = podawcza::clock::now();
+    for (login, dept, role) in [
+        ("km1", "KM", Role::Clerk),
+        ("km2", "KM", Role::Clerk),
+        ("so1", "SO", Role::Clerk),
+        ("bp", "BP", Role::Intake),
+        ("admin", "BP", Role::Admin),
+    ] {
+        accounts::add_user(&env.app.db, login, dept, role, PASSWORD, now)
+            .await
+            .unwrap();
+    }
+    Server { base, env, task }
+}
+
+/// What a seeded submission looks like.
+pub struct Seed<'a> {
+    /// Department.
+    pub department: &'a str,
+    /// Subject.
+    pub subject: &'a str,
+    /// Documents: name, bytes, report JSON (or `None`).
+    pub documents: Vec<(&'a str, &'a [u8], Option<serde_json::Value>)>,
+    /// Arrival time.
+    pub received_at: &'a str,
+}
+
+/// A signature report of one document with the given indication and kind.
+pub fn report(name: &str, indication: &str, sub: Option<&str>, kind: &str) -> serde_json::Value {
+    serde_json::json!({
+        "file": name, "sha256": "", "container": "xml",
+        "signatures": [{
+            "id": "S1", "format": "XAdES", "level": "B-T", "checked": true,
+            "intact": indication != "TOTAL_FAILED", "indication": indication,
+            "sub_indication": sub, "kind": kind,
+            "signer": {"name": "Jan Kowalski", "given_name": "Jan", "surname": "Kowalski",
+                       "serial_number": "PNOPL-44051401359", "pesel": "44051401359",
+                       "organization": null, "email": null},
+            "signing_time": "2020-04-20T10:11:12Z", "timestamp_time": null,
+            "certificate": {"subject": "CN=Jan Kowalski", "issuer": "CN=Test QCA", "serial": "01",
+                            "sha256": "ab", "not_before": "2019-01-01T00:00:00Z",
+                            "not_after": "2021-01-01T00:00:00Z", "qualified": true},
+            "signed_data": [], "warnings": [], "errors": ["reference digest mismatch"]
+        }]
+    })
+}
+
+/// Inserts a dispatched submission with its documents and blobs; returns its id and the ids of
+/// its documents.
+pub async fn seed(env: &TestEnv, n: i64, s: Seed<'_>) -> (String, Vec<String>) {
+    let db = env.app.db.pool();
+    let id = uuid::Uuid::now_v7().to_string();
+    let raw = format!("Subject: {}\r\n\r\nraw message {n}\r\n", s.subject);
+    let raw_key = env.app.blobs.put(raw.as_bytes()).unwrap();
+    let signed = s.documents.iter().any(|d| {
+        d.2.as_ref()
+            .and_then(|r| r["signatures"].as_array())
+            .is_some_and(|a| !a.is_empty())
+    });
+    sqlx::query(
+        "INSERT INTO submissions (id, registration_number, reg_year, reg_seq, channel, received_at,
+            arrival_source, registered_at, sender, sender_name, recipients, subject, body_text,
+            raw_sha256, raw_size, state, department, signed, updated_at)
+         VALUES ($1, $2, 2020, $3, 'email', $4, 'received_header', $4, $5, 'Mieszkaniec', '[]',
+            $6, 'Treść pisma.', $7, $8, 'dispatched', $9, $10, $4)",
+    )
+    .bind(&id)
+    .bind(format!("RPW/{n}/2020"))
+    .bind(n)
+    .bind(s.received_at)
+    .bind(format!("osoba{n}@example.pl"))
+    .bind(s.subject)
+    .bind(&raw_key)
+    .bind(raw.len() as i64)
+    .bind(s.department)
+    .bind(i64::from(signed))
+    .execute(db)
+    .await
+    .unwrap();
+    let mut doc_ids = Vec::new();
+    for (seq, (name, bytes, report)) in s.documents.iter().enumerate() {
+        let key = env.app.blobs.put(bytes).unwrap();
+        let doc_id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO documents (id, submission_id, seq, name, media_type, size, sha256,
+                container, role, report, signed)
+             VALUES ($1, $2, $3, $4, 'application/xml', $5, $6, '', 'attachment', $7, $8)",
+        )
+        .bind(&doc_id)
+        .bind(&id)
+        .bind(seq as i64 + 1)
+        .bind(*name)
+        .bind(bytes.len() as i64)
+        .bind(&key)
+        .bind(report.as_ref().map(|r| r.to_string()))
+        .bind(i64::from(report.is_some()))
+        .execute(db)
+        .await
+        .unwrap();
+        doc_ids.push(doc_id);
+    }
+    (id, doc_ids)
+}
+
+/// A client with its own cookie jar that does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the first `name="csrf"` field of a page.
+pub fn csrf_of(page: &str) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let start = page.find(marker).expect("a csrf field") + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+/// Logs in; returns the response of the POST.
+pub async fn try_login(
+    c: &reqwest::Client,
+    base: &str,
+    login: &str,
+    pw: &str,
+) -> reqwest::Response {
+    let form = c.get(format!("{base}/login")).send().await.unwrap();
+    let token = csrf_of(&form.text().await.unwrap());
+    c.post(format!("{base}/login"))
+        .form(&[("csrf", token.as_str()), ("login", login), ("password", pw)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A logged-in client.
+pub async fn logged_in(base: &str, login: &str) -> reqwest::Client {
+    let c = client();
+    let r = try_login(&c, base, login, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {login}");
+    assert_eq!(r.headers()[header::LOCATION], "/inbox");
+    c
+}
+
+async fn get(c: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// The CSRF token of a logged-in client.
+pub async fn token(c: &reqwest::Client, base: &str) -> String {
+    csrf_of(&get(c, format!("{base}/inbox")).await.1)
+}
+
+fn plain<'a>(dept: &'a str, subject: &'a str, at: &'a str) -> Seed<'a> {
+    Seed {
+        department: dept,
+        subject,
+        documents: vec![("wniosek.pdf", b"%PDF-1.4 wniosek", None)],
+        received_at: at,
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_sees_only_their_departments_submissions_newest_first() {
+    let s = server(&[]).await;
+    seed(
+        &s.env,
+        1,
+        plain("KM", "Rejestracja starsza", "2020-04-20T08:00:00.000000Z"),
+    )
+    .await;
+    seed(
+        &s.env,
+        2,
+        plain("KM", "Rejestracja nowsza", "2020-04-21T08:00:00.000000Z"),
+    )
+    .await;
+    seed(
+        &s.env,
+        3,
+        plain("SO", "Dowód osobisty", "2020-04-22T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let (status, page) = get(&km, format!("{}/inbox", s.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    let newer = page.find("Rejestracja nowsza").expect("newer listed");
+    let older = page.find("Rejestracja starsza").expect("older listed");
+    assert!(newer < older, "newest first");
+    assert!(!page.contains("Dowód osobisty"));
+    // Asking for another department's list yields nothing, not that department.
+    let (_, page) = get(&km, format!("{}/inbox?wydzial=SO", s.base)).await;
+    assert!(!page.contains("Dowód osobisty"));
+    assert!(page.contains("Brak pism"));
+    // The intake office sees all, and may narrow to one department.
+    let bp = logged_in(&s.base, "bp").await;
+    let (_, page) = get(&bp, format!("{}/inbox", s.base)).await;
+    assert!(page.contains("Dowód osobisty") && page.contains("Rejestracja nowsza"));
+    let (_, page) = get(&bp, format!("{}/inbox?wydzial=SO", s.base)).await;
+    assert!(page.contains("Dowód osobisty") && !page.contains("Rejestracja nowsza"));
+}
+
+#[tokio::test]
+async fn another_departments_submission_is_404_on_every_route() {
+    let s = server(&[]).await;
+    let (id, docs) = seed(
+        &s.env,
+        1,
+        plain("SO", "Dowód", "2020-04-20T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let t = token(&km, &s.base).await;
+    let b = &s.base;
+    for url in [
+        format!("{b}/inbox/{id}"),
+        format!("{b}/inbox/{id}/original"),
+        format!("{b}/inbox/{id}/documents/{}", docs[0]),
+        format!("{b}/inbox/no-such-id"),
+    ] {
+        assert_eq!(
+            get(&km, url.clone()).await.0,
+            StatusCode::NOT_FOUND,
+            "{url}"
+        );
+    }
+    for (verb, extra) in [
+        ("take", ("x", "")),
+        ("state", ("state", "done")),
+        ("assign", ("department", "KM")),
+        ("comment", ("text", "moje")),
+    ] {
+        let r = km
+            .post(format!("{b}/inbox/{id}/{verb}"))
+            .form(&[("csrf", t.as_str()), extra, ("note", "przejmuję")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{verb}");
+    }
+    assert_eq!(
+        s.env.count("SELECT COUNT(*) FROM audit_events").await,
+        0,
+        "nothing was recorded"
+    );
+    let so = logged_in(&s.base, "so1").await;
+    assert_eq!(get(&so, format!("{b}/inbox/{id}")).await.0, StatusCode::OK);
+    // A document id of one submission does not open through another submission's URL.
+    let (other, _) = seed(
+        &s.env,
+        2,
+        plain("SO", "Inne", "2020-04-20T09:00:00.000000Z"),
+    )
+    .await;
+    let url = format!("{b}/inbox/{other}/documents/{}", docs[0]);
+    assert_eq!(get(&so, url).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_form_without_or_with_a_wrong_csrf_token_is_refused_with_403() {
+    let s = server(&[]).await;
+    let (id, _) = seed(
+        &s.env,
+        1,
+        plain("KM", "Pojazd", "2020-04-20T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let other = logged_in(&s.base, "km2").await;
+    let foreign = token(&other, &s.base).await;
+    for form in [
+        vec![("text", "bez tokenu")],
+        vec![("csrf", ""), ("text", "pusty")],
+        vec![("csrf", "zly-token"), ("text", "zły")],
+        vec![("csrf", foreign.as_str()), ("text", "token innej sesji")],
+    ] {
+        let r = km
+            .post(format!("{}/inbox/{id}/comment", s.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{form:?}");
+    }
+    let r = km
+        .post(format!("{}/logout", s.base))
+        .form(&[("csrf", "zly")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The login form: its token must match the cookie set with the form.
+    let fresh = client();
+    let r = fresh
+        .post(format!("{}/login", s.base))
+        .form(&[("csrf", "x"), ("login", "km1"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.env.count("SELECT COUNT(*) FROM audit_events").await, 0);
+    // With the right token the same comment goes through.
+    let t = token(&km, &s.base).await;
+    let r = km
+        .post(format!("{}/inbox/{id}/comment", s.base))
+        .form(&[("csrf", t.as_str()), ("text", "dobry")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn names_with_path_tricks_only_label_the_download_of_the_stored_blob() {
+    let s = server(&[]).await;
+    let bytes: &[u8] = b"<?xml version=\"1.0\"?><wniosek/>";
+    let seed_doc = Seed {
+        department: "KM",
+        subject: "Ścieżki",
+        documents: vec![
+            ("../../../../etc/passwd", bytes, None),
+            ("..\\..\\windows\\win.ini", b"drugi", None),
+        ],
+        received_at: "2020-04-20T08:00:00.000000Z",
+    };
+    let (id, docs) = seed(&s.env, 1, seed_doc).await;
+    let km = logged_in(&s.base, "km1").await;
+    let r = km
+        .get(format!("{}/inbox/{id}/documents/{}", s.base, docs[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h[header::CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(
+        h[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"passwd\"; filename*=UTF-8''passwd"
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), bytes);
+    let r = km
+        .get(format!("{}/inbox/{id}/documents/{}", s.base, docs[1]))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("filename=\"win.ini\""));
+    // Path tricks in the URL name no document.
+    for trick in [
+        "..%2F..%2F..%2Fetc%2Fpasswd",
+        "..",
+        "%2e%2e",
+        &"0".repeat(64),
+    ] {
+        let url = format!("{}/inbox/{id}/documents/{trick}", s.base);
+        let status = km.get(url).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{trick}");
+    }
+}
+
+#[tokio::test]
+async fn subjects_file_names_and_signers_are_escaped_and_pesel_hidden_in_the_list() {
+    let s = server(&[]).await;
+    let evil = "<script>alert(1)</script> PESEL 44051401359";
+    let mut r = report("a.xml", "TOTAL_FAILED", Some("HASH_FAILURE"), "qes");
+    r["signatures"][0]["signer"]["name"] = "<img src=x onerror=alert(2)>".into();
+    let seed_doc = Seed {
+        department: "KM",
+        subject: evil,
+        documents: vec![("<b>plik</b>\".xml", b"<x/>", Some(r))],
+        received_at: "2020-04-20T08:00:00.000000Z",
+    };
+    let (id, _) = seed(&s.env, 1, seed_doc).await;
+    let km = logged_in(&s.base, "km1").await;
+    let (_, list) = get(&km, format!("{}/inbox", s.base)).await;
+    assert!(!list.contains("<script>alert") && !list.contains("<b>plik"));
+    assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(list.contains("&lt;b&gt;plik&lt;/b&gt;&quot;.xml"));
+    assert!(!list.contains("44051401359"), "no PESEL in the list");
+    let (_, page) = get(&km, format!("{}/inbox/{id}", s.base)).await;
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x"));
+    assert!(page.contains("&lt;img src=x onerror=alert(2)&gt;"));
+}
+
+#[tokio::test]
+async fn an_account_is_locked_after_repeated_failures_even_for_the_right_password() {
+    let s = server(&[("PODAWCZA_WEB__LOGIN_MAX_FAILURES", "3")]).await;
+    let c = client();
+    for _ in 0..3 {
+        let r = try_login(&c, &s.base, "km1", "zle-haslo-123").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("Nieprawidłowy login lub hasło"));
+    }
+    let r = try_login(&c, &s.base, "km1", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK, "no session while locked");
+    assert!(r.text().await.unwrap().contains("Konto zablokowane"));
+    // Another account is not affected; an unknown login gives the same answer as a wrong password.
+    let r = try_login(&client(), &s.base, "nikt", "cokolwiek-123").await;
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Nieprawidłowy login lub hasło"));
+    logged_in(&s.base, "km2").await;
+    // The admin unlocks it.
+    let admin = logged_in(&s.base, "admin").await;
+    let t = token(&admin, &s.base).await;
+    let r = admin
+        .post(format!("{}/admin/users/km1/unlock", s.base))
+        .form(&[("csrf", t.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    logged_in(&s.base, "km1").await;
+}
+
+#[tokio::test]
+async fn logout_deletes_the_session_so_the_old_cookie_no_longer_opens_anything() {
+    let s = server(&[]).await;
+    let km = logged_in(&s.base, "km1").await;
+    let page = get(&km, format!("{}/inbox", s.base)).await.1;
+    let t = csrf_of(&page);
+    let r = km
+        .post(format!("{}/logout", s.base))
+        .form(&[("csrf", t.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(s.env.count("SELECT COUNT(*) FROM sessions").await, 0);
+    // Even a client that kept the old cookie value is sent to the login page.
+    let r = km.get(format!("{}/inbox", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[header::LOCATION], "/login");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_strict_and_secure_when_configured() {
+    let s = server(&[("PODAWCZA_WEB__SECURE_COOKIES", "true")]).await;
+    let c = client();
+    let r = try_login(&c, &s.base, "km1", PASSWORD).await;
+    // A client keeps Secure cookies only over HTTPS, so read the header itself.
+    let cookies: Vec<_> = r.headers().get_all(header::SET_COOKIE).iter().collect();
+    let session = cookies
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("__Host-podawcza_session="))
+        .expect("session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(session.contains(attr), "{attr} in {session}");
+    }
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_carry_the_security_headers() {
+    let s = server(&[]).await;
+    let anon = client();
+    for path in ["/inbox", "/inbox/x", "/inbox/x/original", "/admin/users"] {
+        let r = anon.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()[header::LOCATION], "/login");
+    }
+    let km = logged_in(&s.base, "km1").await;
+    let r = km.get(format!("{}/inbox", s.base)).send().await.unwrap();
+    let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    assert_eq!(r.headers()[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    // A clerk is not an administrator.
+    let r = km
+        .get(format!("{}/admin/users", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn filters_find_failed_signatures_and_text_in_document_names() {
+    let s = server(&[]).await;
+    let failed = Seed {
+        department: "KM",
+        subject: "Wniosek z podpisem nieważnym",
+        documents: vec![(
+            "wniosek-zly.xml",
+            b"<a/>",
+            Some(report("a", "TOTAL_FAILED", Some("HASH_FAILURE"), "qes")),
+        )],
+        received_at: "2020-04-20T08:00:00.000000Z",
+    };
+    let good = Seed {
+        department: "KM",
+        subject: "Wniosek z podpisem zaufanym",
+        documents: vec![(
+            "wniosek-pz.xml",
+            b"<b/>",
+            Some(report("b", "TOTAL_PASSED", None, "trusted_profile")),
+        )],
+        received_at: "2020-04-21T08:00:00.000000Z",
+    };
+    let indet = Seed {
+        department: "KM",
+        subject: "Wniosek nierozstrzygnięty",
+        documents: vec![(
+            "wniosek-ind.xml",
+            b"<c/>",
+            Some(report(
+                "c",
+                "INDETERMINATE",
+                Some("NO_CERTIFICATE_CHAIN_FOUND"),
+                "unknown",
+            )),
+        )],
+        received_at: "2020-05-02T08:00:00.000000Z",
+    };
+    seed(&s.env, 1, failed).await;
+    seed(&s.env, 2, good).await;
+    seed(&s.env, 3, indet).await;
+    seed(
+        &s.env,
+        4,
+        plain("KM", "Zwykły e-mail", "2020-04-22T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let list = |q: &str| get(&km, format!("{}/inbox?{q}", s.base));
+    let (_, all) = list("").await;
+    assert!(all.contains("PODPIS NIEWAŻNY") && all.contains("PODPIS NIEROZSTRZYGNIĘTY"));
+    let (_, p) = list("waznosc=failed").await;
+    assert!(p.contains("podpisem nieważnym") && !p.contains("zaufanym") && !p.contains("Zwykły"));
+    let (_, p) = list("waznosc=problem").await;
+    assert!(p.contains("nieważnym") && p.contains("nierozstrzygnięty") && !p.contains("zaufanym"));
+    let (_, p) = list("waznosc=passed").await;
+    assert!(p.contains("zaufanym") && !p.contains("nieważnym"));
+    let (_, p) = list("rodzaj=trusted_profile").await;
+    assert!(p.contains("zaufanym") && !p.contains("nieważnym"));
+    let (_, p) = list("podpis=nie").await;
+    assert!(p.contains("Zwykły") && !p.contains("zaufanym"));
+    let (_, p) = list("q=WNIOSEK-PZ").await;
+    assert!(
+        p.contains("zaufanym") && !p.contains("nieważnym"),
+        "document names, any case"
+    );
+    let (_, p) = list("q=50%25").await;
+    assert!(
+        p.contains("Brak pism"),
+        "a % is a character, not a wildcard"
+    );
+    let (_, p) = list("od=2020-05-01&do=2020-05-31").await;
+    assert!(p.contains("nierozstrzygnięty") && !p.contains("nieważnym"));
+    let (status, _) = list("waznosc=zly").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_list_pages_and_counts_per_clerk_state() {
+    let s = server(&[("PODAWCZA_WEB__PAGE_SIZE", "2")]).await;
+    for n in 1..=5 {
+        let at = format!("2020-04-{:02}T08:00:00.000000Z", 10 + n);
+        let subject = format!("Pismo numer {n}");
+        seed(&s.env, n, plain("KM", &subject, &at)).await;
+    }
+    let km = logged_in(&s.base, "km1").await;
+    let (_, p1) = get(&km, format!("{}/inbox", s.base)).await;
+    assert!(p1.contains("Pismo numer 5") && p1.contains("Pismo numer 4"));
+    assert!(!p1.contains("Pismo numer 3") && p1.contains("rel=\"next\""));
+    assert!(p1.contains("nowe (5)") && p1.contains("w toku (0)"));
+    let (_, p3) = get(&km, format!("{}/inbox?strona=3", s.base)).await;
+    assert!(p3.contains("Pismo numer 1") && !p3.contains("rel=\"next\""));
+}
+
+#[tokio::test]
+async fn take_state_comment_and_reassignment_are_audit_events_and_move_the_submission() {
+    let s = server(&[]).await;
+    let (id, _) = seed(
+        &s.env,
+        1,
+        plain("KM", "Do przekazania", "2020-04-20T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let t = token(&km, &s.base).await;
+    let post = |verb: &str, form: Vec<(&str, &str)>| {
+        let mut form = form;
+        form.push(("csrf", t.as_str()));
+        km.post(format!("{}/inbox/{id}/{verb}", s.base))
+            .form(&form)
+            .send()
+    };
+    assert_eq!(
+        post("take", vec![]).await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let r = post("state", vec![("state", "waiting")]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post("comment", vec![("text", "Wezwano do uzupełnienia")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Re-assignment needs a note and a real department.
+    let r = post("assign", vec![("department", "SO"), ("note", "  ")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post("assign", vec![("department", "XX"), ("note", "zły")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post(
+        "assign",
+        vec![("department", "SO"), ("note", "Sprawa meldunkowa")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[header::LOCATION], "/inbox", "no longer ours");
+    let actions: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT actor, action, reason FROM audit_events WHERE submission_id = $1 ORDER BY at, id",
+    )
+    .bind(&id)
+    .fetch_all(s.env.app.db.pool())
+    .await
+    .unwrap();
+    let names: Vec<&str> = actions.iter().map(|a| a.1.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "inbox_taken",
+            "clerk_state_changed",
+            "commented",
+            "reassigned"
+        ]
+    );
+    assert!(actions.iter().all(|a| a.0 == "km1"));
+    assert_eq!(actions[3].2.as_deref(), Some("Sprawa meldunkowa"));
+    let (dept, cs): (String, String) =
+        sqlx::query_as("SELECT department, clerk_state FROM submissions WHERE id = $1")
+            .bind(&id)
+            .fetch_one(s.env.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((dept.as_str(), cs.as_str()), ("SO", "new"));
+    assert_eq!(
+        s.env
+            .count("SELECT COUNT(*) FROM assignments WHERE department = 'SO' AND note = 'Sprawa meldunkowa'")
+            .await,
+        1
+    );
+    // KM lost it, SO has it with the whole timeline.
+    assert_eq!(
+        get(&km, format!("{}/inbox/{id}", s.base)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let so = logged_in(&s.base, "so1").await;
+    let (status, page) = get(&so, format!("{}/inbox/{id}", s.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("dekretacja do innego wydziału") && page.contains("Sprawa meldunkowa"));
+    assert!(page.contains("Wezwano do uzupełnienia"));
+}
+
+#[tokio::test]
+async fn downloads_are_byte_exact_originals_with_their_sha256_shown() {
+    let s = server(&[]).await;
+    let bytes: &[u8] = b"%PDF-1.7\n\x00\xff\xfe binary \r\n";
+    let seed_doc = Seed {
+        department: "KM",
+        subject: "Binarny",
+        documents: vec![("wniosek ż.pdf", bytes, None)],
+        received_at: "2020-04-20T08:00:00.000000Z",
+    };
+    let (id, docs) = seed(&s.env, 1, seed_doc).await;
+    let km = logged_in(&s.base, "km1").await;
+    let (_, page) = get(&km, format!("{}/inbox/{id}", s.base)).await;
+    let sha = podawcza::storage::blobs::sha256_hex(bytes);
+    assert!(page.contains(&sha));
+    let r = km
+        .get(format!("{}/inbox/{id}/documents/{}", s.base, docs[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"wniosek _.pdf\"; filename*=UTF-8''wniosek%20%C5%BC.pdf"
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), bytes);
+    let r = km
+        .get(format!("{}/inbox/{id}/original", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"RPW-1-2020.eml\"; filename*=UTF-8''RPW-1-2020.eml"
+    );
+    let raw = r.bytes().await.unwrap();
+    assert!(raw.starts_with(b"Subject: Binarny\r\n"));
+}
+
+#[tokio::test]
+async fn user_add_on_the_command_line_creates_an_account_that_can_log_in() {
+    let s = server(&[]).await;
+    let pw = s.env.dir.path().join("pw");
+    std::fs::write(&pw, "nowe-haslo-kierownika\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podawcza"))
+        .args([
+            "user",
+            "add",
+            "kierownik",
+            "--department",
+            "USC",
+            "--role",
+            "clerk",
+        ])
+        .arg("--password-file")
+        .arg(&pw)
+        .envs(s.env.cli_env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = client();
+    let r = try_login(&c, &s.base, "kierownik", "nowe-haslo-kierownika").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE login = 'kierownik'")
+            .fetch_one(s.env.app.db.pool())
+            .await
+            .unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("nowe-haslo"));
+    // A role that does not exist is refused.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podawcza"))
+        .args(["user", "add", "x", "--department", "USC", "--role", "boss"])
+        .arg("--password-file")
+        .arg(&pw)
+        .envs(s.env.cli_env())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn statistics_count_channels_signatures_and_failures_in_svg_and_csv() {
+    let s = server(&[]).await;
+    let failed = Seed {
+        department: "KM",
+        subject: "Podpisany",
+        documents: vec![(
+            "a.xml",
+            b"<a/>",
+            Some(report("a", "TOTAL_FAILED", Some("HASH_FAILURE"), "qes")),
+        )],
+        received_at: "2020-04-20T08:00:00.000000Z",
+    };
+    seed(&s.env, 1, failed).await;
+    seed(
+        &s.env,
+        2,
+        plain("KM", "Zwykły", "2020-04-21T08:00:00.000000Z"),
+    )
+    .await;
+    seed(
+        &s.env,
+        3,
+        plain("SO", "Inny", "2020-04-28T08:00:00.000000Z"),
+    )
+    .await;
+    let bp = logged_in(&s.base, "bp").await;
+    let (status, page) = get(&bp, format!("{}/stats", s.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<svg") && page.contains("2020-W17") && page.contains("2020-W18"));
+    let (_, csv) = get(&bp, format!("{}/stats.csv", s.base)).await;
+    assert!(csv.contains("tydzien,2020-W17,2,0,0,1,1\n"), "{csv}");
+    assert!(csv.contains("tydzien,2020-W18,1,0,0,0,1\n"));
+    assert!(csv.contains("wydzial,\"KM\",2\n") && csv.contains("rodzaj,\"qes\",1,1\n"));
+    // A clerk's figures cover their department only.
+    let so = logged_in(&s.base, "so1").await;
+    let (_, csv) = get(&so, format!("{}/stats.csv", s.base)).await;
+    assert!(!csv.contains("2020-W17") && csv.contains("wydzial,\"SO\",1\n"));
+}
+
+#[tokio::test]
+async fn the_signature_summary_follows_a_report_written_after_registration() {
+    let s = server(&[]).await;
+    let (id, docs) = seed(
+        &s.env,
+        1,
+        plain("KM", "Zweryfikowany później", "2020-04-20T08:00:00.000000Z"),
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let (_, p) = get(&km, format!("{}/inbox?waznosc=failed", s.base)).await;
+    assert!(!p.contains("Zweryfikowany później"));
+    // The pipeline writes the report of a document after it was registered.
+    let r = report("a", "TOTAL_FAILED", Some("REVOKED"), "personal").to_string();
+    sqlx::query("UPDATE documents SET report = $1 WHERE id = $2")
+        .bind(r)
+        .bind(&docs[0])
+        .execute(s.env.app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE submissions SET signed = 1 WHERE id = $1")
+        .bind(&id)
+        .execute(s.env.app.db.pool())
+        .await
+        .unwrap();
+    for q in [
+        "waznosc=failed",
+        "waznosc=problem",
+        "rodzaj=personal",
+        "podpis=tak",
+    ] {
+        let (_, p) = get(&km, format!("{}/inbox?{q}", s.base)).await;
+        assert!(p.contains("Zweryfikowany później"), "{q}");
+    }
+    let (_, p) = get(&km, format!("{}/inbox?rodzaj=qes", s.base)).await;
+    assert!(!p.contains("Zweryfikowany później"));
+}

@@ -142,3 +142,39 @@ fn a_cades_signed_with_the_qualified_test_certificate_is_a_valid_qes() {
         s.warnings
     );
 }
+
+#[test]
+fn a_valid_signature_over_part_of_the_file_says_so_to_the_clerk() {
+    let p = pki::committed().unwrap();
+    let doc = DOC.replace("<tresc>", r#"<tresc Id="t1">"#);
+    let e = p.get("qes-signer").unwrap();
+    let s = TestSigner {
+        key: e.key.clone(),
+        cert: e.cert.clone(),
+    };
+    let opts = Options {
+        element_id: Some("t1".into()),
+        ..Options::default()
+    };
+    let xml = testkit::sign(&doc, &s, &opts);
+    let r = inspect_validated(
+        "wniosek.xml",
+        "application/xml",
+        xml.as_bytes(),
+        &|_| None,
+        &trust(&p),
+        at(),
+    );
+    let s = r.signatures.first().unwrap();
+    assert_eq!(
+        s.indication.as_deref(),
+        Some("TOTAL_PASSED"),
+        "{:?}",
+        s.errors
+    );
+    assert!(s
+        .summary
+        .as_deref()
+        .unwrap()
+        .contains("nie obejmuje całego pliku"));
+}

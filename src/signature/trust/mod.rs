@@ -48,7 +48,13 @@ pub fn apply(v: &Validation, s: &mut SignatureReport) {
     }
     s.warnings.extend(v.warnings.iter().cloned());
     s.errors.extend(v.errors.iter().cloned());
-    s.summary = Some(summary::sentence(v, s.signer.as_ref()));
+    let mut sentence = summary::sentence(v, s.signer.as_ref());
+    // EN 319 102-1 signed scope: a valid signature over part of a file (an element, a
+    // ds:Object, or wrapped content) must not read as approval of all the clerk sees.
+    if v.passed() && !s.signed_data.iter().any(|d| d.whole_file) {
+        sentence.push_str(" Uwaga: podpis nie obejmuje całego pliku — sprawdź, co podpisano.");
+    }
+    s.summary = Some(sentence);
 }
 
 /// Validates every checked signature of `report` that carries its validation input.

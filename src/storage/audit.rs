@@ -32,6 +32,61 @@ pub async fn record(
     Ok(())
 }
 
+/// An event to append with [`record_many`].
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The submission concerned.
+    pub submission: SubmissionId,
+    /// Who.
+    pub actor: String,
+    /// What (a stable code).
+    pub action: &'static str,
+    /// Details.
+    pub detail: serde_json::Value,
+    /// Why.
+    pub reason: Option<&'static str>,
+}
+
+/// Appends many events in one statement, inside the caller's transaction.
+pub async fn record_many(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    at: DateTime<Utc>,
+    events: &[NewEvent],
+) -> Result<(), DbError> {
+    for chunk in events.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let b = r * 6;
+                format!(
+                    "(${}, ${}, $1, ${}, ${}, ${}, ${})",
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_events (id, submission_id, at, actor, action, detail, reason) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(format_time(&at));
+        for e in chunk {
+            q = q
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(e.submission.0.clone())
+                .bind(e.actor.clone())
+                .bind(e.action)
+                .bind(e.detail.to_string())
+                .bind(e.reason);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The events of one submission, oldest first.
 pub async fn events(db: &Db, submission: &SubmissionId) -> Result<Vec<AuditEvent>, DbError> {
     let rows = sqlx::query(

@@ -83,6 +83,12 @@ pub fn format_number(pattern: &str, n: i64, year: i32) -> String {
 
 /// Registers a batch of submissions in one transaction (group commit: one durable commit for many
 /// messages). Returns one outcome per input, in order.
+///
+/// A handful of statements serve the whole batch: one multi-row insert (duplicates skipped by the
+/// unique dedup key, so they never take a number), one counter update per year reserving as many
+/// numbers as rows went in (the counter row stays locked until commit, so concurrent batches
+/// queue there and numbers stay gap-free), one update writing the numbers, one insert of the
+/// audit events.
 pub async fn register_batch(
     db: &Db,
     pattern: &str,
@@ -92,103 +98,195 @@ pub async fn register_batch(
 ) -> Result<Vec<Registered>, DbError> {
     let mut tx = db.begin_write().await?;
     let mut out = Vec::with_capacity(batch.len());
-    for s in batch {
-        out.push(register_one(&mut tx, pattern, tz, now, s).await?);
+    for chunk in batch.chunks(CHUNK) {
+        out.extend(register_chunk(&mut tx, pattern, tz, now, chunk).await?);
     }
     tx.commit().await?;
     Ok(out)
 }
 
-async fn register_one(
+/// Rows per multi-row statement (18 values a row stays far below both engines' parameter limits).
+const CHUNK: usize = 100;
+
+async fn register_chunk(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     pattern: &str,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
-    s: &NewSubmission,
-) -> Result<Registered, DbError> {
-    let id = SubmissionId::new();
-    let year = i64::from(s.received_at.with_timezone(&tz).year());
-    let dedup = s.dedup_key();
-    let now_s = format_time(&now);
-    let recipients = serde_json::to_string(&s.recipients).unwrap_or_else(|_| "[]".into());
-    let inserted = sqlx::query(
+    batch: &[NewSubmission],
+) -> Result<Vec<Registered>, DbError> {
+    let ids: Vec<SubmissionId> = batch.iter().map(|_| SubmissionId::new()).collect();
+    let years: Vec<i64> = batch
+        .iter()
+        .map(|s| i64::from(s.received_at.with_timezone(&tz).year()))
+        .collect();
+    let inserted = insert_rows(tx, now, batch, &ids, &years).await?;
+    // Numbers per year, in batch order.
+    let mut numbers: std::collections::HashMap<usize, (i64, String)> =
+        std::collections::HashMap::new();
+    let mut by_year: std::collections::BTreeMap<i64, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        if inserted.contains(&id.0) {
+            by_year
+                .entry(years.get(i).copied().unwrap_or_default())
+                .or_default()
+                .push(i);
+        }
+    }
+    for (year, rows) in &by_year {
+        let k = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let row = sqlx::query(
+            "INSERT INTO reg_counters (year, last) VALUES ($1, $2)
+             ON CONFLICT (year) DO UPDATE SET last = reg_counters.last + $2
+             RETURNING last",
+        )
+        .bind(year)
+        .bind(k)
+        .fetch_one(&mut **tx)
+        .await?;
+        let last: i64 = row.try_get("last")?;
+        for (j, i) in rows.iter().enumerate() {
+            let n = last - k + 1 + j as i64;
+            numbers.insert(*i, (n, format_number(pattern, n, *year as i32)));
+        }
+    }
+    write_numbers(tx, &ids, &numbers).await?;
+    let mut events = Vec::with_capacity(batch.len());
+    let mut out = Vec::with_capacity(batch.len());
+    for (i, s) in batch.iter().enumerate() {
+        let (Some(id), Some((_, number))) = (ids.get(i), numbers.get(&i)) else {
+            let existing = existing_id(tx, s).await?;
+            let detail = serde_json::json!({ "source": s.source, "received_at": format_time(&s.received_at) });
+            events.push(audit::NewEvent {
+                submission: existing.clone(),
+                actor: s.actor.clone(),
+                action: "duplicate_ignored",
+                detail,
+                reason: Some("same Message-ID and SHA-256 already registered"),
+            });
+            out.push(Registered::Duplicate { id: existing });
+            continue;
+        };
+        let detail = serde_json::json!({
+            "registration_number": number, "channel": s.channel.as_str(),
+            "received_at": format_time(&s.received_at), "arrival_source": s.arrival_source,
+            "raw_sha256": s.raw_sha256, "source": s.source,
+        });
+        events.push(audit::NewEvent {
+            submission: id.clone(),
+            actor: s.actor.clone(),
+            action: "registered",
+            detail,
+            reason: None,
+        });
+        out.push(Registered::New {
+            id: id.clone(),
+            number: number.clone(),
+        });
+    }
+    audit::record_many(tx, now, &events).await?;
+    Ok(out)
+}
+
+/// One multi-row insert; returns the ids that went in (the others were duplicates).
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    now: DateTime<Utc>,
+    batch: &[NewSubmission],
+    ids: &[SubmissionId],
+    years: &[i64],
+) -> Result<std::collections::HashSet<String>, DbError> {
+    const COLS: usize = 18;
+    let values: Vec<String> = (0..batch.len())
+        .map(|r| {
+            let p: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO submissions (id, reg_year, channel, received_at, arrival_source, registered_at,
             sender, sender_name, recipients, subject, body_text, message_id, raw_sha256, raw_size,
             dedup_key, source, state, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $6)
-         ON CONFLICT (dedup_key) DO NOTHING",
-    )
-    .bind(&id.0)
-    .bind(year)
-    .bind(s.channel.as_str())
-    .bind(format_time(&s.received_at))
-    .bind(s.arrival_source)
-    .bind(&now_s)
-    .bind(&s.sender)
-    .bind(&s.sender_name)
-    .bind(recipients)
-    .bind(&s.subject)
-    .bind(&s.text)
-    .bind(&s.message_id)
-    .bind(&s.raw_sha256)
-    .bind(s.raw_size)
-    .bind(&dedup)
-    .bind(&s.source)
-    .bind(State::Received.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return duplicate(tx, s, dedup.as_deref(), now).await;
+         VALUES {}
+         ON CONFLICT (dedup_key) DO NOTHING
+         RETURNING id",
+        values.join(", ")
+    );
+    let now_s = format_time(&now);
+    let mut q = sqlx::query(&sql);
+    for ((s, id), year) in batch.iter().zip(ids).zip(years) {
+        let recipients = serde_json::to_string(&s.recipients).unwrap_or_else(|_| "[]".into());
+        q = q
+            .bind(id.0.clone())
+            .bind(*year)
+            .bind(s.channel.as_str())
+            .bind(format_time(&s.received_at))
+            .bind(s.arrival_source)
+            .bind(now_s.clone())
+            .bind(s.sender.clone())
+            .bind(s.sender_name.clone())
+            .bind(recipients)
+            .bind(s.subject.clone())
+            .bind(s.text.clone())
+            .bind(s.message_id.clone())
+            .bind(s.raw_sha256.clone())
+            .bind(s.raw_size)
+            .bind(s.dedup_key())
+            .bind(s.source.clone())
+            .bind(State::Received.as_str())
+            .bind(now_s.clone());
     }
-    let row = sqlx::query(
-        "INSERT INTO reg_counters (year, last) VALUES ($1, 1)
-         ON CONFLICT (year) DO UPDATE SET last = reg_counters.last + 1
-         RETURNING last",
-    )
-    .bind(year)
-    .fetch_one(&mut **tx)
-    .await?;
-    let n: i64 = row.try_get("last")?;
-    let number = format_number(pattern, n, year as i32);
-    sqlx::query("UPDATE submissions SET registration_number = $1, reg_seq = $2 WHERE id = $3")
-        .bind(&number)
-        .bind(n)
-        .bind(&id.0)
-        .execute(&mut **tx)
-        .await?;
-    let detail = serde_json::json!({
-        "registration_number": number, "channel": s.channel.as_str(),
-        "received_at": format_time(&s.received_at), "arrival_source": s.arrival_source,
-        "raw_sha256": s.raw_sha256, "source": s.source,
-    });
-    audit::record(tx, &id, now, &s.actor, "registered", detail, None).await?;
-    Ok(Registered::New { id, number })
+    let rows = q.fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("id")?))
+        .collect()
 }
 
-async fn duplicate(
+/// Writes the numbers of a chunk in one statement.
+async fn write_numbers(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ids: &[SubmissionId],
+    numbers: &std::collections::HashMap<usize, (i64, String)>,
+) -> Result<(), DbError> {
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<&usize> = numbers.keys().collect();
+    keys.sort();
+    let (mut num_case, mut seq_case, mut list) = (String::new(), String::new(), Vec::new());
+    for (j, _) in keys.iter().enumerate() {
+        let (pid, pnum, pseq) = (3 * j + 1, 3 * j + 2, 3 * j + 3);
+        num_case.push_str(&format!(" WHEN ${pid} THEN ${pnum}"));
+        seq_case.push_str(&format!(" WHEN ${pid} THEN ${pseq}"));
+        list.push(format!("${pid}"));
+    }
+    let sql = format!(
+        "UPDATE submissions SET registration_number = CASE id{num_case} END,
+            reg_seq = CASE id{seq_case} END
+         WHERE id IN ({})",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for i in keys {
+        let (Some(id), Some((n, number))) = (ids.get(*i), numbers.get(i)) else {
+            continue;
+        };
+        q = q.bind(id.0.clone()).bind(number.clone()).bind(*n);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn existing_id(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     s: &NewSubmission,
-    dedup: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Registered, DbError> {
+) -> Result<SubmissionId, DbError> {
     let row = sqlx::query("SELECT id FROM submissions WHERE dedup_key = $1")
-        .bind(dedup)
+        .bind(s.dedup_key())
         .fetch_one(&mut **tx)
         .await?;
-    let id = SubmissionId(row.try_get("id")?);
-    let detail =
-        serde_json::json!({ "source": s.source, "received_at": format_time(&s.received_at) });
-    audit::record(
-        tx,
-        &id,
-        now,
-        &s.actor,
-        "duplicate_ignored",
-        detail,
-        Some("same Message-ID and SHA-256 already registered"),
-    )
-    .await?;
-    Ok(Registered::Duplicate { id })
+    Ok(SubmissionId(row.try_get("id")?))
 }
 
 /// Whether a message with this dedup identity is already registered (a cheap check before

@@ -226,3 +226,27 @@ async fn a_reused_message_id_with_other_bytes_is_a_second_letter_but_a_copy_is_n
         .unwrap();
     assert_eq!((s.registered, s.duplicates), (2, 1));
 }
+
+#[tokio::test]
+async fn two_copies_in_one_batch_register_once() {
+    let t = env(&[]).await;
+    let m = mail("x", "Mon, 20 Apr 2020 10:11:12 +0200", "twice@x");
+    let other = mail("y", "Mon, 20 Apr 2020 10:12:12 +0200", "other@x");
+    let r = register_mails(
+        &t.app,
+        vec![m.clone(), other, m],
+        "test",
+        podawcza::clock::now(),
+    )
+    .await
+    .unwrap();
+    let Registered::New { id, number } = &r[0] else {
+        panic!("{r:?}")
+    };
+    assert_eq!(number, "RPW/1/2020");
+    assert!(
+        matches!(&r[1], Registered::New { number, .. } if number == "RPW/2/2020"),
+        "{r:?}"
+    );
+    assert_eq!(r[2], Registered::Duplicate { id: id.clone() });
+}

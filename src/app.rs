@@ -3,6 +3,7 @@
 
 use crate::classify::Router;
 use crate::config::Config;
+use crate::signature::trust::{KindSettings, Trust};
 use crate::storage::{register, BlobStore, Db};
 use std::sync::Arc;
 
@@ -15,10 +16,12 @@ pub enum OpenError {
     /// The blob store.
     #[error(transparent)]
     Blob(#[from] crate::storage::blobs::BlobError),
+    /// Trust material that is configured but cannot be read.
+    #[error("trust material: {0}")]
+    Trust(#[from] crate::signature::trust::TrustError),
 }
 
 /// Everything a process needs, shared behind an `Arc`.
-#[derive(Debug)]
 pub struct App {
     /// Configuration.
     pub config: Config,
@@ -28,6 +31,19 @@ pub struct App {
     pub blobs: BlobStore,
     /// Routing rules.
     pub router: Router,
+    /// Trust material (anchors, cached CRLs and intermediates, trusted lists), loaded once.
+    pub trust: Trust,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .field("db", &self.db)
+            .field("trust_anchors", &self.trust.anchors.len())
+            .field("trusted_lists", &self.trust.lists.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl App {
@@ -43,11 +59,34 @@ impl App {
         db.migrate().await?;
         register::sync_departments(&db, &config.routing.departments).await?;
         let router = Router::new(&config.routing);
+        let trust = load_trust(&config)?;
         Ok(Arc::new(App {
             config,
             db,
             blobs,
             router,
+            trust,
         }))
     }
+}
+
+/// Loads the trust material of `[trust]`. A missing anchors folder means "no anchors yet" (every
+/// signature then ends INDETERMINATE, never passed), said once in the log; anything present but
+/// unreadable stops the start.
+fn load_trust(config: &Config) -> Result<Trust, OpenError> {
+    if !std::path::Path::new(&config.trust.anchors_dir).is_dir() {
+        tracing::warn!(
+            anchors_dir = %config.trust.anchors_dir,
+            "no trust anchors folder: signatures are checked for integrity, none can pass"
+        );
+        return Ok(Trust {
+            settings: KindSettings::from_config(&config.trust),
+            ..Trust::default()
+        });
+    }
+    let (trust, notes) = Trust::from_config(&config.trust, None)?;
+    for note in notes {
+        tracing::info!(note = %note, "trusted list");
+    }
+    Ok(trust)
 }

@@ -354,7 +354,7 @@ async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, P
             .map(|c| {
                 let mine = docs.remove(&c.id.0).unwrap_or_default();
                 let r = smime_parts(&app, &c, &mine)
-                    .and_then(|smime| verify_documents(&app, &mine, &smime));
+                    .and_then(|smime| verify_documents(&app, &mine, &smime, c.received_at));
                 (c, r)
             })
             .collect()
@@ -387,6 +387,7 @@ fn verify_documents(
     app: &App,
     docs: &[crate::model::Document],
     smime: &std::collections::HashMap<String, Vec<u8>>,
+    received_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<StepResult, StepError> {
     let mut reports = Vec::with_capacity(docs.len());
     let mut any = false;
@@ -406,9 +407,12 @@ fn verify_documents(
                 r.file = d.name.clone();
                 r
             });
-        let report = smime_report.unwrap_or_else(|| {
+        let mut report = smime_report.unwrap_or_else(|| {
             crate::signature::inspect_with(&d.name, &d.media_type, &bytes, &resolve)
         });
+        // Validated at the arrival time: was the signature valid when the letter came in
+        // (EN 319 102-1 validation at a given time; later revocation does not undo that).
+        crate::signature::trust::validate_report(&mut report, &app.trust, received_at);
         let signed = report.is_signed();
         any |= signed;
         let json = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);

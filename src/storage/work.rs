@@ -25,6 +25,8 @@ pub struct Claimed {
     pub raw_sha256: String,
     /// How many times processing failed before.
     pub attempts: i64,
+    /// Authoritative arrival time (the validation time of its signatures).
+    pub received_at: DateTime<Utc>,
 }
 
 const PENDING: &str = "('received', 'unpacked', 'verified', 'classified')";
@@ -46,7 +48,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM submissions
                       WHERE state IN {PENDING} AND (lease_until IS NULL OR lease_until < $3)
                       ORDER BY registered_at LIMIT $4 {lock})
-         RETURNING id, state, channel, raw_sha256, attempts"
+         RETURNING id, state, channel, raw_sha256, attempts, received_at"
     );
     let mut tx = db.begin_write().await?;
     let rows = sqlx::query(&sql)
@@ -73,6 +75,13 @@ pub async fn claim(
             })?,
             raw_sha256: db::text(row, "raw_sha256")?,
             attempts: db::int(row, "attempts")?,
+            received_at: {
+                let t = db::text(row, "received_at")?;
+                crate::model::parse_time(&t).ok_or(DbError::Corrupt {
+                    what: "received_at",
+                    value: t,
+                })?
+            },
         });
     }
     out.sort_by(|a, b| a.id.0.cmp(&b.id.0));

@@ -165,3 +165,79 @@ async fn an_smime_signed_mail_is_verified_over_its_exact_signed_part() {
         "no trust anchors yet: never passed"
     );
 }
+
+/// With the test PKI as trust material, the pipeline validates every signature at the arrival
+/// time: a qualified XAdES attachment comes out TOTAL_PASSED / qes, a podpis zaufany as
+/// trusted_profile, and an altered copy never passes.
+#[tokio::test]
+async fn signatures_are_validated_against_the_configured_trust_at_arrival() {
+    let pki = crate::common::fixtures().join("pki");
+    let plid =
+        openssl::x509::X509::from_pem(&std::fs::read(pki.join("plid-root.crt.pem")).unwrap())
+            .unwrap();
+    let plid_sha = podawcza::storage::blobs::sha256_hex(&plid.to_der().unwrap());
+    let anchors = pki.join("anchors").display().to_string();
+    let lists = format!("[\"{}\"]", pki.join("trusted-list.xml").display());
+    let signers = format!("[\"{}\"]", pki.join("tl-signer.crt.pem").display());
+    let personal = format!("[\"{plid_sha}\"]");
+    let t = env(&[
+        ("PODAWCZA_TRUST__ANCHORS_DIR", anchors.as_str()),
+        ("PODAWCZA_TRUST__TRUSTED_LISTS", lists.as_str()),
+        ("PODAWCZA_TRUST__LIST_SIGNERS", signers.as_str()),
+        ("PODAWCZA_TRUST__PERSONAL_ROOT_SHA256", personal.as_str()),
+    ])
+    .await;
+    let samples = pki.join("samples");
+    let b64 = |p: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(samples.join(p)).unwrap())
+    };
+    let altered = String::from_utf8(std::fs::read(samples.join("qes.xml")).unwrap())
+        .unwrap()
+        .replacen("</", " zmiana</", 1);
+    let body = format!(
+        "Received: from x by mail.um.gliwice.pl; Thu, 1 Jan 2026 10:00:00 +0000\r\nFrom: a@example.pl\r\n\
+         To: um@um.gliwice.pl\r\nSubject: Wnioski\r\nMessage-ID: <trust@x>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nW za\u{142}\u{105}czeniu.\r\n\
+         --B\r\nContent-Type: application/xml; name=\"qes.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --B\r\nContent-Type: application/xml; name=\"pz.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --B\r\nContent-Type: application/xml; name=\"zmieniony.xml\"\r\n\r\n{altered}\r\n--B--\r\n",
+        b64("qes.xml"),
+        b64("podpis-zaufany.xml"),
+    );
+    let m = RawMail {
+        bytes: body.into_bytes(),
+        channel_time: None,
+        source: None,
+    };
+    register_mails(&t.app, vec![m], "test", podawcza::clock::now())
+        .await
+        .unwrap();
+    podawcza::pipeline::run_until_idle(&t.app, 1).await.unwrap();
+    let subs = podawcza::storage::queries::list(&t.app.db, &Default::default())
+        .await
+        .unwrap();
+    let docs = podawcza::storage::queries::documents(&t.app.db, &subs[0].id)
+        .await
+        .unwrap();
+    let verdict = |name: &str| {
+        let d = docs
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("{name}: {docs:?}"));
+        let s = &d.report.as_ref().unwrap()["signatures"][0];
+        (
+            s["indication"].as_str().unwrap_or("").to_string(),
+            s["kind"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    assert_eq!(
+        verdict("qes.xml"),
+        ("TOTAL_PASSED".to_string(), "qes".to_string())
+    );
+    assert_eq!(
+        verdict("pz.xml"),
+        ("TOTAL_PASSED".to_string(), "trusted_profile".to_string())
+    );
+    assert_ne!(verdict("zmieniony.xml").0, "TOTAL_PASSED");
+}

@@ -111,24 +111,24 @@ async fn login(c: &Client, base: &str, user: &str) {
 }
 
 /// Waits until a complete file (not a `.crdownload`) appears in `dir`, and returns it.
-async fn downloaded(dir: &Path) -> PathBuf {
+/// Waits for Chromium to finish writing `name` into `dir`: it may first create an empty
+/// placeholder under the final name, and writes the bytes to temporary files beside it, so done
+/// means the file has the expected length.
+async fn downloaded(dir: &Path, name: &str, len: usize) -> PathBuf {
     let deadline = Instant::now() + Duration::from_secs(30);
+    let path = dir.join(name);
     loop {
-        let done = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| {
-                p.extension()
-                    .is_none_or(|e| e != "crdownload" && e != "tmp")
-            });
-        if let Some(p) = done {
-            return p;
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == len as u64) {
+            return path;
         }
         assert!(
             Instant::now() < deadline,
-            "no download in {}",
-            dir.display()
+            "no complete download of {name} in {}: {:?}",
+            dir.display(),
+            std::fs::read_dir(dir).map(|d| d
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .collect::<Vec<_>>())
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -225,7 +225,7 @@ async fn a_clerk_finds_a_failed_signature_downloads_it_and_reassigns_it_to_anoth
         .click()
         .await
         .unwrap();
-    let file = downloaded(downloads.path()).await;
+    let file = downloaded(downloads.path(), "wniosek-rejestracja.xml", original.len()).await;
     assert_eq!(std::fs::read(&file).unwrap(), original);
     assert_eq!(file.file_name().unwrap(), "wniosek-rejestracja.xml");
 

@@ -18,6 +18,7 @@ pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod encoding;
 pub mod fixtures;
 pub mod ingest;
 pub mod model;

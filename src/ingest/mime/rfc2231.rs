@@ -49,7 +49,7 @@ pub fn extended_parameter(raw: &[u8], name: &str) -> Option<String> {
             }
         }
         if *extended {
-            bytes.extend(percent_decode(value));
+            bytes.extend(crate::encoding::percent_decode(value));
         } else {
             bytes.extend_from_slice(value.as_bytes());
         }
@@ -84,29 +84,6 @@ fn unquote(value: &str) -> String {
         .and_then(|v| v.strip_suffix('"'))
         .unwrap_or(value)
         .to_string()
-}
-
-fn percent_decode(value: &str) -> Vec<u8> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(decoded)) => {
-                out.push(decoded);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// Decodes with the named charset (WHATWG labels: `iso-8859-2`, `windows-1250`, `utf-8`, ...).

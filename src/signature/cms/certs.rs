@@ -1,16 +1,12 @@
 //! The few parts of an X.509 certificate (RFC 5280 §4.1) that CMS needs to find the signer
 //! (RFC 5652 §5.3 SignerIdentifier) and to bind it (RFC 5035 ESSCertIDv2), read from the DER as
-//! received, and the report's summaries of a certificate (mirroring the XML verifier's
-//! `certinfo`: the same subject format, serial in hex, times in RFC 3339).
+//! received; the report's summaries of a certificate are the XML verifier's `certinfo`, shared.
 
 use super::oids;
 use super::parse::SignerId;
 use crate::signature::der::{self, Tag};
-use crate::signature::report::{CertificateInfo, Signer};
-use openssl::asn1::{Asn1Time, Asn1TimeRef};
+use crate::signature::report::Signer;
 use openssl::hash::{hash, MessageDigest};
-use openssl::nid::Nid;
-use openssl::x509::{X509NameRef, X509};
 
 /// The raw identifying fields of one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,79 +109,14 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A distinguished name as `CN=..., O=..., C=...` in certificate order.
-pub fn name_to_string(name: &X509NameRef) -> String {
-    name.entries()
-        .map(|e| {
-            let key = e.object().nid().short_name().unwrap_or("?").to_string();
-            let value = e.data().to_string().unwrap_or_default();
-            format!("{key}={value}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// An ASN.1 time in RFC 3339 (UTC).
-pub fn rfc3339(t: &Asn1TimeRef) -> String {
-    let diff = Asn1Time::from_unix(0).ok().and_then(|e| e.diff(t).ok());
-    diff.and_then(|d| {
-        let secs = i64::from(d.days) * 86_400 + i64::from(d.secs);
-        chrono::DateTime::from_timestamp(secs, 0)
-    })
-    .map(|dt| dt.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-    .unwrap_or_default()
-}
-
-/// The report's summary of a DER certificate.
-pub fn certificate_info(der_bytes: &[u8]) -> Option<CertificateInfo> {
-    let cert = X509::from_der(der_bytes).ok()?;
-    let serial = cert
-        .serial_number()
-        .to_bn()
-        .ok()
-        .map(|b| hex(&b.to_vec()))
-        .unwrap_or_default();
-    Some(CertificateInfo {
-        subject: name_to_string(cert.subject_name()),
-        issuer: name_to_string(cert.issuer_name()),
-        serial,
-        sha256: sha256_hex(der_bytes),
-        not_before: rfc3339(cert.not_before()),
-        not_after: rfc3339(cert.not_after()),
-        qualified: None,
-    })
-}
-
-fn entry(name: &X509NameRef, nid: Nid) -> Option<String> {
-    name.entries_by_nid(nid)
-        .next()
-        .and_then(|e| e.data().to_string().ok())
-}
-
-/// The PESEL in a subject serialNumber: `PNOPL-<PESEL>` or the older `PESEL:<PESEL>`.
-pub fn pesel_from_serial(serial: &str) -> Option<String> {
-    let digits = serial
-        .strip_prefix("PNOPL-")
-        .or_else(|| serial.strip_prefix("PESEL:"))?
-        .trim();
-    (digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.to_string())
-}
+// Certificate summaries are the same for every format: one implementation, in the XML half.
+pub use crate::signature::xml::certinfo::{
+    certificate_info, name_to_string, pesel_from_serial, rfc3339,
+};
 
 /// The signer named by the certificate subject.
 pub fn signer(der_bytes: &[u8]) -> Option<Signer> {
-    let cert = X509::from_der(der_bytes).ok()?;
-    let subject = cert.subject_name();
-    let serial_number = entry(subject, Nid::SERIALNUMBER);
-    Some(Signer {
-        name: entry(subject, Nid::COMMONNAME),
-        given_name: entry(subject, Nid::GIVENNAME),
-        surname: entry(subject, Nid::SURNAME),
-        pesel: serial_number.as_deref().and_then(pesel_from_serial),
-        serial_number,
-        organization: entry(subject, Nid::ORGANIZATIONNAME),
-        email: entry(subject, Nid::PKCS9_EMAILADDRESS),
-        ..Signer::default()
-    })
+    crate::signature::xml::certinfo::signer(Some(der_bytes), None)
 }
 
 #[cfg(test)]

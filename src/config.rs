@@ -150,6 +150,16 @@ pub struct WebConfig {
     pub deadline_months: u32,
     /// Submissions per page of the inbox list.
     pub page_size: u32,
+    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Requests per minute per client on the public endpoints (upload, status, API); 0 = no limit.
+    pub public_rate_per_minute: u32,
+    /// Requests a client may make at once before the per-minute rate applies.
+    pub public_rate_burst: u32,
+    /// Login attempts per minute per client address; 0 = no limit.
+    pub login_rate_per_minute: u32,
+    /// Login attempts a client may make at once.
+    pub login_rate_burst: u32,
 }
 
 /// `[register]`.

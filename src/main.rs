@@ -405,13 +405,17 @@ async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
         .with_context(|| format!("listening on {}", app.config.web.listen))?;
     println!("Podawcza listening on http://{}", listener.local_addr()?);
     drop(rx);
-    axum::serve(listener, podawcza::web::router(app.clone()))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing the current batches");
-            let _ = tx.send(true);
-        })
-        .await?;
+    axum::serve(
+        listener,
+        podawcza::web::router(app.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing the current batches");
+        let _ = tx.send(true);
+    })
+    .await?;
     workers.await?;
     mail.await?;
     if let Some(p) = poller {

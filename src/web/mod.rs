@@ -16,6 +16,7 @@ pub mod error;
 pub mod html;
 pub mod inbox;
 pub mod pages;
+pub mod ratelimit;
 pub mod signature;
 pub mod stats;
 

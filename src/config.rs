@@ -85,6 +85,30 @@ pub struct Config {
     /// Trust material and the recognition of Polish signature kinds (absent: the defaults).
     #[serde(default)]
     pub trust: TrustConfig,
+    /// The public upload page and the JSON API.
+    pub upload: UploadConfig,
+}
+
+/// `[upload]`: the public upload page and the JSON API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadConfig {
+    /// Most files in one submission.
+    pub max_files: usize,
+    /// Largest file, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest request (all files and fields together), in bytes.
+    pub max_request_bytes: u64,
+    /// File name extensions accepted (lowercase, without the dot).
+    pub accepted_extensions: Vec<String>,
+    /// Submissions verified at once while their senders wait for the result.
+    pub verify_workers: usize,
+    /// Submissions that may wait for a verification slot; beyond that: 503 with Retry-After.
+    pub verify_queue: usize,
+    /// The address residents reach the gateway at (links on receipts); empty: relative links.
+    pub public_url: String,
+    /// The longest message text accepted, in characters.
+    pub max_message_chars: usize,
 }
 
 /// `[office]`.

@@ -151,12 +151,42 @@ fn hostname() -> String {
 /// Claims one batch and takes it as far as it goes. `None` when there was nothing to claim.
 pub async fn run_batch(app: &Arc<App>, owner: &str) -> Result<Option<RunStats>, PipelineError> {
     let now = crate::clock::now();
-    let lease =
-        chrono::Duration::seconds(i64::try_from(app.config.pipeline.lease_secs).unwrap_or(300));
-    let claimed = work::claim(&app.db, owner, app.config.pipeline.batch_size, lease, now).await?;
+    let claimed = work::claim(
+        &app.db,
+        owner,
+        app.config.pipeline.batch_size,
+        lease(app),
+        now,
+    )
+    .await?;
     if claimed.is_empty() {
         return Ok(None);
     }
+    advance(app, owner, claimed).await.map(Some)
+}
+
+/// Takes the given submissions through the pipeline now, in the caller's task (an upload whose
+/// sender waits for the verdicts). Submissions another worker holds are left to it; whatever
+/// fails here is retried by the workers as usual.
+pub async fn process_now(app: &Arc<App>, ids: &[SubmissionId]) -> Result<RunStats, PipelineError> {
+    let owner = format!("{}:now", worker_name(0));
+    let claimed = work::claim_ids(&app.db, &owner, ids, lease(app), crate::clock::now()).await?;
+    if claimed.is_empty() {
+        return Ok(RunStats::default());
+    }
+    advance(app, &owner, claimed).await
+}
+
+fn lease(app: &App) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(app.config.pipeline.lease_secs).unwrap_or(300))
+}
+
+/// Moves claimed submissions step by step until each is dispatched, quarantined or failed.
+async fn advance(
+    app: &Arc<App>,
+    owner: &str,
+    claimed: Vec<Claimed>,
+) -> Result<RunStats, PipelineError> {
     let mut items: Vec<Claimed> = claimed;
     let mut stats = RunStats::default();
     for state in [
@@ -188,7 +218,7 @@ pub async fn run_batch(app: &Arc<App>, owner: &str) -> Result<Option<RunStats>, 
             }
         }
     }
-    Ok(Some(stats))
+    Ok(stats)
 }
 
 type Results = Vec<(SubmissionId, State, StepResult)>;
@@ -249,12 +279,27 @@ async fn unpack_batch(
     app: &Arc<App>,
     batch: Vec<Claimed>,
 ) -> Result<Vec<(Claimed, Result<StepResult, StepError>)>, PipelineError> {
+    let uploads: Vec<SubmissionId> = batch
+        .iter()
+        .filter(|c| c.channel != Channel::Email)
+        .map(|c| c.id.clone())
+        .collect();
+    let mut registered = if uploads.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        queries::documents_of(&app.db, &uploads).await?
+    };
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut extracted: Vec<Vec<Extracted>> = Vec::with_capacity(batch.len());
         for c in batch {
-            let (result, docs) = unpack_one(&app, &c);
+            let (result, docs) = if c.channel == Channel::Email {
+                unpack_one(&app, &c)
+            } else {
+                let mine = registered.remove(&c.id.0).unwrap_or_default();
+                unpack_upload(&app, &mine)
+            };
             outcomes.push((c, result));
             extracted.push(docs);
         }
@@ -303,8 +348,6 @@ fn unpack_one(app: &App, c: &Claimed) -> (Result<StepResult, StepError>, Vec<Ext
         warnings: Vec::new(),
     };
     if c.channel != Channel::Email {
-        // Uploads registered their documents already; archives among them are expanded by the
-        // upload channel (issue 7).
         return (Ok(empty()), Vec::new());
     }
     let raw = match app.blobs.get_verified(&c.raw_sha256) {
@@ -327,6 +370,52 @@ fn unpack_one(app: &App, c: &Claimed) -> (Result<StepResult, StepError>, Vec<Ext
             u.documents,
         ),
     }
+}
+
+/// Uploads and API submissions registered their files as documents already: unpacking adds the
+/// entries of the archives among them (within the same limits as mail; a ZIP bomb quarantines
+/// the submission with the reason, the files stay as they came).
+fn unpack_upload(
+    app: &App,
+    docs: &[crate::model::Document],
+) -> (Result<StepResult, StepError>, Vec<Extracted>) {
+    let mut entries = Vec::new();
+    let mut warnings = Vec::new();
+    for d in docs.iter().filter(|d| d.role == "upload") {
+        if d.media_type != "application/zip" {
+            continue;
+        }
+        let bytes = match app.blobs.get(&d.sha256) {
+            Ok(b) => b,
+            Err(e) => return (Err(e.into()), Vec::new()),
+        };
+        match mime::unpack_file_with_warnings(&d.name, &bytes, &app.config.limits) {
+            Ok((found, w)) => {
+                warnings.extend(w);
+                entries.extend(
+                    found
+                        .into_iter()
+                        .filter(|e| !(e.role == mime::Role::Upload && e.container.is_empty())),
+                );
+            }
+            Err(e) => {
+                return (
+                    Ok(StepResult::Quarantined {
+                        reason: e.to_string(),
+                    }),
+                    Vec::new(),
+                )
+            }
+        }
+    }
+    (
+        Ok(StepResult::Unpacked {
+            text: None,
+            documents: Vec::new(),
+            warnings,
+        }),
+        entries,
+    )
 }
 
 fn new_document(sha256: &str, d: &Extracted) -> NewDocument {

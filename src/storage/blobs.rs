@@ -228,6 +228,110 @@ impl BlobStore {
     pub fn contains(&self, key: &str) -> bool {
         self.path(key).map(|p| p.exists()).unwrap_or(false)
     }
+
+    /// Starts a blob whose bytes arrive in pieces (an upload streamed from the network): they go
+    /// to a temporary file while being hashed, and [`BlobWriter::finish`] makes the blob durable
+    /// under its key. Nothing is kept in memory but the hash state.
+    pub fn writer(&self) -> Result<BlobWriter<'_>, BlobError> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(format!("stream.{}.{n}", std::process::id()));
+        let file = File::create(&tmp).map_err(|source| BlobError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        Ok(BlobWriter {
+            store: self,
+            tmp: Some(tmp),
+            file: Some(file),
+            hasher: openssl::sha::Sha256::new(),
+            size: 0,
+        })
+    }
+}
+
+/// A blob being written piece by piece ([`BlobStore::writer`]). Dropped unfinished, its temporary
+/// file is removed.
+pub struct BlobWriter<'a> {
+    store: &'a BlobStore,
+    tmp: Option<PathBuf>,
+    file: Option<File>,
+    hasher: openssl::sha::Sha256,
+    size: u64,
+}
+
+impl std::fmt::Debug for BlobWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter")
+            .field("tmp", &self.tmp)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobWriter<'_> {
+    /// Appends bytes.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        let path = self.tmp.clone().unwrap_or_default();
+        let file = self.file.as_mut().ok_or_else(|| BlobError::Io {
+            path: path.clone(),
+            source: io::Error::other("writer already finished"),
+        })?;
+        file.write_all(bytes)
+            .map_err(|source| BlobError::Io { path, source })?;
+        self.hasher.update(bytes);
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Makes the blob durable (fsync, rename, fsync of its directory) and returns its key and
+    /// size. When the same bytes are stored already, the copy is dropped.
+    pub fn finish(mut self) -> Result<(String, u64), BlobError> {
+        let tmp = self.tmp.take().unwrap_or_default();
+        let file = self.file.take();
+        let hasher = std::mem::replace(&mut self.hasher, openssl::sha::Sha256::new());
+        let key = hex(&hasher.finish());
+        let dest = self.store.path(&key)?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| BlobError::Io { path, source }
+        };
+        if fs::metadata(&dest).is_ok_and(|m| m.len() == self.size) {
+            drop(file);
+            let _ = fs::remove_file(&tmp);
+            return Ok((key, self.size));
+        }
+        if let Some(f) = file {
+            if self.store.fsync {
+                f.sync_all().map_err(io(&tmp))?;
+            }
+        }
+        let shard = dest.parent().unwrap_or(&self.store.root).to_path_buf();
+        fs::create_dir_all(&shard).map_err(io(&shard))?;
+        fs::rename(&tmp, &dest).map_err(io(&dest))?;
+        if self.store.fsync {
+            File::open(&shard)
+                .and_then(|d| d.sync_all())
+                .map_err(io(&shard))?;
+        }
+        Ok((key, self.size))
+    }
+}
+
+impl Drop for BlobWriter<'_> {
+    fn drop(&mut self) {
+        self.file.take();
+        if let Some(tmp) = self.tmp.take() {
+            let _ = fs::remove_file(tmp);
+        }
+    }
 }
 
 /// Runs `f` over `items` on up to 16 threads; the first error wins.
@@ -274,6 +378,28 @@ mod tests {
             .path(&key)
             .unwrap()
             .ends_with("ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    }
+
+    #[test]
+    fn streamed_blob_is_stored_under_its_hash_and_an_abandoned_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), true).unwrap();
+        let mut w = store.writer().unwrap();
+        w.write(b"ab").unwrap();
+        w.write(b"c").unwrap();
+        assert_eq!(w.size(), 3);
+        let (key, size) = w.finish().unwrap();
+        assert_eq!((key.as_str(), size), (sha256_hex(b"abc").as_str(), 3));
+        assert_eq!(store.get_verified(&key).unwrap(), b"abc");
+        // The same bytes again: the existing blob stays, the copy goes.
+        let mut w = store.writer().unwrap();
+        w.write(b"abc").unwrap();
+        assert_eq!(w.finish().unwrap().0, key);
+        let mut w = store.writer().unwrap();
+        w.write(b"half an upload").unwrap();
+        drop(w);
+        let leftovers = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count();
+        assert_eq!(leftovers, 0);
     }
 
     #[test]

@@ -105,6 +105,39 @@ pub async fn register_batch(
     Ok(out)
 }
 
+/// Registers one submission together with its documents (uploads and the API: the files are the
+/// documents, stored before this call) in one transaction, so the row, its number and its
+/// documents commit at once, before the client gets its answer. `api_token` names the token that
+/// submitted it, if any.
+pub async fn register_with_documents(
+    db: &Db,
+    pattern: &str,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    submission: &NewSubmission,
+    documents: &[super::work::NewDocument],
+    api_token: Option<&str>,
+) -> Result<(SubmissionId, String), DbError> {
+    let mut tx = db.begin_write().await?;
+    let out = register_chunk(&mut tx, pattern, tz, now, std::slice::from_ref(submission)).await?;
+    let Some(Registered::New { id, number }) = out.into_iter().next() else {
+        return Err(DbError::Corrupt {
+            what: "registration of an upload",
+            value: submission.raw_sha256.clone(),
+        });
+    };
+    super::work::save_documents(&mut tx, &id, documents).await?;
+    if let Some(token) = api_token {
+        sqlx::query("UPDATE submissions SET api_token = $1 WHERE id = $2")
+            .bind(token)
+            .bind(&id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok((id, number))
+}
+
 /// Rows per multi-row statement (18 values a row stays far below both engines' parameter limits).
 const CHUNK: usize = 100;
 

@@ -59,34 +59,67 @@ pub async fn claim(
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let state = db::text(row, "state")?;
-        let channel = db::text(row, "channel")?;
-        out.push(Claimed {
-            id: SubmissionId(db::text(row, "id")?),
-            state: state.parse().map_err(|_| DbError::Corrupt {
-                what: "state",
-                value: state.clone(),
-            })?,
-            channel: channel.parse().map_err(|_| DbError::Corrupt {
-                what: "channel",
-                value: channel.clone(),
-            })?,
-            raw_sha256: db::text(row, "raw_sha256")?,
-            attempts: db::int(row, "attempts")?,
-            received_at: {
-                let t = db::text(row, "received_at")?;
-                crate::model::parse_time(&t).ok_or(DbError::Corrupt {
-                    what: "received_at",
-                    value: t,
-                })?
-            },
-        });
-    }
+    let mut out = rows.iter().map(claimed).collect::<Result<Vec<_>, _>>()?;
     out.sort_by(|a, b| a.id.0.cmp(&b.id.0));
     Ok(out)
 }
+
+fn claimed(row: &sqlx::any::AnyRow) -> Result<Claimed, DbError> {
+    let state = db::text(row, "state")?;
+    let channel = db::text(row, "channel")?;
+    Ok(Claimed {
+        id: SubmissionId(db::text(row, "id")?),
+        state: state.parse().map_err(|_| DbError::Corrupt {
+            what: "state",
+            value: state.clone(),
+        })?,
+        channel: channel.parse().map_err(|_| DbError::Corrupt {
+            what: "channel",
+            value: channel.clone(),
+        })?,
+        raw_sha256: db::text(row, "raw_sha256")?,
+        attempts: db::int(row, "attempts")?,
+        received_at: {
+            let t = db::text(row, "received_at")?;
+            crate::model::parse_time(&t).ok_or(DbError::Corrupt {
+                what: "received_at",
+                value: t,
+            })?
+        },
+    })
+}
+
+/// Claims the given submissions (those unfinished and not leased by another worker) for `owner`.
+pub async fn claim_ids(
+    db: &Db,
+    owner: &str,
+    ids: &[SubmissionId],
+    lease: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<Claimed>, DbError> {
+    let sql = format!(
+        "UPDATE submissions SET lease_owner = $1, lease_until = $2
+         WHERE id = $3 AND state IN {PENDING} AND (lease_until IS NULL OR lease_until < $4)
+         RETURNING id, state, channel, raw_sha256, attempts, received_at"
+    );
+    let mut tx = db.begin_write().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(format_time(&(now + lease)))
+            .bind(&id.0)
+            .bind(format_time(&now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = row {
+            out.push(claimed(&row)?);
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 
 /// A document to record for a submission (its blob already stored).
 #[derive(Debug, Clone)]
@@ -280,22 +313,24 @@ async fn apply(
     Ok(true)
 }
 
-async fn save_documents(
+/// Records documents of a submission after the ones it has (uploads register theirs with the
+/// submission; unpacking adds the entries of their archives), in the caller's transaction.
+pub(crate) async fn save_documents(
     tx: &mut Transaction<'static, sqlx::Any>,
     id: &SubmissionId,
     documents: &[NewDocument],
 ) -> Result<(), DbError> {
     // No clean-up of earlier rows is needed: the state guard and the transaction make the insert
-    // happen exactly once. Mail has no other documents, so numbering starts at 1.
-    for (i, d) in documents.iter().enumerate() {
+    // happen exactly once. Numbering continues after the documents already there.
+    for d in documents {
         sqlx::query(
             "INSERT INTO documents (id, submission_id, seq, name, media_type, declared_type, size,
                 sha256, container, role)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8, $9
+             FROM documents WHERE submission_id = $2",
         )
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&id.0)
-        .bind(i as i64 + 1)
         .bind(&d.name)
         .bind(&d.media_type)
         .bind(&d.declared_type)

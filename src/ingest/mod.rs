@@ -6,6 +6,7 @@ pub mod email;
 pub mod files;
 pub mod mailbox;
 pub mod mime;
+pub mod upload;
 
 /// Errors of a channel.
 #[derive(Debug, thiserror::Error)]

@@ -50,6 +50,20 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Where the blob `key` lives under `root`; the key must be a lowercase SHA-256 hex string, so no
+/// path trick can come through it.
+fn key_path(root: &Path, key: &str) -> Result<PathBuf, BlobError> {
+    let ok = key.len() == 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !ok {
+        return Err(BlobError::BadKey(key.to_string()));
+    }
+    let (shard, rest) = key.split_at(2);
+    Ok(root.join(shard).join(rest))
+}
+
 /// The content-addressed store.
 #[derive(Debug)]
 pub struct BlobStore {
@@ -75,15 +89,7 @@ impl BlobStore {
     /// The path of a blob (the key is checked to be a SHA-256 hex string, so no path trick can
     /// come through it).
     pub fn path(&self, key: &str) -> Result<PathBuf, BlobError> {
-        let ok = key.len() == 64
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !ok {
-            return Err(BlobError::BadKey(key.to_string()));
-        }
-        let (shard, rest) = key.split_at(2);
-        Ok(self.root.join(shard).join(rest))
+        key_path(&self.root, key)
     }
 
     /// Stores bytes durably and returns their key. Storing the same bytes twice is a no-op.
@@ -232,7 +238,7 @@ impl BlobStore {
     /// Starts a blob whose bytes arrive in pieces (an upload streamed from the network): they go
     /// to a temporary file while being hashed, and [`BlobWriter::finish`] makes the blob durable
     /// under its key. Nothing is kept in memory but the hash state.
-    pub fn writer(&self) -> Result<BlobWriter<'_>, BlobError> {
+    pub fn writer(&self) -> Result<BlobWriter, BlobError> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .root
@@ -243,7 +249,8 @@ impl BlobStore {
             source,
         })?;
         Ok(BlobWriter {
-            store: self,
+            root: self.root.clone(),
+            fsync: self.fsync,
             tmp: Some(tmp),
             file: Some(file),
             hasher: openssl::sha::Sha256::new(),
@@ -254,15 +261,16 @@ impl BlobStore {
 
 /// A blob being written piece by piece ([`BlobStore::writer`]). Dropped unfinished, its temporary
 /// file is removed.
-pub struct BlobWriter<'a> {
-    store: &'a BlobStore,
+pub struct BlobWriter {
+    root: PathBuf,
+    fsync: bool,
     tmp: Option<PathBuf>,
     file: Option<File>,
     hasher: openssl::sha::Sha256,
     size: u64,
 }
 
-impl std::fmt::Debug for BlobWriter<'_> {
+impl std::fmt::Debug for BlobWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlobWriter")
             .field("tmp", &self.tmp)
@@ -271,7 +279,7 @@ impl std::fmt::Debug for BlobWriter<'_> {
     }
 }
 
-impl BlobWriter<'_> {
+impl BlobWriter {
     /// Appends bytes.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
         let path = self.tmp.clone().unwrap_or_default();
@@ -298,7 +306,7 @@ impl BlobWriter<'_> {
         let file = self.file.take();
         let hasher = std::mem::replace(&mut self.hasher, openssl::sha::Sha256::new());
         let key = hex(&hasher.finish());
-        let dest = self.store.path(&key)?;
+        let dest = key_path(&self.root, &key)?;
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| BlobError::Io { path, source }
@@ -309,14 +317,14 @@ impl BlobWriter<'_> {
             return Ok((key, self.size));
         }
         if let Some(f) = file {
-            if self.store.fsync {
+            if self.fsync {
                 f.sync_all().map_err(io(&tmp))?;
             }
         }
-        let shard = dest.parent().unwrap_or(&self.store.root).to_path_buf();
+        let shard = dest.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&shard).map_err(io(&shard))?;
         fs::rename(&tmp, &dest).map_err(io(&dest))?;
-        if self.store.fsync {
+        if self.fsync {
             File::open(&shard)
                 .and_then(|d| d.sync_all())
                 .map_err(io(&shard))?;
@@ -325,7 +333,7 @@ impl BlobWriter<'_> {
     }
 }
 
-impl Drop for BlobWriter<'_> {
+impl Drop for BlobWriter {
     fn drop(&mut self) {
         self.file.take();
         if let Some(tmp) = self.tmp.take() {
@@ -398,7 +406,9 @@ mod tests {
         let mut w = store.writer().unwrap();
         w.write(b"half an upload").unwrap();
         drop(w);
-        let leftovers = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count();
+        let leftovers = std::fs::read_dir(dir.path().join("blobs/tmp"))
+            .unwrap()
+            .count();
         assert_eq!(leftovers, 0);
     }
 

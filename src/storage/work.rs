@@ -120,7 +120,6 @@ pub async fn claim_ids(
     Ok(out)
 }
 
-
 /// A document to record for a submission (its blob already stored).
 #[derive(Debug, Clone)]
 pub struct NewDocument {

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod ratelimit;
 pub mod signature;
 pub mod stats;
+pub mod verdict;
 
 /// The router of the whole web side.
 pub fn router(app: Arc<App>) -> Router {

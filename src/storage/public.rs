@@ -1,0 +1,272 @@
+//! Records of the public side: receipts (with the hashed access code for the status lookup) and
+//! the API tokens of other systems.
+
+use super::db::{self, Db, DbError};
+use crate::model::{format_time, SubmissionId};
+use chrono::{DateTime, Utc};
+
+/// Letters of access codes and tokens: Crockford's base32 (no I, L, O, U: nothing to misread
+/// when copied from paper).
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A new random access code: 16 characters (80 bits) in groups of four, `7KQ2-…`.
+pub fn new_access_code() -> String {
+    let mut bytes = [0u8; 16];
+    // openssl's CSPRNG; a failure here is a broken system, fall back to the session token source.
+    if openssl::rand::rand_bytes(&mut bytes).is_err() {
+        let t = super::accounts::random_token();
+        bytes.iter_mut().zip(t.bytes()).for_each(|(b, c)| *b = c);
+    }
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// An access code as typed (any case, with or without dashes or spaces, O for 0 and I/L for 1)
+/// reduced to its canonical form, whose SHA-256 is stored.
+pub fn normalize_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
+
+fn code_hash(code: &str) -> String {
+    super::blobs::sha256_hex(normalize_code(code).as_bytes())
+}
+
+/// A receipt as issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    /// The submission.
+    pub submission_id: String,
+    /// When it was made.
+    pub issued_at: String,
+    /// Blob of the (sealed) XML.
+    pub xml_sha256: String,
+    /// Blob of the PDF.
+    pub pdf_sha256: String,
+    /// Whether the XML carries the office's seal.
+    pub sealed: bool,
+}
+
+/// Records a receipt (once: a second call for the same submission keeps the first). Returns
+/// whether this call recorded it.
+pub async fn insert_receipt(
+    db: &Db,
+    id: &SubmissionId,
+    access_code: &str,
+    issued_at: DateTime<Utc>,
+    xml_sha256: &str,
+    pdf_sha256: &str,
+    sealed: bool,
+) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "INSERT INTO receipts (submission_id, access_code_sha256, issued_at, xml_sha256, pdf_sha256,
+            sealed)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (submission_id) DO NOTHING",
+    )
+    .bind(&id.0)
+    .bind(code_hash(access_code))
+    .bind(format_time(&issued_at))
+    .bind(xml_sha256)
+    .bind(pdf_sha256)
+    .bind(i64::from(sealed))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if done {
+        super::audit::record(
+            &mut tx,
+            id,
+            issued_at,
+            "system:web",
+            "receipt_issued",
+            serde_json::json!({ "xml_sha256": xml_sha256, "pdf_sha256": pdf_sha256, "sealed": sealed }),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+fn receipt_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, DbError> {
+    Ok(ReceiptRow {
+        submission_id: db::text(row, "submission_id")?,
+        issued_at: db::text(row, "issued_at")?,
+        xml_sha256: db::text(row, "xml_sha256")?,
+        pdf_sha256: db::text(row, "pdf_sha256")?,
+        sealed: db::int(row, "sealed")? != 0,
+    })
+}
+
+/// The receipt of `id`, when the access code is its own (compared as hashes).
+pub async fn receipt_with_code(
+    db: &Db,
+    id: &str,
+    code: &str,
+) -> Result<Option<ReceiptRow>, DbError> {
+    let row = sqlx::query(
+        "SELECT submission_id, issued_at, xml_sha256, pdf_sha256, sealed FROM receipts
+         WHERE submission_id = $1 AND access_code_sha256 = $2",
+    )
+    .bind(id)
+    .bind(code_hash(code))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(receipt_row).transpose()
+}
+
+/// The receipt of `id` (for the API, whose token was checked already).
+pub async fn receipt(db: &Db, id: &str) -> Result<Option<ReceiptRow>, DbError> {
+    let row = sqlx::query(
+        "SELECT submission_id, issued_at, xml_sha256, pdf_sha256, sealed FROM receipts
+         WHERE submission_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(receipt_row).transpose()
+}
+
+/// The submission registered under `number` whose receipt has this access code: its id.
+pub async fn lookup(db: &Db, number: &str, code: &str) -> Result<Option<String>, DbError> {
+    let row = sqlx::query(
+        "SELECT s.id FROM submissions s JOIN receipts r ON r.submission_id = s.id
+         WHERE s.registration_number = $1 AND r.access_code_sha256 = $2",
+    )
+    .bind(number.trim())
+    .bind(code_hash(code))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| db::text(r, "id")).transpose()
+}
+
+/// An API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Identifier (recorded on the submissions it makes).
+    pub id: String,
+    /// Name of the system using it.
+    pub name: String,
+    /// When it was made.
+    pub created_at: String,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// Makes a token for the system `name`; returns its record and the token itself (shown once; only
+/// its SHA-256 is kept).
+pub async fn add_token(
+    db: &Db,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(ApiToken, String), DbError> {
+    let secret = format!("pdw_{}", super::accounts::random_token());
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO api_tokens (id, name, token_sha256, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(super::blobs::sha256_hex(secret.as_bytes()))
+    .bind(format_time(&now))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((
+        ApiToken {
+            id,
+            name: name.to_string(),
+            created_at: format_time(&now),
+            revoked_at: None,
+        },
+        secret,
+    ))
+}
+
+/// The live token whose secret is `secret`.
+pub async fn find_token(db: &Db, secret: &str) -> Result<Option<ApiToken>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, name, created_at, revoked_at FROM api_tokens
+         WHERE token_sha256 = $1 AND revoked_at IS NULL",
+    )
+    .bind(super::blobs::sha256_hex(secret.trim().as_bytes()))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(token_row).transpose()
+}
+
+fn token_row(row: &sqlx::any::AnyRow) -> Result<ApiToken, DbError> {
+    Ok(ApiToken {
+        id: db::text(row, "id")?,
+        name: db::text(row, "name")?,
+        created_at: db::text(row, "created_at")?,
+        revoked_at: db::opt_text(row, "revoked_at")?,
+    })
+}
+
+/// Every token, oldest first.
+pub async fn list_tokens(db: &Db) -> Result<Vec<ApiToken>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, name, created_at, revoked_at FROM api_tokens ORDER BY created_at, name",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(token_row).collect()
+}
+
+/// Revokes the token named `name`; returns whether one was live.
+pub async fn revoke_token(db: &Db, name: &str, now: DateTime<Utc>) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+    )
+    .bind(format_time(&now))
+    .bind(name)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Whether the submission `id` was made with the token `token_id`.
+pub async fn submitted_with(db: &Db, id: &str, token_id: &str) -> Result<bool, DbError> {
+    let row = sqlx::query("SELECT 1 AS one FROM submissions WHERE id = $1 AND api_token = $2")
+        .bind(id)
+        .bind(token_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_codes_read_back_from_paper() {
+        let code = new_access_code();
+        assert_eq!(code.len(), 19);
+        assert_eq!(code.matches('-').count(), 3);
+        assert_eq!(code_hash(&code), code_hash(&code.to_lowercase().replace('-', " ")));
+        assert_eq!(normalize_code("o1l-i"), "0111");
+        assert_ne!(new_access_code(), new_access_code());
+    }
+}

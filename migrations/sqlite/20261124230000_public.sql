@@ -3,14 +3,16 @@
 
 -- One receipt (urzędowe poświadczenie przedłożenia) per submission, made once and kept as issued:
 -- the sealed XML and the printable PDF are blobs, so what the resident got can be shown again
--- byte for byte. The access code for the status lookup is stored only as its SHA-256.
+-- byte for byte. The access code for the status lookup is stored only as its SHA-256, with the
+-- registration (same transaction); the receipt itself is filled in once made (issued_at NULL
+-- until then: made on the next opening of the result page if the first attempt failed).
 CREATE TABLE receipts (
     submission_id TEXT PRIMARY KEY REFERENCES submissions(id),
     access_code_sha256 TEXT NOT NULL,
-    issued_at TEXT NOT NULL,
-    xml_sha256 TEXT NOT NULL,
-    pdf_sha256 TEXT NOT NULL,
-    sealed BIGINT NOT NULL
+    issued_at TEXT,
+    xml_sha256 TEXT,
+    pdf_sha256 TEXT,
+    sealed BIGINT
 );
 
 -- API tokens: only the SHA-256 of the token is stored; the token is shown once when made.

@@ -325,7 +325,8 @@ pub struct Accepted {
 }
 
 /// Registers a submission from its stored files: the envelope blob, the row with its number and
-/// the documents, committed together. `api_token` is the id of the token that submitted it.
+/// the documents and the receipt's access code (kept as its SHA-256), committed together.
+/// `api_token` is the id of the token that submitted it.
 pub async fn register(
     app: &std::sync::Arc<App>,
     channel: Channel,
@@ -333,6 +334,7 @@ pub async fn register(
     files: &[Staged],
     received_at: DateTime<Utc>,
     api_token: Option<&str>,
+    access_code: &str,
 ) -> Result<Accepted, UploadError> {
     if files.is_empty() {
         return Err(UploadError::NoFiles);
@@ -392,6 +394,7 @@ pub async fn register(
         &submission,
         &documents,
         api_token,
+        &crate::storage::public::access_code_sha256(access_code),
     )
     .await?;
     Ok(Accepted {

@@ -46,11 +46,18 @@ fn code_hash(code: &str) -> String {
     super::blobs::sha256_hex(normalize_code(code).as_bytes())
 }
 
-/// A receipt as issued.
+/// A receipt: its access code is recorded with the registration, the documents once made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptRow {
     /// The submission.
     pub submission_id: String,
+    /// What was issued, once it was.
+    pub issued: Option<Issued>,
+}
+
+/// A receipt as issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
     /// When it was made.
     pub issued_at: String,
     /// Blob of the (sealed) XML.
@@ -61,12 +68,16 @@ pub struct ReceiptRow {
     pub sealed: bool,
 }
 
-/// Records a receipt (once: a second call for the same submission keeps the first). Returns
-/// whether this call recorded it.
-pub async fn insert_receipt(
+/// The SHA-256 stored for an access code (pass it to registration).
+pub fn access_code_sha256(code: &str) -> String {
+    code_hash(code)
+}
+
+/// Records the receipt made for `id` (once: when one was recorded already, the first stays).
+/// Returns whether this call recorded it.
+pub async fn set_receipt(
     db: &Db,
     id: &SubmissionId,
-    access_code: &str,
     issued_at: DateTime<Utc>,
     xml_sha256: &str,
     pdf_sha256: &str,
@@ -74,12 +85,10 @@ pub async fn insert_receipt(
 ) -> Result<bool, DbError> {
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
-        "INSERT INTO receipts (submission_id, access_code_sha256, issued_at, xml_sha256, pdf_sha256,
-            sealed)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (submission_id) DO NOTHING",
+        "UPDATE receipts SET issued_at = $2, xml_sha256 = $3, pdf_sha256 = $4, sealed = $5
+         WHERE submission_id = $1 AND issued_at IS NULL",
     )
     .bind(&id.0)
-    .bind(code_hash(access_code))
     .bind(format_time(&issued_at))
     .bind(xml_sha256)
     .bind(pdf_sha256)
@@ -105,12 +114,18 @@ pub async fn insert_receipt(
 }
 
 fn receipt_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, DbError> {
+    let issued = match db::opt_text(row, "issued_at")? {
+        Some(issued_at) => Some(Issued {
+            issued_at,
+            xml_sha256: db::opt_text(row, "xml_sha256")?.unwrap_or_default(),
+            pdf_sha256: db::opt_text(row, "pdf_sha256")?.unwrap_or_default(),
+            sealed: db::opt_int(row, "sealed")?.unwrap_or(0) != 0,
+        }),
+        None => None,
+    };
     Ok(ReceiptRow {
         submission_id: db::text(row, "submission_id")?,
-        issued_at: db::text(row, "issued_at")?,
-        xml_sha256: db::text(row, "xml_sha256")?,
-        pdf_sha256: db::text(row, "pdf_sha256")?,
-        sealed: db::int(row, "sealed")? != 0,
+        issued,
     })
 }
 

@@ -108,7 +108,8 @@ pub async fn register_batch(
 /// Registers one submission together with its documents (uploads and the API: the files are the
 /// documents, stored before this call) in one transaction, so the row, its number and its
 /// documents commit at once, before the client gets its answer. `api_token` names the token that
-/// submitted it, if any.
+/// submitted it, if any; `access_code_sha256` is recorded for its receipt.
+#[allow(clippy::too_many_arguments)]
 pub async fn register_with_documents(
     db: &Db,
     pattern: &str,
@@ -117,6 +118,7 @@ pub async fn register_with_documents(
     submission: &NewSubmission,
     documents: &[super::work::NewDocument],
     api_token: Option<&str>,
+    access_code_sha256: &str,
 ) -> Result<(SubmissionId, String), DbError> {
     let mut tx = db.begin_write().await?;
     let out = register_chunk(&mut tx, pattern, tz, now, std::slice::from_ref(submission)).await?;
@@ -134,6 +136,11 @@ pub async fn register_with_documents(
             .execute(&mut *tx)
             .await?;
     }
+    sqlx::query("INSERT INTO receipts (submission_id, access_code_sha256) VALUES ($1, $2)")
+        .bind(&id.0)
+        .bind(access_code_sha256)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok((id, number))
 }

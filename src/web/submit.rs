@@ -1,0 +1,332 @@
+//! What the upload page and the API share: reading a multipart submission within the limits,
+//! the bounded verification queue, processing a registered submission while its sender waits,
+//! and issuing its receipt.
+
+use crate::app::App;
+use crate::ingest::upload::{self, Accepted, Fields, Incoming, Staged, UploadError};
+use crate::model::{Channel, SubmissionId};
+use crate::storage::{public, queries};
+use axum::extract::multipart::{Field, Multipart, MultipartError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a sender waits for the verdicts before the page answers with what is known (the
+/// workers finish the rest; the result page shows it when reloaded).
+const PROCESS_WAIT: Duration = Duration::from_secs(60);
+
+/// The verification queue: `workers` submissions are processed at once, up to `queue` more wait;
+/// beyond that a new upload is turned away before it is read (503 with Retry-After), so nothing is
+/// registered that the sender will send again.
+#[derive(Debug)]
+pub struct Gate {
+    permits: tokio::sync::Semaphore,
+    inside: AtomicUsize,
+    capacity: usize,
+}
+
+/// A place in the queue, held from before the upload is read until its answer.
+#[derive(Debug)]
+pub struct Pass {
+    gate: Arc<Gate>,
+}
+
+impl Gate {
+    /// A gate for `workers` at once and `queue` waiting.
+    pub fn new(workers: usize, queue: usize) -> Arc<Gate> {
+        Arc::new(Gate {
+            permits: tokio::sync::Semaphore::new(workers.max(1)),
+            inside: AtomicUsize::new(0),
+            capacity: workers.max(1) + queue,
+        })
+    }
+
+    /// A place, or `None` when the queue is full.
+    pub fn try_enter(self: &Arc<Gate>) -> Option<Pass> {
+        let mut now = self.inside.load(Ordering::Acquire);
+        loop {
+            if now >= self.capacity {
+                return None;
+            }
+            match self.inside.compare_exchange_weak(
+                now,
+                now + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    return Some(Pass {
+                        gate: self.clone(),
+                    })
+                }
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
+    /// Places taken now.
+    pub fn inside(&self) -> usize {
+        self.inside.load(Ordering::Acquire)
+    }
+}
+
+impl Pass {
+    /// Runs `work` when a processing slot is free.
+    pub async fn run<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let _permit = self.gate.permits.acquire().await.ok()?;
+        Some(work.await)
+    }
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        self.gate.inside.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Reads a multipart submission: `file` parts (any number within `max_files`), the text fields
+/// `email`, `subject`, `message`, and (the page's form) `csrf`, which must come first and match
+/// `csrf_cookie` when one is required. Files are streamed into the blob store as they arrive.
+pub async fn read(
+    app: &Arc<App>,
+    mut multipart: Multipart,
+    csrf_cookie: Option<Option<&str>>,
+) -> Result<(Fields, Vec<Staged>), SubmitError> {
+    let cfg = &app.config.upload;
+    let mut fields = Fields::default();
+    let mut files: Vec<Staged> = Vec::new();
+    let mut total: u64 = 0;
+    let mut first = true;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error(cfg))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if first {
+            first = false;
+            if let Some(expected) = csrf_cookie {
+                if name != "csrf" {
+                    return Err(SubmitError::Csrf);
+                }
+                let got = field.text().await.map_err(multipart_error(cfg))?;
+                match expected {
+                    Some(cookie) if super::auth::same_token(cookie, got.trim()) => continue,
+                    _ => return Err(SubmitError::Csrf),
+                }
+            }
+        }
+        if name == "file" || field.file_name().is_some() {
+            let Some(raw_name) = field.file_name().map(str::to_string) else {
+                return Err(UploadError::Malformed("plik bez nazwy".into()).into());
+            };
+            if raw_name.is_empty() {
+                // A browser sends an empty part for a file input left empty.
+                drain(field).await.map_err(multipart_error(cfg))?;
+                continue;
+            }
+            if files.len() >= cfg.max_files {
+                return Err(UploadError::TooManyFiles {
+                    limit: cfg.max_files,
+                }
+                .into());
+            }
+            let clean = upload::clean_name(&raw_name, files.len() + 1);
+            upload::check_type(cfg, &clean)?;
+            let declared = field.content_type().map(str::to_string);
+            let staged = receive(app, field, clean, declared, &mut total).await?;
+            files.push(staged);
+        } else {
+            let value = field.text().await.map_err(multipart_error(cfg))?;
+            total += value.len() as u64;
+            if name != "csrf" {
+                fields.set(cfg, &name, value)?;
+            }
+        }
+        if total > cfg.max_request_bytes {
+            return Err(UploadError::RequestTooLarge {
+                limit: cfg.max_request_bytes,
+            }
+            .into());
+        }
+    }
+    if files.is_empty() {
+        return Err(UploadError::NoFiles.into());
+    }
+    Ok((fields, files))
+}
+
+async fn receive(
+    app: &Arc<App>,
+    mut field: Field<'_>,
+    name: String,
+    declared: Option<String>,
+    total: &mut u64,
+) -> Result<Staged, SubmitError> {
+    let cfg = &app.config.upload;
+    let mut incoming = Incoming::start(app, name, declared)?;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error(cfg))? {
+        *total += chunk.len() as u64;
+        if *total > cfg.max_request_bytes {
+            return Err(UploadError::RequestTooLarge {
+                limit: cfg.max_request_bytes,
+            }
+            .into());
+        }
+        incoming.write(&chunk)?;
+    }
+    Ok(incoming.finish(app).await?)
+}
+
+async fn drain(mut field: Field<'_>) -> Result<(), MultipartError> {
+    while field.chunk().await?.is_some() {}
+    Ok(())
+}
+
+fn multipart_error(cfg: &crate::config::UploadConfig) -> impl Fn(MultipartError) -> SubmitError + '_ {
+    move |e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            UploadError::RequestTooLarge {
+                limit: cfg.max_request_bytes,
+            }
+            .into()
+        } else {
+            UploadError::Malformed(e.body_text()).into()
+        }
+    }
+}
+
+/// Why a submission was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The upload itself (limits, types, fields, storage).
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    /// The form's token is missing or wrong.
+    #[error("Formularz wygasł lub nie pochodzi z tej strony. Odśwież stronę i wyślij ponownie.")]
+    Csrf,
+}
+
+/// After registration: the pipeline takes the submission through while its sender waits (in a
+/// processing slot, at most [`PROCESS_WAIT`]), then the receipt is issued and, when an address was
+/// given, queued for e-mail. Failures here lose nothing: the submission is registered, the workers
+/// finish it, and the receipt is issued when its page is next opened.
+pub async fn process_and_issue(
+    app: &Arc<App>,
+    pass: &Pass,
+    accepted: &Accepted,
+    access_code: &str,
+) -> Result<(), crate::web::error::WebError> {
+    let id = accepted.id.clone();
+    let work = pass.run(async {
+        match tokio::time::timeout(
+            PROCESS_WAIT,
+            crate::pipeline::process_now(app, std::slice::from_ref(&id)),
+        )
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(submission_id = %id, error = %e, "processing an upload"),
+            Err(_) => tracing::warn!(submission_id = %id, "processing an upload took too long"),
+        }
+    });
+    work.await;
+    issue_receipt(app, &id, access_code).await?;
+    Ok(())
+}
+
+/// The public address of a path (`[upload] public_url` + path, or the path alone).
+pub fn public_link(app: &App, path: &str) -> String {
+    format!("{}{path}", app.config.upload.public_url.trim_end_matches('/'))
+}
+
+/// Makes the receipt of `id` (once: an existing receipt is kept as it was issued) and queues it
+/// for e-mail when the sender gave an address.
+pub async fn issue_receipt(
+    app: &Arc<App>,
+    id: &SubmissionId,
+    access_code: &str,
+) -> Result<(), crate::web::error::WebError> {
+    if public::receipt(&app.db, &id.0)
+        .await?
+        .is_some_and(|r| r.issued.is_some())
+    {
+        return Ok(());
+    }
+    let sub = queries::find(&app.db, &id.0)
+        .await?
+        .ok_or(crate::web::error::WebError::NotFound)?;
+    let docs = queries::documents(&app.db, id).await?;
+    let tz = app.config.timezone();
+    let department = match &sub.department {
+        Some(code) => app
+            .config
+            .routing
+            .departments
+            .iter()
+            .find(|d| &d.code == code)
+            .map(|d| d.name.clone()),
+        None => None,
+    };
+    let issued_at = crate::clock::now();
+    let receipt = crate::receipt::Receipt {
+        office: app.config.office.name.clone(),
+        registration_number: sub.registration_number.clone(),
+        submission_id: sub.id.0.clone(),
+        channel: sub.channel.as_str().to_string(),
+        received_at: sub.received_at,
+        issued_at,
+        sender_email: sub.sender.clone(),
+        subject: sub.subject.clone(),
+        access_code: Some(access_code.to_string()),
+        status_url: Some(public_link(app, "/status")),
+        department,
+        documents: docs
+            .iter()
+            .map(|d| crate::receipt::ReceiptDocument {
+                name: d.name.clone(),
+                sha256: d.sha256.clone(),
+                size: d.size,
+                verdict: super::verdict::text(d.report.as_ref(), tz),
+            })
+            .collect(),
+    };
+    let app2 = app.clone();
+    let made = tokio::task::spawn_blocking(move || -> Result<(String, String, bool), String> {
+        // The access code is printed on the PDF the resident keeps; the sealed XML, the office's
+        // evidence, does not carry it (the database keeps only its hash).
+        let pdf = crate::receipt::pdf(&receipt, tz);
+        let receipt = crate::receipt::Receipt {
+            access_code: None,
+            ..receipt
+        };
+        let (xml, sealed) = match &app2.seal {
+            Some(seal) => (
+                crate::receipt::sealed_xml(&receipt, tz, seal).map_err(|e| e.to_string())?,
+                true,
+            ),
+            None => (crate::receipt::xml(&receipt, tz), false),
+        };
+        let x = app2.blobs.put(xml.as_bytes()).map_err(|e| e.to_string())?;
+        let p = app2.blobs.put(&pdf).map_err(|e| e.to_string())?;
+        Ok((x, p, sealed))
+    })
+    .await
+    .map_err(|e| crate::web::error::WebError::Internal(e.to_string()))?
+    .map_err(crate::web::error::WebError::Internal)?;
+    let (xml_sha256, pdf_sha256, sealed) = made;
+    let recorded = public::set_receipt(
+        &app.db,
+        id,
+        issued_at,
+        &xml_sha256,
+        &pdf_sha256,
+        sealed,
+    )
+    .await?;
+    if recorded && sub.sender.is_some() && sub.channel != Channel::Email {
+        crate::outbox::store::enqueue_receipt(&app.db, id, issued_at).await?;
+    }
+    Ok(())
+}
+
+/// Whether the queue is full (for tests and `/healthz`).
+pub fn queue_full(gate: &Gate) -> bool {
+    gate.inside() >= gate.capacity
+}

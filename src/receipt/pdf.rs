@@ -361,19 +361,17 @@ fn wrap(runs: &[(Font, &str)], size: f32, width: f32) -> Vec<Vec<(Font, Vec<u8>)
 
 /// Words and single spaces, in order.
 fn split_words(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b' ' {
-            if start < i {
-                out.push(&bytes[start..i]);
+    let mut out: Vec<&[u8]> = Vec::new();
+    for part in bytes.split_inclusive(|&b| b == b' ') {
+        match part.split_last() {
+            Some((b' ', word)) => {
+                if !word.is_empty() {
+                    out.push(word);
+                }
+                out.push(b" ");
             }
-            out.push(&bytes[i..=i]);
-            start = i + 1;
+            _ => out.push(part),
         }
-    }
-    if start < bytes.len() {
-        out.push(&bytes[start..]);
     }
     out
 }
@@ -640,7 +638,7 @@ fn write_pdf(objects: &[Vec<u8>], id: &str) -> Vec<u8> {
     let xref = out.len();
     let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for o in offsets {
-        let _ = write!(table, "{o:010} 00000 n \n");
+        let _ = writeln!(table, "{o:010} 00000 n ");
     }
     let _ = write!(
         table,

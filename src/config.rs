@@ -85,6 +85,9 @@ pub struct Config {
     /// Trust material and the recognition of Polish signature kinds (absent: the defaults).
     #[serde(default)]
     pub trust: TrustConfig,
+    /// The seal of the receipts (absent: receipts unsigned).
+    #[serde(default)]
+    pub receipt: ReceiptConfig,
     /// The public upload page and the JSON API.
     pub upload: UploadConfig,
 }
@@ -277,6 +280,16 @@ impl Default for TrustConfig {
     }
 }
 
+/// `[receipt]`: the office's seal for receipts (UPP). Both empty: receipts are unsigned.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptConfig {
+    /// PEM private key file of the seal (empty: unsigned receipts).
+    pub seal_key: String,
+    /// PEM certificate file of the seal, optionally followed by its chain.
+    pub seal_cert: String,
+}
+
 /// `[[routing.departments]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -456,6 +469,7 @@ impl fmt::Debug for Config {
             .field("smtp", &self.smtp)
             .field("outbox", &self.outbox)
             .field("trust", &self.trust)
+            .field("receipt", &self.receipt)
             .finish()
     }
 }

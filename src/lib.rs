@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod model;
 pub mod outbox;
 pub mod pipeline;
+pub mod receipt;
 pub mod signature;
 pub mod storage;
 pub mod web;

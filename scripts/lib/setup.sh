@@ -8,6 +8,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v xmlsec1 >/dev/null || need_apt+=(xmlsec1)   # peer verifier of the differential tests
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)   # reads the PDF receipts back
 command -v chromium >/dev/null || need_apt+=(chromium)   # browser tests of the inbox
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)   # WebDriver for them
 if ((${#need_apt[@]})); then

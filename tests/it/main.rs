@@ -16,6 +16,7 @@ mod mime;
 mod outbox;
 mod pipeline;
 mod quarantine;
+mod receipt;
 mod register;
 mod trust;
 mod xml_corpus;

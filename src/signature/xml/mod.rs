@@ -5,7 +5,8 @@
 //! own canonicalization ([`c14n`], [`nodeset`]), check digests and the signature value
 //! ([`algorithms`], [`keys`], [`dsig`]), read the XAdES properties ([`xades`], [`der`],
 //! [`counter`]) and turn the result into format-neutral [`evidence`], then the report of
-//! DESIGN.md ([`mod@verify`], [`certinfo`]). ASiC containers with XAdES are in [`asic`].
+//! DESIGN.md ([`mod@verify`], [`certinfo`]). ASiC containers with XAdES are in [`asic`]. The one
+//! signer (XAdES-B-B, for the office's receipt seal and the test fixtures) is [`sign`].
 //!
 //! Entry points: [`verify()`] (any file: `None` when it is neither signed XML nor ASiC),
 //! [`verify_xml`], [`asic::verify_asic`], and [`verify::evidence`] for the validation stage.
@@ -27,6 +28,7 @@ pub mod manifest;
 pub mod nodeset;
 pub mod parse;
 pub mod refs;
+pub mod sign;
 pub mod transforms;
 pub mod verify;
 pub mod xades;

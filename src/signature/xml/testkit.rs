@@ -1,5 +1,5 @@
 //! Test-only signer: makes enveloped and detached XAdES-B signatures with a throw-away key and
-//! certificate through the library signer of `fixtures::xades` (this module's own exclusive
+//! certificate through the library signer of [`super::sign`] (this module's own exclusive
 //! canonicalization, conformance-tested in `c14n_conformance.rs`), so verification tests need no
 //! stored fixtures.
 
@@ -20,7 +20,7 @@ pub struct TestSigner {
     pub cert: X509,
 }
 
-pub use crate::fixtures::xades::Options;
+pub use crate::signature::xml::sign::Options;
 
 /// A signer with an RSA key or, with `ec`, a P-256 key; subject `CN=cn, serialNumber=PNOPL-...`.
 pub fn signer(cn: &str, ec: bool) -> TestSigner {
@@ -61,7 +61,7 @@ pub fn signer(cn: &str, ec: bool) -> TestSigner {
 
 /// Signs `document` (whose root element's end tag is the last thing in it) with an enveloped
 /// XAdES-B-B signature, or a detached one with [`Options::detached`]: the library signer of
-/// `fixtures::xades`, with the throw-away key.
+/// [`super::sign`], with the throw-away key.
 pub fn sign(document: &str, s: &TestSigner, opts: &Options) -> String {
-    crate::fixtures::xades::sign(document, &s.key, &s.cert, opts).unwrap()
+    crate::signature::xml::sign::sign(document, &s.key, &s.cert, opts).unwrap()
 }

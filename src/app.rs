@@ -19,6 +19,9 @@ pub enum OpenError {
     /// Trust material that is configured but cannot be read.
     #[error("trust material: {0}")]
     Trust(#[from] crate::signature::trust::TrustError),
+    /// The receipts' seal is configured but cannot be used.
+    #[error("receipt seal: {0}")]
+    Seal(#[from] crate::receipt::ReceiptError),
 }
 
 /// Everything a process needs, shared behind an `Arc`.
@@ -33,6 +36,8 @@ pub struct App {
     pub router: Router,
     /// Trust material (anchors, cached CRLs and intermediates, trusted lists), loaded once.
     pub trust: Trust,
+    /// The office's seal for receipts (`[receipt]`; `None`: receipts unsigned).
+    pub seal: Option<crate::receipt::Seal>,
 }
 
 impl std::fmt::Debug for App {
@@ -60,12 +65,14 @@ impl App {
         register::sync_departments(&db, &config.routing.departments).await?;
         let router = Router::new(&config.routing);
         let trust = load_trust(&config)?;
+        let seal = crate::receipt::Seal::load(&config.receipt)?;
         Ok(Arc::new(App {
             config,
             db,
             blobs,
             router,
             trust,
+            seal,
         }))
     }
 }

@@ -122,6 +122,27 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Tokens of the systems that use the JSON API.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token for a system; the token is printed once (only its hash is kept).
+    Add {
+        /// Name of the system (unique).
+        name: String,
+    },
+    /// List tokens.
+    List,
+    /// Revoke the token of a system.
+    Revoke {
+        /// Name of the system.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -229,7 +250,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     if let Command::Fixtures { what } = &cli.command {
         return fixtures(what);
     }
-    let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    if matches!(cli.command, Command::Serve { demo: true }) {
+        demo_trust(&mut config);
+    }
     let app = App::open(config).await.context("opening the register")?;
     match cli.command {
         Command::Migrate => println!("migrations applied"),
@@ -281,6 +305,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             mail_status(&app).await?;
         }
         Command::User { command } => user(&app, command).await?,
+        Command::Token { command } => token(&app, command).await?,
         Command::Verify { .. } | Command::Fixtures { .. } | Command::Trust { .. } => {}
     }
     app.db.close().await;
@@ -307,6 +332,70 @@ async fn ingest(app: &Arc<App>, paths: &[PathBuf], no_process: bool, batch: usiz
         println!("dispatched {}, quarantined {}", r.dispatched, r.quarantined);
     }
     Ok(())
+}
+
+async fn token(app: &App, command: TokenCommand) -> Result<()> {
+    use podawcza::storage::public;
+    match command {
+        TokenCommand::Add { name } => {
+            let (t, secret) = public::add_token(&app.db, &name, podawcza::clock::now()).await?;
+            println!(
+                "token for {} (shown once, keep it secret):\n{secret}",
+                t.name
+            );
+        }
+        TokenCommand::List => {
+            for t in public::list_tokens(&app.db).await? {
+                let state = t
+                    .revoked_at
+                    .map(|r| format!("revoked {r}"))
+                    .unwrap_or_else(|| "active".into());
+                println!("{:<24} created {}  {state}", t.name, t.created_at);
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if public::revoke_token(&app.db, &name, podawcza::clock::now()).await? {
+                println!("revoked the token of {name}");
+            } else {
+                anyhow::bail!("no active token named {name}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `serve --demo` without trust material of its own validates against the test PKI in
+/// fixtures/pki and seals receipts with its test seal, so that the demo shows every verdict. Test
+/// material only: said on the console, never used outside the demo.
+fn demo_trust(config: &mut Config) {
+    let pki = std::path::Path::new("fixtures/pki");
+    if !pki.is_dir() {
+        return;
+    }
+    let has_anchors = std::fs::read_dir(&config.trust.anchors_dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+            [".pem", ".crt", ".cer"].iter().any(|x| name.ends_with(x))
+        })
+    });
+    if !has_anchors && config.trust.trusted_lists.is_empty() {
+        let s = |p: &str| pki.join(p).display().to_string();
+        config.trust.anchors_dir = s("anchors");
+        config.trust.trusted_lists = vec![s("trusted-list.xml")];
+        config.trust.list_signers = vec![s("tl-signer.crt.pem")];
+        if let Ok(pem) = std::fs::read(pki.join("plid-root.crt.pem")) {
+            if let Ok(der) = openssl::x509::X509::from_pem(&pem).and_then(|c| c.to_der()) {
+                config.trust.personal_root_sha256 =
+                    vec![podawcza::storage::blobs::sha256_hex(&der)];
+            }
+        }
+        println!("Demo: podpisy weryfikowane względem TESTOWEJ infrastruktury (fixtures/pki).");
+    }
+    if config.receipt.seal_key.is_empty() && config.receipt.seal_cert.is_empty() {
+        config.receipt.seal_key = pki.join("qseal.key.pem").display().to_string();
+        config.receipt.seal_cert = pki.join("qseal.crt.pem").display().to_string();
+        println!("Demo: poświadczenia pieczętowane TESTOWĄ pieczęcią (fixtures/pki/qseal).");
+    }
 }
 
 async fn user(app: &App, command: UserCommand) -> Result<()> {

@@ -164,6 +164,47 @@ pub fn notification(
     Ok(String::from_utf8_lossy(&m.formatted()).into_owned())
 }
 
+/// The receipt of an upload or API submission, to the address its sender gave: the same text as
+/// the acknowledgement, with the printable PDF and the sealed XML attached.
+pub fn receipt(
+    app: &App,
+    outbox_id: &str,
+    s: &Submission,
+    docs: &[Document],
+    pdf: Vec<u8>,
+    xml: Vec<u8>,
+) -> Result<String, ComposeError> {
+    use lettre::message::{header::ContentType, Attachment, MultiPart, SinglePart};
+    let to = s.sender.as_deref().unwrap_or_default();
+    let number = s.registration_number.replace('/', "-");
+    let kind = |t: &str| ContentType::parse(t).map_err(|e| ComposeError::Build(e.to_string()));
+    let body = MultiPart::mixed()
+        .singlepart(SinglePart::plain(ack_text(app, s, docs)))
+        .singlepart(
+            Attachment::new(format!("UPP-{number}.pdf")).body(pdf, kind("application/pdf")?),
+        )
+        .singlepart(
+            Attachment::new(format!("UPP-{number}.xml")).body(xml, kind("application/xml")?),
+        );
+    let m = Message::builder()
+        .from(mailbox(&app.config.smtp.from)?)
+        .to(mailbox(to)?)
+        .subject(format!(
+            "Poświadczenie przedłożenia {}{}",
+            s.registration_number,
+            s.subject
+                .as_deref()
+                .map(|x| format!(": {}", clip(x, 120)))
+                .unwrap_or_default()
+        ))
+        .message_id(Some(format!("<{outbox_id}@podawcza.invalid>")))
+        .date(std::time::SystemTime::from(crate::clock::now()))
+        .raw_header(auto_submitted("auto-replied"))
+        .multipart(body)
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&m.formatted()).into_owned())
+}
+
 fn ack_text(app: &App, s: &Submission, docs: &[Document]) -> String {
     let tz = app.config.timezone();
     let mut t = format!(

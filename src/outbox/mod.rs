@@ -114,7 +114,33 @@ async fn compose_row(
         return Ok(Compose::Suppress("submission not found".into()));
     };
     let docs = queries::documents(&app.db, &s.id).await?;
-    let built = if q.kind == "ack" {
+    let built = if q.kind == "receipt" {
+        if !cfg.acknowledge_email {
+            return Ok(Compose::Suppress(
+                "acknowledgements are switched off".into(),
+            ));
+        }
+        let since = now - chrono::Duration::hours(1);
+        if store::acks_to_since(&app.db, &q.recipient, since).await? >= cfg.max_per_sender_per_hour
+        {
+            return Ok(Compose::Suppress("rate limit for this address".into()));
+        }
+        let Some(issued) = crate::storage::public::receipt(&app.db, &s.id.0)
+            .await?
+            .and_then(|r| r.issued)
+        else {
+            return Ok(Compose::Suppress("no receipt issued".into()));
+        };
+        match (
+            app.blobs.get(&issued.pdf_sha256),
+            app.blobs.get(&issued.xml_sha256),
+        ) {
+            (Ok(pdf), Ok(xml)) => compose::receipt(app, &q.id, &s, &docs, pdf, xml),
+            (Err(e), _) | (_, Err(e)) => {
+                return Ok(Compose::Suppress(format!("receipt unreadable: {e}")))
+            }
+        }
+    } else if q.kind == "ack" {
         if !cfg.acknowledge_email {
             return Ok(Compose::Suppress(
                 "acknowledgements are switched off".into(),

@@ -62,6 +62,31 @@ pub async fn enqueue_for_dispatch(
     Ok(())
 }
 
+/// Queues the receipt of an upload or API submission to the address its sender gave (once per
+/// submission). Whether it is sent (switched on, within the rate limit) is decided when composed.
+pub async fn enqueue_receipt(
+    db: &Db,
+    id: &SubmissionId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let now = format_time(&now);
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, submission_id, recipient, message, state, next_attempt_at,
+            created_at)
+         SELECT $1, 'receipt', s.id, s.sender, '', 'pending', $3, $3 FROM submissions s
+         WHERE s.id = $2 AND s.channel <> 'email' AND s.sender IS NOT NULL AND s.sender <> ''
+         ON CONFLICT (kind, submission_id, recipient) DO NOTHING",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&id.0)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Claims up to `limit` due rows for `owner` until `until`.
 pub async fn claim(
     db: &Db,
@@ -174,10 +199,11 @@ pub async fn retry_later(
     Ok(())
 }
 
-/// Acknowledgements sent (or being sent) to `recipient` since `since`, for the rate limit.
+/// Acknowledgements and receipts sent (or being sent) to `recipient` since `since`, for the rate
+/// limit (an address typed into the upload form is limited like a mail sender).
 pub async fn acks_to_since(db: &Db, recipient: &str, since: DateTime<Utc>) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND lower(recipient) = lower($1)
+        "SELECT COUNT(*) FROM outbox WHERE kind IN ('ack', 'receipt') AND lower(recipient) = lower($1)
          AND state IN ('sent', 'pending') AND message <> '' AND created_at >= $2",
     )
     .bind(recipient)

@@ -249,14 +249,13 @@ pub async fn list_tokens(db: &Db) -> Result<Vec<ApiToken>, DbError> {
 /// Revokes the token named `name`; returns whether one was live.
 pub async fn revoke_token(db: &Db, name: &str, now: DateTime<Utc>) -> Result<bool, DbError> {
     let mut tx = db.begin_write().await?;
-    let n = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
-    )
-    .bind(format_time(&now))
-    .bind(name)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let n =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+            .bind(format_time(&now))
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     tx.commit().await?;
     Ok(n == 1)
 }
@@ -280,7 +279,10 @@ mod tests {
         let code = new_access_code();
         assert_eq!(code.len(), 19);
         assert_eq!(code.matches('-').count(), 3);
-        assert_eq!(code_hash(&code), code_hash(&code.to_lowercase().replace('-', " ")));
+        assert_eq!(
+            code_hash(&code),
+            code_hash(&code.to_lowercase().replace('-', " "))
+        );
         assert_eq!(normalize_code("o1l-i"), "0111");
         assert_ne!(new_access_code(), new_access_code());
     }

@@ -29,19 +29,22 @@ pub fn router(app: Arc<App>, public: Public) -> Router {
     let body_limit = usize::try_from(app.config.upload.max_request_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
-    Router::new()
+    let api = Router::new()
         .route(
-            "/api/v1/submissions",
+            "/submissions",
             post(create).layer(DefaultBodyLimit::max(body_limit)),
         )
-        .route("/api/v1/submissions/{id}", get(show))
-        .route("/api/v1/submissions/{id}/receipt.pdf", get(receipt_pdf))
-        .route("/api/v1/submissions/{id}/receipt.xml", get(receipt_xml))
-        .route("/api/v1/openapi.json", get(openapi))
-        .fallback(|| async { problem(StatusCode::NOT_FOUND, "not-found", "Nie ma takiego zasobu.") })
+        .route("/submissions/{id}", get(show))
+        .route("/submissions/{id}/receipt.pdf", get(receipt_pdf))
+        .route("/submissions/{id}/receipt.xml", get(receipt_xml))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async {
+            problem(StatusCode::NOT_FOUND, "not-found", "Nie ma takiego zasobu.")
+        })
         .layer(Extension(public))
         .layer(axum::middleware::map_response(api_headers))
-        .with_state(app)
+        .with_state(app);
+    Router::new().nest("/api/v1", api)
 }
 
 async fn api_headers(mut resp: Response) -> Response {
@@ -50,8 +53,14 @@ async fn api_headers(mut resp: Response) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -76,7 +85,11 @@ pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
 
 fn web_problem(e: WebError) -> Response {
     match e {
-        WebError::NotFound => problem(StatusCode::NOT_FOUND, "not-found", "Nie ma takiego zgłoszenia."),
+        WebError::NotFound => problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Nie ma takiego zgłoszenia.",
+        ),
         WebError::NotReady => problem(
             StatusCode::CONFLICT,
             "not-ready",
@@ -182,7 +195,11 @@ async fn create(
             return problem(status, e.code(), &e.to_string());
         }
         Err(SubmitError::Csrf) => {
-            return problem(StatusCode::FORBIDDEN, "csrf", &SubmitError::Csrf.to_string())
+            return problem(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                &SubmitError::Csrf.to_string(),
+            )
         }
     };
     let code = records::new_access_code();
@@ -224,16 +241,16 @@ async fn create(
 /// The submission as the API shows it: registration, state, department, every document with its
 /// report (DESIGN.md's contract) and a plain-Polish verdict, and the receipt links.
 pub async fn submission_json(app: &App, id: &SubmissionId) -> Result<serde_json::Value, WebError> {
-    let sub = queries::find(&app.db, &id.0).await?.ok_or(WebError::NotFound)?;
+    let sub = queries::find(&app.db, &id.0)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let docs = queries::documents(&app.db, id).await?;
     let tz = app.config.timezone();
     let department = sub
         .department
         .as_deref()
         .filter(|_| sub.state == crate::model::State::Dispatched)
-        .map(|c| {
-            serde_json::json!({"code": c, "name": super::public::department_name(app, c)})
-        });
+        .map(|c| serde_json::json!({"code": c, "name": super::public::department_name(app, c)}));
     let receipt = records::receipt(&app.db, &id.0).await?;
     let documents: Vec<serde_json::Value> = docs
         .iter()
@@ -340,7 +357,11 @@ async fn receipt(app: &Arc<App>, headers: &HeaderMap, id: &str, pdf: bool) -> Re
     .await;
     match result {
         Ok(bytes) => {
-            let kind = if pdf { "application/pdf" } else { "application/xml" };
+            let kind = if pdf {
+                "application/pdf"
+            } else {
+                "application/xml"
+            };
             ([(header::CONTENT_TYPE, kind)], bytes).into_response()
         }
         Err(e) => web_problem(e),

@@ -1,5 +1,5 @@
-//! The web side: `/healthz`, and the department inbox (issue 8: [`pages`]); the upload page and
-//! the API come with issue 7.
+//! The web side: `/healthz`; the residents' upload page, result and status lookup ([`public`]);
+//! the JSON API ([`api`]); the department inbox ([`pages`]).
 
 use crate::app::App;
 use crate::storage::work;
@@ -11,21 +11,27 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod error;
 pub mod html;
 pub mod inbox;
 pub mod pages;
+pub mod public;
 pub mod ratelimit;
 pub mod signature;
 pub mod stats;
+pub mod submit;
 pub mod verdict;
 
 /// The router of the whole web side.
 pub fn router(app: Arc<App>) -> Router {
+    let public = public::Public::new(&app);
     Router::new()
         .route("/healthz", get(healthz))
         .with_state(app.clone())
+        .merge(public::router(app.clone(), public.clone()))
+        .merge(api::router(app.clone(), public))
         .merge(pages::router(app))
 }
 

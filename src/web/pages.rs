@@ -5,7 +5,7 @@
 use super::{admin, auth, html, inbox, stats};
 use crate::app::App;
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -17,7 +17,6 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; for
 /// The inbox, login and administration routes.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/inbox") }))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/inbox", get(inbox::list))

@@ -17,7 +17,7 @@ use crate::model::{Channel, State as Pipeline};
 use crate::storage::{accounts, public, queries};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use std::sync::Arc;
@@ -51,7 +51,10 @@ impl Public {
     /// From the configuration.
     pub fn new(app: &App) -> Public {
         Public {
-            gate: Gate::new(app.config.upload.verify_workers, app.config.upload.verify_queue),
+            gate: Gate::new(
+                app.config.upload.verify_workers,
+                app.config.upload.verify_queue,
+            ),
             limiter: Arc::new(RateLimiter::new(
                 app.config.web.public_rate_per_minute,
                 app.config.web.public_rate_burst,
@@ -82,7 +85,10 @@ pub fn router(app: Arc<App>, public: Public) -> Router {
         .route("/p/{id}/{code}/potwierdzenie.pdf", get(receipt_pdf))
         .route("/p/{id}/{code}/potwierdzenie.xml", get(receipt_xml))
         .route("/status", get(status_form).post(status_post))
-        .route("/static/public.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route(
+            "/static/public.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
         .route(
             "/static/upload.js",
             get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
@@ -105,10 +111,19 @@ fn asset(kind: &'static str, body: &'static str) -> Response {
 
 async fn public_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -180,7 +195,11 @@ fn simple_page(heading: &str, message: &str) -> String {
 /// The form token of this browser (from its cookie), or a new one to set.
 fn form_token(headers: &HeaderMap) -> (String, bool) {
     match super::auth::cookie(headers, FORM_COOKIE) {
-        Some(t) if t.len() >= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+        Some(t)
+            if t.len() >= 32
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
             (t.to_string(), false)
         }
         _ => (accounts::random_token(), true),
@@ -373,7 +392,9 @@ async fn result_page_inner(
     if receipt.issued.is_none() {
         submit::issue_receipt(&app, &sub_id, &code).await?;
     }
-    let sub = queries::find(&app.db, &id).await?.ok_or(WebError::NotFound)?;
+    let sub = queries::find(&app.db, &id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let docs = queries::documents(&app.db, &sub_id).await?;
     let tz = app.config.timezone();
     let clerk_state = clerk_state(&app, &id).await?;
@@ -388,7 +409,10 @@ async fn result_page_inner(
         let inside = if d.container.is_empty() {
             String::new()
         } else {
-            format!(" <span class=\"opt\">(z archiwum {})</span>", h(&d.container))
+            format!(
+                " <span class=\"opt\">(z archiwum {})</span>",
+                h(&d.container)
+            )
         };
         documents.push_str(&format!(
             r#"<div class="doc {worst}"><div class="name">{}{inside}</div><div>{} · SHA-256: <span class="hash">{}</span></div><ul class="verdicts">{items}</ul></div>"#,
@@ -618,7 +642,13 @@ async fn status_post_inner(
     if !cookie_ok {
         let resp = html_response(
             StatusCode::FORBIDDEN,
-            status_page(&app, &token, &form.number, Some(&SubmitError::Csrf.to_string()), ""),
+            status_page(
+                &app,
+                &token,
+                &form.number,
+                Some(&SubmitError::Csrf.to_string()),
+                "",
+            ),
         );
         return Ok(with_form_cookie(&app, resp, &token, new));
     }
@@ -636,7 +666,9 @@ async fn status_post_inner(
         );
         return Ok(with_form_cookie(&app, resp, &token, new));
     };
-    let sub = queries::find(&app.db, &id).await?.ok_or(WebError::NotFound)?;
+    let sub = queries::find(&app.db, &id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let clerk = clerk_state(&app, &id).await?;
     let department = sub
         .department

@@ -54,11 +54,7 @@ impl Gate {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => {
-                    return Some(Pass {
-                        gate: self.clone(),
-                    })
-                }
+                Ok(_) => return Some(Pass { gate: self.clone() }),
                 Err(seen) => now = seen,
             }
         }
@@ -179,7 +175,9 @@ async fn drain(mut field: Field<'_>) -> Result<(), MultipartError> {
     Ok(())
 }
 
-fn multipart_error(cfg: &crate::config::UploadConfig) -> impl Fn(MultipartError) -> SubmitError + '_ {
+fn multipart_error(
+    cfg: &crate::config::UploadConfig,
+) -> impl Fn(MultipartError) -> SubmitError + '_ {
     move |e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             UploadError::RequestTooLarge {
@@ -233,7 +231,10 @@ pub async fn process_and_issue(
 
 /// The public address of a path (`[upload] public_url` + path, or the path alone).
 pub fn public_link(app: &App, path: &str) -> String {
-    format!("{}{path}", app.config.upload.public_url.trim_end_matches('/'))
+    format!(
+        "{}{path}",
+        app.config.upload.public_url.trim_end_matches('/')
+    )
 }
 
 /// Makes the receipt of `id` (once: an existing receipt is kept as it was issued) and queues it
@@ -311,15 +312,8 @@ pub async fn issue_receipt(
     .map_err(|e| crate::web::error::WebError::Internal(e.to_string()))?
     .map_err(crate::web::error::WebError::Internal)?;
     let (xml_sha256, pdf_sha256, sealed) = made;
-    let recorded = public::set_receipt(
-        &app.db,
-        id,
-        issued_at,
-        &xml_sha256,
-        &pdf_sha256,
-        sealed,
-    )
-    .await?;
+    let recorded =
+        public::set_receipt(&app.db, id, issued_at, &xml_sha256, &pdf_sha256, sealed).await?;
     if recorded && sub.sender.is_some() && sub.channel != Channel::Email {
         crate::outbox::store::enqueue_receipt(&app.db, id, issued_at).await?;
     }

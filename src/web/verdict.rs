@@ -127,7 +127,9 @@ fn line(s: &SignatureReport, tz: chrono_tz::Tz) -> Line {
 fn failed_reason(sub: &str) -> String {
     match sub {
         "HASH_FAILURE" => "dokument zmieniono po podpisaniu.".into(),
-        "SIG_CRYPTO_FAILURE" => "podpis nie pasuje do certyfikatu (sfałszowany lub uszkodzony).".into(),
+        "SIG_CRYPTO_FAILURE" => {
+            "podpis nie pasuje do certyfikatu (sfałszowany lub uszkodzony).".into()
+        }
         "REVOKED" => "certyfikat podpisującego unieważniono przed złożeniem podpisu.".into(),
         other => lower_first(super::signature::reason(other)),
     }
@@ -158,9 +160,11 @@ mod tests {
 
     #[test]
     fn a_valid_qualified_signature_names_the_signer_and_the_local_time() {
-        let r = report(serde_json::json!({"id": "S1", "format": "PAdES", "intact": true,
+        let r = report(
+            serde_json::json!({"id": "S1", "format": "PAdES", "intact": true,
             "indication": "TOTAL_PASSED", "kind": "qes",
-            "signer": {"name": "Jan Kowalski"}, "signing_time": "2020-04-20T08:11:12Z"}));
+            "signer": {"name": "Jan Kowalski"}, "signing_time": "2020-04-20T08:11:12Z"}),
+        );
         let l = lines(Some(&r), chrono_tz::Europe::Warsaw);
         assert_eq!(
             l,
@@ -174,15 +178,20 @@ mod tests {
 
     #[test]
     fn a_changed_document_and_no_signature() {
-        let r = report(serde_json::json!({"id": "S1", "format": "PAdES", "intact": false,
-            "indication": "TOTAL_FAILED", "sub_indication": "HASH_FAILURE", "kind": "unknown"}));
+        let r = report(
+            serde_json::json!({"id": "S1", "format": "PAdES", "intact": false,
+            "indication": "TOTAL_FAILED", "sub_indication": "HASH_FAILURE", "kind": "unknown"}),
+        );
         assert_eq!(
             text(Some(&r), chrono_tz::Europe::Warsaw),
             "Podpis niepoprawny: dokument zmieniono po podpisaniu."
         );
         let plain = serde_json::json!({"file": "a.pdf", "sha256": "00", "container": "pdf",
             "signatures": []});
-        assert_eq!(text(Some(&plain), chrono_tz::Europe::Warsaw), "Brak podpisu.");
+        assert_eq!(
+            text(Some(&plain), chrono_tz::Europe::Warsaw),
+            "Brak podpisu."
+        );
         assert_eq!(lines(None, chrono_tz::Europe::Warsaw)[0].class, "unchecked");
     }
 }

@@ -301,7 +301,7 @@ async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = limited(&public, ip) {
+    if let Some(r) = limited(&public, ip) {
         return r;
     }
     let token = match authenticate(&app, &headers).await {
@@ -319,11 +319,12 @@ async fn show(
     }
 }
 
-fn limited(public: &Public, ip: std::net::IpAddr) -> Result<(), Response> {
+fn limited(public: &Public, ip: std::net::IpAddr) -> Option<Response> {
     public
         .limiter
         .check(ip, std::time::Instant::now())
-        .map_err(|wait| {
+        .err()
+        .map(|wait| {
             let secs = wait.as_secs().max(1);
             with_retry_after(
                 problem(
@@ -375,7 +376,7 @@ async fn receipt_pdf(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = limited(&public, ip) {
+    if let Some(r) = limited(&public, ip) {
         return r;
     }
     receipt(&app, &headers, &id, true).await
@@ -388,7 +389,7 @@ async fn receipt_xml(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = limited(&public, ip) {
+    if let Some(r) = limited(&public, ip) {
         return r;
     }
     receipt(&app, &headers, &id, false).await

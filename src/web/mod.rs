@@ -27,6 +27,11 @@ pub mod verdict;
 /// The router of the whole web side.
 pub fn router(app: Arc<App>) -> Router {
     let public = public::Public::new(&app);
+    router_with(app, public)
+}
+
+/// [`router`] with a given verification queue and rate limiter (tests hold places in the queue).
+pub fn router_with(app: Arc<App>, public: public::Public) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .with_state(app.clone())

@@ -63,10 +63,11 @@ impl Public {
     }
 
     /// 429 when `ip` is over its rate.
-    pub fn limit(&self, ip: std::net::IpAddr) -> Result<(), Response> {
+    pub fn limit(&self, ip: std::net::IpAddr) -> Option<Response> {
         self.limiter
             .check(ip, std::time::Instant::now())
-            .map_err(|wait| too_many(wait.as_secs().max(1)))
+            .err()
+            .map(|wait| too_many(wait.as_secs().max(1)))
     }
 }
 
@@ -268,7 +269,7 @@ async fn upload_post(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    if let Err(r) = public.limit(ip) {
+    if let Some(r) = public.limit(ip) {
         return r;
     }
     let (token, new) = form_token(&headers);
@@ -382,7 +383,7 @@ async fn result_page_inner(
     ClientIp(ip): ClientIp,
     Path((id, code)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    if let Err(r) = public.limit(ip) {
+    if let Some(r) = public.limit(ip) {
         return Ok(r);
     }
     let Some(receipt) = public::receipt_with_code(&app.db, &id, &code).await? else {
@@ -518,7 +519,7 @@ async fn receipt_file(
     code: &str,
     pdf: bool,
 ) -> Result<Response, WebError> {
-    if let Err(r) = public.limit(ip) {
+    if let Some(r) = public.limit(ip) {
         return Ok(r);
     }
     let Some(mut receipt) = public::receipt_with_code(&app.db, id, code).await? else {
@@ -633,7 +634,7 @@ async fn status_post_inner(
     headers: HeaderMap,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, WebError> {
-    if let Err(r) = public.limit(ip) {
+    if let Some(r) = public.limit(ip) {
         return Ok(r);
     }
     let (token, new) = form_token(&headers);

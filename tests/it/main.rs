@@ -19,5 +19,6 @@ mod quarantine;
 mod receipt;
 mod register;
 mod trust;
+mod upload;
 mod xml_corpus;
 mod xml_golden;

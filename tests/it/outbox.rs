@@ -97,6 +97,14 @@ impl Drop for Sink {
 
 /// A test world sending through `sink` over `tls`.
 async fn smtp_env(sink: &Sink, tls: &str, extra: &[(&str, &str)]) -> TestEnv {
+    let mut vars = smtp_vars(sink, tls);
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env(&refs).await
+}
+
+/// The configuration that sends through `sink` over `tls`.
+fn smtp_vars(sink: &Sink, tls: &str) -> Vec<(String, String)> {
     let pw = sink.dir.with_extension("password");
     std::fs::write(&pw, "haslo-testowe").unwrap();
     let port = if tls == "implicit" {
@@ -120,9 +128,7 @@ async fn smtp_env(sink: &Sink, tls: &str, extra: &[(&str, &str)]) -> TestEnv {
     vars.push(("PODAWCZA_OUTBOX__RETRY_BASE_SECS".into(), "1".into()));
     vars.push(("PODAWCZA_OUTBOX__RETRY_MAX_SECS".into(), "1".into()));
     vars.push(("PODAWCZA_OUTBOX__IDLE_POLL_MS".into(), "50".into()));
-    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    env(&refs).await
+    vars
 }
 
 fn sink_in(dir: &tempfile::TempDir) -> Sink {
@@ -331,4 +337,74 @@ async fn the_department_is_notified_when_a_submission_is_dispatched_to_it() {
         m.header_raw("Auto-Submitted").unwrap().trim(),
         "auto-generated"
     );
+}
+
+#[tokio::test]
+async fn an_upload_with_an_address_gets_its_receipt_by_mail_with_the_pdf_and_the_sealed_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = sink_in(&dir);
+    let vars = smtp_vars(&sink, "starttls");
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let site = crate::upload::site(&refs).await;
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = c
+        .get(format!("{}/", site.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let token = page[at..].split('"').next().unwrap().to_string();
+    let qes = std::fs::read(crate::common::fixtures().join("pki/samples/qes.xml")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", token)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(qes).file_name("qes.xml"),
+        )
+        .text("email", "mieszkaniec@example.pl");
+    let r = c
+        .post(format!("{}/wyslij", site.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let s = outbox::send_due(&site.env.app, "test").await.unwrap();
+    assert_eq!(s.sent, 1, "{s:?}");
+    let got = sink.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0.trim(), "mieszkaniec@example.pl");
+    let m = parse(&got[0].1);
+    let number: String = sqlx::query_scalar("SELECT registration_number FROM submissions")
+        .fetch_one(site.env.app.db.pool())
+        .await
+        .unwrap();
+    assert!(m.subject().unwrap().contains(&number));
+    assert_eq!(
+        m.header_raw("Auto-Submitted").unwrap().trim(),
+        "auto-replied"
+    );
+    let names: Vec<String> = m
+        .attachments()
+        .filter_map(|a| mail_parser::MimeHeaders::attachment_name(a).map(str::to_string))
+        .collect();
+    let stem = number.replace('/', "-");
+    assert_eq!(
+        names,
+        vec![format!("UPP-{stem}.pdf"), format!("UPP-{stem}.xml")]
+    );
+    // The attached XML is the sealed receipt as issued, byte for byte.
+    let issued: String = sqlx::query_scalar("SELECT xml_sha256 FROM receipts")
+        .fetch_one(site.env.app.db.pool())
+        .await
+        .unwrap();
+    let xml = m.attachments().nth(1).unwrap().contents().to_vec();
+    assert_eq!(podawcza::storage::blobs::sha256_hex(&xml), issued);
 }

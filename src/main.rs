@@ -833,18 +833,27 @@ fn verify(
                         &resolve,
                     ),
                 };
-                println!("{}", serde_json::to_string(&report)?);
+                if !emit(&serde_json::to_string(&report)?) {
+                    return Ok(code);
+                }
             }
             Err(e) => {
-                println!(
-                    "{}",
-                    serde_json::json!({ "file": name, "error": e.to_string() })
-                );
                 code = std::process::ExitCode::FAILURE;
+                let line = serde_json::json!({ "file": name, "error": e.to_string() });
+                if !emit(&line.to_string()) {
+                    return Ok(code);
+                }
             }
         }
     }
     Ok(code)
+}
+
+/// Writes one line to stdout; `false` when the reader has gone (`| head`): stop quietly.
+fn emit(line: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
 }
 
 fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {

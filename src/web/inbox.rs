@@ -670,7 +670,7 @@ fn document_section(sid: &str, d: &Document) -> String {
     let did = h(&d.id);
     let preview = if previewable(d) {
         format!(
-            r#"<details class="preview" open><summary>Podgląd PDF</summary><iframe src="/inbox/{sid}/documents/{did}?preview=1" id="preview-{seq}" title="Podgląd: {name}" class="preview"></iframe><p><a href="/inbox/{sid}/documents/{did}?preview=1" target="_blank" rel="noopener">Otwórz podgląd w nowej karcie</a> — podgląd nie wykonuje skryptów ani formularzy zawartych w pliku.</p></details>"#,
+            r#"<details class="preview" open><summary>Podgląd PDF</summary><iframe src="/inbox/{sid}/documents/{did}?preview=1" id="preview-{seq}" title="Podgląd: {name}" class="preview"></iframe><p><a href="/inbox/{sid}/documents/{did}?preview=1" target="_blank" rel="noopener">Otwórz podgląd w nowej karcie</a> — podgląd jest odizolowany od skrzynki (piaskownica przeglądarki); do pracy na dokumencie pobierz oryginał.</p></details>"#,
             seq = d.seq,
             name = h(&d.name),
         )

@@ -4,6 +4,9 @@
 # binary serving them, and `wrk` (Debian) with 20 connections on the list (plain, filtered, text
 # search), the intake office's list and a detail page. Prints p50/p99 per URL.
 # Usage: scripts/bench-inbox.sh   (INBOX_BENCH_N=100000, INBOX_BENCH_SECS=15 by default)
+# INBOX_BENCH_BEFORE=/path/to/an/older/podawcza: seed and measure with that binary (and its
+# migrations) first, then migrate the same database with this tree's binary and measure again, so
+# the two sets of figures differ only in the code and the schema.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -13,13 +16,15 @@ N="${INBOX_BENCH_N:-100000}"
 SECS="${INBOX_BENCH_SECS:-15}"
 BIN=target/release/podawcza
 [[ -x "$BIN" ]] || cargo build --release --bin podawcza
+BEFORE="${INBOX_BENCH_BEFORE:-}"
+FIRST="${BEFORE:-$BIN}"
 
 PSQL=("$PGBIN/psql" -q -v ON_ERROR_STOP=1)
 "${PSQL[@]}" "$PODAWCZA_TEST_PG_URL" -c "CREATE DATABASE inbox_bench"
 DB_URL="${PODAWCZA_TEST_PG_URL%/*}/inbox_bench"
 export PODAWCZA_DATABASE__URL="$DB_URL" PODAWCZA_STORAGE__DIR="$WORK/data"
 export PODAWCZA_DATABASE__MAX_CONNECTIONS=24 PODAWCZA_LOG=warn
-"$BIN" migrate >/dev/null
+"$FIRST" migrate >/dev/null
 
 log "seeding $N submissions"
 time "${PSQL[@]}" "$DB_URL" <<SQL
@@ -54,14 +59,19 @@ VACUUM ANALYZE;
 SQL
 
 printf 'bench-password-1\n' > "$WORK/pw"
-"$BIN" user add km --department KM --role clerk --password-file "$WORK/pw" >/dev/null
-"$BIN" user add bp --department BP --role intake --password-file "$WORK/pw" >/dev/null
+"$FIRST" user add km --department KM --role clerk --password-file "$WORK/pw" >/dev/null
+"$FIRST" user add bp --department BP --role intake --password-file "$WORK/pw" >/dev/null
 
 PORT="$(free_port)"
-PODAWCZA_WEB__LISTEN="127.0.0.1:$PORT" "$BIN" serve >"$WORK/serve.log" 2>&1 &
-STARTED_PIDS+=("$!")
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 200); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+SERVER=""
+start_server() {
+    PODAWCZA_WEB__LISTEN="127.0.0.1:$PORT" "$1" serve >>"$WORK/serve.log" 2>&1 &
+    SERVER=$!
+    STARTED_PIDS+=("$SERVER")
+    for _ in $(seq 1 200); do curl -sf "$BASE/healthz" >/dev/null && return 0; sleep 0.1; done
+    cat "$WORK/serve.log"; exit 1
+}
 
 session() {
     local jar="$WORK/jar-$1"
@@ -71,8 +81,6 @@ session() {
         --data-urlencode "login=$1" --data-urlencode "password=bench-password-1" "$BASE/login"
     awk '$6 == "podawcza_session" { print $7 }' "$jar"
 }
-KM="$(session km)"
-BP="$(session bp)"
 
 run() {
     local label=$1 cookie=$2 path=$3
@@ -83,12 +91,28 @@ run() {
         "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
         "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")"
 }
-if [[ -n "${INBOX_BENCH_EXPLAIN:-}" ]]; then "${PSQL[@]}" "$DB_URL" -f "$INBOX_BENCH_EXPLAIN"; fi
-log "wrk: 20 connections, ${SECS}s each, $N submissions on PostgreSQL"
-run "list (KM clerk)" "$KM" "/inbox"
-run "list: failed signatures (KM)" "$KM" "/inbox?waznosc=failed"
-run "list: text search (KM)" "$KM" "/inbox?q=pojazdu"
-run "list: signed, kind PZ, waiting (KM)" "$KM" "/inbox?podpis=tak&rodzaj=trusted_profile&stan=waiting"
-run "list: all departments (BP)" "$BP" "/inbox"
-run "list: page 100 (BP)" "$BP" "/inbox?strona=100"
-run "detail (KM)" "$KM" "/inbox/b-12346"
+measure() {
+    local what=$1 binary=$2
+    start_server "$binary"
+    KM="$(session km)"
+    BP="$(session bp)"
+    if [[ -n "${INBOX_BENCH_EXPLAIN:-}" ]]; then "${PSQL[@]}" "$DB_URL" -f "$INBOX_BENCH_EXPLAIN"; fi
+    log "$what: wrk, 20 connections, ${SECS}s each, $N submissions on PostgreSQL"
+    run "list (KM clerk)" "$KM" "/inbox"
+    run "list: failed signatures (KM)" "$KM" "/inbox?waznosc=failed"
+    run "list: text search (KM)" "$KM" "/inbox?q=pojazdu"
+    run "list: rare text (KM)" "$KM" "/inbox?q=wniosek-12346"
+    run "list: signed, kind PZ, waiting (KM)" "$KM" "/inbox?podpis=tak&rodzaj=trusted_profile&stan=waiting"
+    run "list: all departments (BP)" "$BP" "/inbox"
+    run "list: failed, text (BP)" "$BP" "/inbox?waznosc=failed&q=odpis"
+    run "list: page 100 (BP)" "$BP" "/inbox?strona=100"
+    run "detail (KM)" "$KM" "/inbox/b-12346"
+    stop_pid "$SERVER"
+}
+if [[ -n "$BEFORE" ]]; then
+    measure "before ($BEFORE)" "$BEFORE"
+    log "migrating with $BIN"
+    time "$BIN" migrate >/dev/null
+    "${PSQL[@]}" "$DB_URL" -c "VACUUM ANALYZE submissions"
+fi
+measure "this tree ($BIN)" "$BIN"

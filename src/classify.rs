@@ -531,6 +531,8 @@ mod tests {
                 to: vec![],
                 sender: vec!["@policja.gov.pl".into(), "jan@example.pl".into()],
                 keywords: vec![],
+                deadline_months: None,
+                deadline_days: None,
             },
         );
         let router = Router::new(&config);

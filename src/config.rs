@@ -300,6 +300,13 @@ pub struct DepartmentConfig {
     pub name: String,
     /// Address notified when something is dispatched to it (empty: none).
     pub email: String,
+    /// The time limit of its matters in months, when it differs from `[web] deadline_months`
+    /// (a rule's own limit wins).
+    #[serde(default)]
+    pub deadline_months: Option<u32>,
+    /// The time limit of its matters in days (instead of months).
+    #[serde(default)]
+    pub deadline_days: Option<u32>,
 }
 
 /// `[[routing.rules]]`: a rule matches when any of its non-empty criteria matches.
@@ -320,6 +327,14 @@ pub struct RuleConfig {
     /// inflected forms matched).
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// The time limit of the matters this rule routes, in months (e.g. 2 for particularly
+    /// complicated cases, KPA art. 35 § 3); unset: the department's, else `[web] deadline_months`.
+    #[serde(default)]
+    pub deadline_months: Option<u32>,
+    /// The time limit in days instead (e.g. 14 for access to public information, 7 for a civil
+    /// status certificate).
+    #[serde(default)]
+    pub deadline_days: Option<u32>,
 }
 
 pub use mail::{MailboxConfig, MarkMode, OutboxConfig, SmtpConfig, TlsMode};
@@ -416,6 +431,27 @@ impl Config {
                 "web",
                 "login_max_failures and session_minutes must be at least 1",
             ));
+        }
+        let limits = self
+            .routing
+            .rules
+            .iter()
+            .map(|r| (&r.name, r.deadline_months, r.deadline_days))
+            .chain(
+                self.routing
+                    .departments
+                    .iter()
+                    .map(|d| (&d.code, d.deadline_months, d.deadline_days)),
+            );
+        for (name, months, days) in limits {
+            if months.is_some() && days.is_some() || months == Some(0) || days == Some(0) {
+                return Err(ConfigError::Value {
+                    key: "routing",
+                    message: format!(
+                        "{name:?}: set one of deadline_months and deadline_days, at least 1"
+                    ),
+                });
+            }
         }
         let known = |code: &str| self.routing.departments.iter().any(|d| d.code == code);
         if !known(&self.routing.default_department) {

@@ -78,6 +78,10 @@ pub struct SignatureReport {
     /// Commitment types (XAdES CommitmentTypeIndication), e.g. `...#ProofOfOrigin`.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub commitment_types: Vec<String>,
+    /// The certification path found by the validation stage, from the signing certificate to
+    /// the trust anchor. Added field: absent when no path was found or not yet validated.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub chain: Vec<CertificateInfo>,
     /// One Polish sentence for the clerk (validation stage). Added field: absent until validated.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub summary: Option<String>,

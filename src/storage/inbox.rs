@@ -237,15 +237,7 @@ fn where_clause(scope: &Scope, f: &InboxFilter) -> (String, Vec<String>) {
     }
     if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
-        w.bind(
-            "(LOWER(COALESCE(s.sender, '')) LIKE $? ESCAPE '\\' \
-             OR LOWER(COALESCE(s.sender_name, '')) LIKE $? ESCAPE '\\' \
-             OR LOWER(COALESCE(s.subject, '')) LIKE $? ESCAPE '\\' \
-             OR LOWER(COALESCE(s.registration_number, '')) LIKE $? ESCAPE '\\' \
-             OR EXISTS (SELECT 1 FROM documents d WHERE d.submission_id = s.id \
-                        AND LOWER(d.name) LIKE $? ESCAPE '\\'))",
-            pattern,
-        );
+        w.bind(&format!("{SEARCH_TEXT} LIKE $? ESCAPE '\\'"), pattern);
     }
     let sql = if w.conds.is_empty() {
         "TRUE".to_string()
@@ -254,6 +246,14 @@ fn where_clause(scope: &Scope, f: &InboxFilter) -> (String, Vec<String>) {
     };
     (sql, w.binds)
 }
+
+/// What the text search looks in: sender, name, subject, registration number and the document
+/// names (`doc_names`, kept by a trigger), lower-cased. On PostgreSQL a trigram index is built on
+/// exactly this expression (migrations/postgres/20261124230000_inbox_search.sql): change both or
+/// neither.
+const SEARCH_TEXT: &str = "LOWER(COALESCE(s.sender, '') || ' ' || COALESCE(s.sender_name, '') \
+     || ' ' || COALESCE(s.subject, '') || ' ' || COALESCE(s.registration_number, '') || ' ' \
+     || s.doc_names)";
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 fn like_escape(s: &str) -> String {
@@ -326,28 +326,40 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
 pub const COUNT_CAP: i64 = 1000;
 
 /// Counts per clerk state under the same scope and filters, each capped at [`COUNT_CAP`] + 1
-/// (a value above the cap means "more than the cap").
+/// (a value above the cap means "more than the cap"), in one statement (one round trip; each
+/// state's count walks at most the cap's worth of index entries).
 pub async fn counts(
     db: &Db,
     scope: &Scope,
     filter: &InboxFilter,
 ) -> Result<Vec<(ClerkState, i64)>, DbError> {
+    let unfiltered = InboxFilter {
+        clerk_state: None,
+        ..filter.clone()
+    };
+    let (cond, binds) = where_clause(scope, &unfiltered);
+    // The clerk states are fixed names from the enum, never user input.
+    let columns: Vec<String> = ClerkState::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, cs)| {
+            format!(
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE {cond} \
+                 AND s.clerk_state = '{}' LIMIT {}) x{i}) AS n{i}",
+                cs.as_str(),
+                COUNT_CAP + 1
+            )
+        })
+        .collect();
+    let sql = format!("SELECT {}", columns.join(", "));
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    let row = q.fetch_one(db.pool()).await?;
     let mut out = Vec::with_capacity(ClerkState::ALL.len());
-    for cs in ClerkState::ALL {
-        let f = InboxFilter {
-            clerk_state: Some(*cs),
-            ..filter.clone()
-        };
-        let (cond, binds) = where_clause(scope, &f);
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM submissions s WHERE {cond} LIMIT {}) x",
-            COUNT_CAP + 1
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for b in &binds {
-            q = q.bind(b.as_str());
-        }
-        out.push((*cs, q.fetch_one(db.pool()).await?));
+    for (i, cs) in ClerkState::ALL.iter().enumerate() {
+        out.push((*cs, sqlx::Row::try_get::<i64, _>(&row, i)?));
     }
     Ok(out)
 }
@@ -573,6 +585,7 @@ mod tests {
         };
         let (sql, binds) = where_clause(&Scope { department: None }, &f);
         assert_eq!(binds, vec!["%wniosek\\_50\\%%".to_string()]);
+        assert!(sql.starts_with(SEARCH_TEXT));
         assert!(!sql.contains("$?"));
         assert!(!sql.contains("$2"));
     }

@@ -136,27 +136,110 @@ impl ListQuery {
     }
 }
 
-/// The KPA time limit: `months` after the arrival day (art. 35), in the office's time zone.
-pub fn deadline(received: DateTime<Utc>, months: u32, tz: chrono_tz::Tz) -> NaiveDate {
-    let day = received.with_timezone(&tz).date_naive();
-    day.checked_add_months(chrono::Months::new(months))
-        .unwrap_or(day)
+/// A time limit for dealing with a matter (KPA art. 35 and special laws).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// Calendar months after the arrival day.
+    Months(u32),
+    /// Days after the arrival day.
+    Days(u32),
 }
 
-fn deadline_cell(s: &Submission, state: ClerkState, app: &App, today: NaiveDate) -> String {
+impl TimeLimit {
+    fn of(months: Option<u32>, days: Option<u32>) -> Option<TimeLimit> {
+        days.map(TimeLimit::Days).or(months.map(TimeLimit::Months))
+    }
+
+    /// Polish, e.g. "1 mies." or "14 dni".
+    pub fn label(self) -> String {
+        match self {
+            TimeLimit::Months(n) => format!("{n} mies."),
+            TimeLimit::Days(1) => "1 dzień".to_string(),
+            TimeLimit::Days(n) => format!("{n} dni"),
+        }
+    }
+}
+
+/// The time limit of a submission: its routing rule's (`[[routing.rules]] deadline_*`), else its
+/// department's (`[[routing.departments]] deadline_*`), else `[web] deadline_months`; with where
+/// it came from, for the clerk.
+pub fn time_limit(
+    config: &crate::config::Config,
+    routing_rule: Option<&str>,
+    department: Option<&str>,
+) -> (TimeLimit, String) {
+    let rule = routing_rule.and_then(|name| {
+        config
+            .routing
+            .rules
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| TimeLimit::of(r.deadline_months, r.deadline_days))
+            .map(|l| (l, format!("reguła {name}")))
+    });
+    let department = || {
+        department.and_then(|code| {
+            config
+                .routing
+                .departments
+                .iter()
+                .find(|d| d.code == code)
+                .and_then(|d| TimeLimit::of(d.deadline_months, d.deadline_days))
+                .map(|l| (l, format!("wydział {code}")))
+        })
+    };
+    rule.or_else(department).unwrap_or((
+        TimeLimit::Months(config.web.deadline_months),
+        "KPA art. 35".to_string(),
+    ))
+}
+
+/// The deadline: `limit` after the arrival day (KPA art. 57: a time limit in months ends on the
+/// same day of the month, or the month's last day), in the office's time zone.
+pub fn deadline(received: DateTime<Utc>, limit: TimeLimit, tz: chrono_tz::Tz) -> NaiveDate {
+    let day = received.with_timezone(&tz).date_naive();
+    match limit {
+        TimeLimit::Months(m) => day.checked_add_months(chrono::Months::new(m)),
+        TimeLimit::Days(d) => day.checked_add_days(chrono::Days::new(u64::from(d))),
+    }
+    .unwrap_or(day)
+}
+
+fn deadline_cell(
+    s: &Submission,
+    state: ClerkState,
+    app: &App,
+    today: NaiveDate,
+    basis: bool,
+) -> String {
     let tz = app.config.timezone();
-    let d = deadline(s.received_at, app.config.web.deadline_months, tz);
+    let (limit, source) = time_limit(
+        &app.config,
+        s.routing_rule.as_deref(),
+        s.department.as_deref(),
+    );
+    let d = deadline(s.received_at, limit, tz);
+    let basis = if basis {
+        format!(
+            r#"<br><small class="limit">{} ({})</small>"#,
+            h(&limit.label()),
+            h(&source)
+        )
+    } else {
+        String::new()
+    };
     if state == ClerkState::Done {
-        return format!(r#"<span class="deadline">{d}</span>"#);
+        return format!(r#"<span class="deadline">{d}</span>{basis}"#);
     }
     let left = (d - today).num_days();
     let (class, text) = match left {
         n if n < 0 => ("late", format!("po terminie {} dni", -n)),
         0 => ("soon", "termin dziś".to_string()),
+        1 => ("soon", "został 1 dzień".to_string()),
         n if n <= 7 => ("soon", format!("zostało {n} dni")),
         n => ("", format!("zostało {n} dni")),
     };
-    format!(r#"<span class="deadline {class}">{d}<br>{text}</span>"#)
+    format!(r#"<span class="deadline {class}">{d}<br>{text}</span>{basis}"#)
 }
 
 fn select(name: &str, current: Option<&str>, options: &[(&str, &str)]) -> String {
@@ -341,7 +424,7 @@ pub async fn list(
             id = h(&s.id.0),
             num = h(&s.registration_number),
             at = s.received_at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-            deadline = deadline_cell(s, r.clerk_state, &app, today),
+            deadline = deadline_cell(s, r.clerk_state, &app, today, false),
             sender = h(&mask_pesel(s.sender_name.as_deref().or(s.sender.as_deref()).unwrap_or("—"))),
             subject = h(&mask_pesel(s.subject.as_deref().unwrap_or("(bez tematu)"))),
             names = names.join("<br>"),
@@ -433,7 +516,7 @@ pub async fn detail(
     State(app): State<Arc<App>>,
     clerk: Clerk,
     Path(id): Path<String>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     let row = visible(&app, &clerk, &id).await?;
     let s = &row.submission;
     let tz = app.config.timezone();
@@ -479,7 +562,10 @@ pub async fn detail(
         ),
     );
     fact("Prowadzi", h(row.assignee.as_deref().unwrap_or("—")));
-    fact("Termin KPA", deadline_cell(s, row.clerk_state, &app, today));
+    fact(
+        "Termin załatwienia",
+        deadline_cell(s, row.clerk_state, &app, today, true),
+    );
     if let Some(r) = &s.quarantine_reason {
         fact("Kwarantanna", h(r));
     }
@@ -535,7 +621,7 @@ pub async fn detail(
         text = h(s.text.as_deref().unwrap_or("")),
         n = docs.len(),
     );
-    Ok(Html(html::page(
+    let page = Html(html::page(
         &format!(
             "{} — {}",
             s.registration_number,
@@ -543,7 +629,36 @@ pub async fn detail(
         ),
         &clerk.nav(),
         &body,
-    )))
+    ));
+    if docs.iter().any(previewable) {
+        // The page frames its own PDF previews; nothing else changes in its policy.
+        let csp = HeaderValue::from_static(DETAIL_CSP);
+        return Ok(([(header::CONTENT_SECURITY_POLICY, csp)], page).into_response());
+    }
+    Ok(page.into_response())
+}
+
+/// The policy of a detail page showing PDF previews: the common one ([`super::pages::CSP`]) and
+/// frames from this origin.
+pub const DETAIL_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                              form-action 'self'; frame-src 'self'; frame-ancestors 'none'; \
+                              base-uri 'none'";
+
+/// The policy of a PDF served inline for the preview: a sandbox (an opaque origin, no scripts,
+/// no forms, no top navigation), so an active PDF cannot act as this origin; framed only by this
+/// origin's pages.
+pub const PREVIEW_CSP: &str = "sandbox; frame-ancestors 'self'";
+
+/// Whether a document gets a preview: stored as a PDF and starting like one (a PDF may have up
+/// to 1024 bytes before `%PDF-`, ISO 32000-1 §7.5.2; the bytes are checked again when served).
+fn previewable(d: &Document) -> bool {
+    d.media_type == "application/pdf"
+}
+
+/// Whether `bytes` are a PDF by their header.
+fn looks_like_pdf(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(1024)];
+    head.windows(5).any(|w| w == b"%PDF-")
 }
 
 fn document_section(sid: &str, d: &Document) -> String {
@@ -552,13 +667,22 @@ fn document_section(sid: &str, d: &Document) -> String {
     } else {
         format!("<br><small>z: {}</small>", h(&d.container))
     };
+    let did = h(&d.id);
+    let preview = if previewable(d) {
+        format!(
+            r#"<details class="preview" open><summary>Podgląd PDF</summary><iframe src="/inbox/{sid}/documents/{did}?preview=1" id="preview-{seq}" title="Podgląd: {name}" class="preview"></iframe><p><a href="/inbox/{sid}/documents/{did}?preview=1" target="_blank" rel="noopener">Otwórz podgląd w nowej karcie</a> — podgląd jest odizolowany od skrzynki (piaskownica przeglądarki); do pracy na dokumencie pobierz oryginał.</p></details>"#,
+            seq = d.seq,
+            name = h(&d.name),
+        )
+    } else {
+        String::new()
+    };
     format!(
         r#"<section class="document" id="doc-{seq}"><h3>{seq}. {name}</h3>
 <p><a href="/inbox/{sid}/documents/{did}" class="download" download>Pobierz oryginał</a> · {media} · {size} · SHA-256 <span class="hash">{sha}</span>{from}</p>
-{panel}</section>"#,
+{preview}{panel}</section>"#,
         seq = d.seq,
         name = h(&d.name),
-        did = h(&d.id),
         media = h(&d.media_type),
         size = html::size(d.size),
         sha = h(&d.sha256),
@@ -631,12 +755,19 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-async fn send_blob(app: &Arc<App>, key: &str, name: &str) -> Result<Response, WebError> {
+/// The verified bytes of a blob (off the async threads).
+async fn blob(app: &Arc<App>, key: &str) -> Result<Vec<u8>, WebError> {
     let app = app.clone();
     let key = key.to_string();
-    let bytes = tokio::task::spawn_blocking(move || app.blobs.get_verified(&key))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))??;
+    Ok(
+        tokio::task::spawn_blocking(move || app.blobs.get_verified(&key))
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))??,
+    )
+}
+
+async fn send_blob(app: &Arc<App>, key: &str, name: &str) -> Result<Response, WebError> {
+    let bytes = blob(app, key).await?;
     let disposition = HeaderValue::from_str(&content_disposition(name))
         .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((
@@ -656,11 +787,21 @@ async fn send_blob(app: &Arc<App>, key: &str, name: &str) -> Result<Response, We
         .into_response())
 }
 
-/// `GET /inbox/{id}/documents/{doc}`: the exact bytes of one document (blob key from the DB).
+/// Query of a document download.
+#[derive(Debug, Default, Deserialize)]
+pub struct DocumentQuery {
+    #[serde(default)]
+    preview: Option<String>,
+}
+
+/// `GET /inbox/{id}/documents/{doc}`: the exact bytes of one document (blob key from the DB), as
+/// an attachment; with `?preview=1` a PDF inline for the detail page's frame, sandboxed
+/// ([`PREVIEW_CSP`]).
 pub async fn document(
     State(app): State<Arc<App>>,
     clerk: Clerk,
     Path((id, doc)): Path<(String, String)>,
+    Query(q): Query<DocumentQuery>,
 ) -> Result<Response, WebError> {
     let row = visible(&app, &clerk, &id).await?;
     let docs = queries::documents(&app.db, &row.submission.id).await?;
@@ -668,7 +809,47 @@ pub async fn document(
         .iter()
         .find(|d| d.id == doc)
         .ok_or(WebError::NotFound)?;
+    if q.preview.as_deref().is_some_and(|p| !p.is_empty()) {
+        return preview(&app, d).await;
+    }
     send_blob(&app, &d.sha256, &d.name).await
+}
+
+async fn preview(app: &Arc<App>, d: &Document) -> Result<Response, WebError> {
+    let no_preview = || WebError::BadRequest("Podgląd jest dostępny tylko dla plików PDF.".into());
+    if !previewable(d) {
+        return Err(no_preview());
+    }
+    let bytes = blob(app, &d.sha256).await?;
+    if !looks_like_pdf(&bytes) {
+        return Err(no_preview());
+    }
+    let disposition =
+        HeaderValue::from_str(&content_disposition(&d.name).replacen("attachment", "inline", 1))
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PREVIEW_CSP),
+            ),
+            (
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("SAMEORIGIN"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// `GET /inbox/{id}/original`: the whole submission as received (the `.eml` of a mail).
@@ -763,15 +944,56 @@ mod tests {
         // 23:30 UTC on 31 January is already 1 February in Warsaw.
         let t = Utc.with_ymd_and_hms(2020, 1, 31, 23, 30, 0).unwrap();
         assert_eq!(
-            deadline(t, 1, tz),
+            deadline(t, TimeLimit::Months(1), tz),
             NaiveDate::from_ymd_opt(2020, 3, 1).unwrap()
         );
         let t = Utc.with_ymd_and_hms(2020, 1, 31, 10, 0, 0).unwrap();
         assert_eq!(
-            deadline(t, 1, tz),
+            deadline(t, TimeLimit::Months(1), tz),
             NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()
         );
         assert_eq!(t.with_timezone(&tz).month(), 1);
+        assert_eq!(
+            deadline(t, TimeLimit::Days(14), tz),
+            NaiveDate::from_ymd_opt(2020, 2, 14).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_rules_limit_wins_over_its_departments_and_both_over_the_default() {
+        let mut config = crate::config::Config::from_toml(
+            "test",
+            include_str!("../../config.toml"),
+            [("PODAWCZA_WEB__DEADLINE_MONTHS".to_string(), "1".to_string())],
+        )
+        .unwrap();
+        let usc = config
+            .routing
+            .departments
+            .iter_mut()
+            .find(|d| d.code == "USC")
+            .unwrap();
+        usc.deadline_months = Some(2);
+        let rule = config
+            .routing
+            .rules
+            .iter_mut()
+            .find(|r| r.name == "slowa-usc")
+            .unwrap();
+        rule.deadline_days = Some(7);
+        assert_eq!(
+            time_limit(&config, Some("slowa-usc"), Some("USC")),
+            (TimeLimit::Days(7), "reguła slowa-usc".to_string())
+        );
+        assert_eq!(
+            time_limit(&config, Some("adres-usc"), Some("USC")),
+            (TimeLimit::Months(2), "wydział USC".to_string())
+        );
+        assert_eq!(
+            time_limit(&config, Some("adres-usc"), Some("KM")),
+            (TimeLimit::Months(1), "KPA art. 35".to_string())
+        );
+        assert_eq!(time_limit(&config, None, None).0, TimeLimit::Months(1));
     }
 
     #[test]

@@ -438,13 +438,19 @@ async fn result_page_inner(
     } else {
         r#"<p class="message">Weryfikacja jeszcze trwa. Odśwież stronę za chwilę, by zobaczyć wynik.</p>"#.into()
     };
-    let deadline = super::inbox::deadline(sub.received_at, app.config.web.deadline_months, tz);
+    let (limit, _) = super::inbox::time_limit(
+        &app.config,
+        sub.routing_rule.as_deref(),
+        sub.department.as_deref(),
+    );
+    let deadline = super::inbox::deadline(sub.received_at, limit, tz);
     let next = match (&sub.state, sub.department.as_deref()) {
         (Pipeline::Dispatched, Some(c)) => format!(
-            "<p>Pismo trafiło do: <strong>{}</strong>. Urząd załatwia sprawę bez zbędnej zwłoki, \
-             najpóźniej w ciągu miesiąca, a w sprawie szczególnie skomplikowanej w ciągu dwóch \
-             miesięcy (art. 35 KPA) — czyli zwykle do <strong>{}</strong>.</p>",
+            "<p>Pismo trafiło do: <strong>{}</strong>. Urząd załatwia sprawę bez zbędnej zwłoki \
+             (art. 35 KPA); termin dla tej sprawy to {} od wpływu, czyli do <strong>{}</strong>. \
+             W sprawie szczególnie skomplikowanej urząd może go przedłużyć i zawiadomi o tym.</p>",
             h(&department_name(&app, c)),
+            h(&limit.label()),
             deadline.format("%d.%m.%Y")
         ),
         (Pipeline::Quarantined, _) => "<p>Pisma nie udało się automatycznie odczytać. Pracownik \

@@ -4,7 +4,7 @@
 
 use super::html::h;
 use crate::model::Document;
-use crate::signature::report::{Report, SignatureReport};
+use crate::signature::report::{CertificateInfo, Report, SignatureReport};
 
 /// The worst verdict among signatures, ordered from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -229,6 +229,9 @@ fn signature_panel(s: &SignatureReport) -> String {
             ),
         ));
     }
+    if !s.chain.is_empty() {
+        facts.push_str(&row("Ścieżka certyfikacji", &chain(&s.chain)));
+    }
     for (label, list) in [("Błędy", &s.errors), ("Ostrzeżenia", &s.warnings)] {
         if !list.is_empty() {
             let items: String = list.iter().map(|e| format!("<li>{}</li>", h(e))).collect();
@@ -239,6 +242,32 @@ fn signature_panel(s: &SignatureReport) -> String {
         r#"<div class="panel {class}"><h4>Podpis {}</h4><dl class="facts">{facts}</dl></div>"#,
         h(&s.id)
     )
+}
+
+/// The certification path, signing certificate first, trust anchor last.
+fn chain(certs: &[CertificateInfo]) -> String {
+    let last = certs.len().saturating_sub(1);
+    let items: String = certs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let role = match i {
+                0 => "certyfikat podpisującego",
+                i if i == last => "kotwica zaufania",
+                _ => "urząd pośredni",
+            };
+            format!(
+                r#"<li><b>{}</b> <small>({role})</small><br>wystawca: {}<br>nr seryjny: <code>{}</code><br>ważny {} – {}<br>SHA-256: <span class="hash">{}</span></li>"#,
+                h(&c.subject),
+                h(&c.issuer),
+                h(&c.serial),
+                h(&c.not_before),
+                h(&c.not_after),
+                h(&c.sha256)
+            )
+        })
+        .collect();
+    format!(r#"<ol class="chain">{items}</ol>"#)
 }
 
 #[cfg(test)]
@@ -293,5 +322,32 @@ mod tests {
         let p = panel(&doc(r));
         assert!(p.contains("&lt;img src=x&gt;"));
         assert!(p.contains("zmieniony po złożeniu podpisu"));
+    }
+
+    #[test]
+    fn the_chain_is_listed_from_the_signer_to_the_anchor() {
+        let mut r = sig("TOTAL_PASSED", "qes");
+        let cert = |subject: &str, issuer: &str| {
+            serde_json::json!({"subject": subject, "issuer": issuer, "serial": "0A",
+                "sha256": "ff", "not_before": "2020-01-01T00:00:00Z",
+                "not_after": "2030-01-01T00:00:00Z", "qualified": null})
+        };
+        r["signatures"][0]["chain"] = serde_json::json!([
+            cert("CN=Jan <Kowalski>", "CN=CA pośrednie"),
+            cert("CN=CA pośrednie", "CN=Root"),
+            cert("CN=Root", "CN=Root"),
+        ]);
+        let p = panel(&doc(r));
+        assert!(p.contains("Ścieżka certyfikacji"));
+        let signer = p
+            .find("CN=Jan &lt;Kowalski&gt;</b> <small>(certyfikat podpisującego)")
+            .unwrap();
+        let middle = p
+            .find("CN=CA pośrednie</b> <small>(urząd pośredni)")
+            .unwrap();
+        let root = p.find("CN=Root</b> <small>(kotwica zaufania)").unwrap();
+        assert!(signer < middle && middle < root);
+        // A report without a chain (older, or no path found) shows no such row.
+        assert!(!panel(&doc(sig("TOTAL_FAILED", "qes"))).contains("Ścieżka certyfikacji"));
     }
 }

@@ -271,3 +271,57 @@ async fn a_clerk_finds_a_failed_signature_downloads_it_and_reassigns_it_to_anoth
     shot(&c, "06-so-detail").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_pdf_is_previewed_in_the_detail_page_and_not_downloaded() {
+    let s = server(&[]).await;
+    // A real one-page PDF, read in place from the shared corpus.
+    let corpus = std::env::var("PODAWCZA_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let pdf = std::fs::read(corpus.join("dss/pades/DSS-2155.pdf")).unwrap();
+    let (id, _) = seed(
+        &s.env,
+        1,
+        Seed {
+            department: "KM",
+            subject: "Wniosek w PDF",
+            documents: vec![("wniosek.pdf", pdf.as_slice(), None)],
+            received_at: "2020-04-21T08:00:00.000000Z",
+        },
+    )
+    .await;
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path(), downloads.path()).await;
+    login(&c, &s.base, "km1").await;
+    c.goto(&format!("{}/inbox/{id}", s.base)).await.unwrap();
+    let frame = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("preview-1"))
+        .await
+        .unwrap();
+    assert!(frame
+        .attr("src")
+        .await
+        .unwrap()
+        .unwrap()
+        .ends_with("?preview=1"));
+    // Shown by the browser's PDF viewer (not sniffed into anything else, not downloaded).
+    let kind = c
+        .execute(
+            "const f = document.getElementById('preview-1'); f.scrollIntoView(); \
+             return f.contentDocument && f.contentDocument.contentType;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kind, serde_json::json!("application/pdf"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shot(&c, "07-km-pdf-preview").await;
+    // Previewing downloads nothing.
+    assert_eq!(std::fs::read_dir(downloads.path()).unwrap().count(), 0);
+    c.close().await.unwrap();
+}

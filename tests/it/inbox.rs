@@ -26,12 +26,16 @@ impl Drop for Server {
 }
 
 /// Starts the app with config overrides and the usual accounts: `km1`, `km2` (KM clerks), `so1`
-/// (SO clerk), `bp` (intake), `admin`.
+/// (SO clerk), `bp` (intake), `admin`. Served like `podawcza serve` (with the peer address). Every
+/// test logs in from 127.0.0.1, so the per-client login limit is raised unless `extra` sets it.
 pub async fn server(extra: &[(&str, &str)]) -> Server {
-    let env = common::env(extra).await;
+    let mut vars = vec![("PODAWCZA_WEB__LOGIN_RATE_BURST", "1000")];
+    vars.extend_from_slice(extra);
+    let env = common::env(&vars).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = podawcza::web::router(env.app.clone());
+    let router = podawcza::web::router(env.app.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -118,10 +122,15 @@ pub async fn seed(env: &TestEnv, n: i64, s: Seed<'_>) -> (String, Vec<String>) {
     for (seq, (name, bytes, report)) in s.documents.iter().enumerate() {
         let key = env.app.blobs.put(bytes).unwrap();
         let doc_id = uuid::Uuid::now_v7().to_string();
+        let media_type = if name.ends_with(".pdf") {
+            "application/pdf"
+        } else {
+            "application/xml"
+        };
         sqlx::query(
             "INSERT INTO documents (id, submission_id, seq, name, media_type, size, sha256,
                 container, role, report, signed)
-             VALUES ($1, $2, $3, $4, 'application/xml', $5, $6, '', 'attachment', $7, $8)",
+             VALUES ($1, $2, $3, $4, $9, $5, $6, '', 'attachment', $7, $8)",
         )
         .bind(&doc_id)
         .bind(&id)
@@ -131,6 +140,7 @@ pub async fn seed(env: &TestEnv, n: i64, s: Seed<'_>) -> (String, Vec<String>) {
         .bind(&key)
         .bind(report.as_ref().map(|r| r.to_string()))
         .bind(i64::from(report.is_some()))
+        .bind(media_type)
         .execute(db)
         .await
         .unwrap();
@@ -422,6 +432,95 @@ async fn subjects_file_names_and_signers_are_escaped_and_pesel_hidden_in_the_lis
     let (_, page) = get(&km, format!("{}/inbox/{id}", s.base)).await;
     assert!(!page.contains("<script>alert") && !page.contains("<img src=x"));
     assert!(page.contains("&lt;img src=x onerror=alert(2)&gt;"));
+}
+
+/// A login attempt from `ip` (as a reverse proxy would report it in X-Forwarded-For).
+async fn login_from(c: &reqwest::Client, base: &str, ip: &str, pw: &str) -> reqwest::Response {
+    let form = c.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(
+        form.status(),
+        StatusCode::OK,
+        "the form itself is never limited"
+    );
+    let token = csrf_of(&form.text().await.unwrap());
+    c.post(format!("{base}/login"))
+        .header("X-Forwarded-For", format!("10.9.9.9, {ip}"))
+        .form(&[("csrf", token.as_str()), ("login", "km1"), ("password", pw)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_client_address() {
+    let s = server(&[
+        ("PODAWCZA_WEB__LOGIN_RATE_PER_MINUTE", "1"),
+        ("PODAWCZA_WEB__LOGIN_RATE_BURST", "3"),
+        ("PODAWCZA_WEB__LOGIN_MAX_FAILURES", "100"),
+        ("PODAWCZA_WEB__TRUST_FORWARDED_FOR", "true"),
+    ])
+    .await;
+    let c = client();
+    for _ in 0..3 {
+        let r = login_from(&c, &s.base, "198.51.100.7", "zle-haslo-123").await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // The fourth attempt is refused before the password is looked at, even the right one.
+    let r = login_from(&c, &s.base, "198.51.100.7", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert!(r.headers().get(header::SET_COOKIE).is_none(), "no session");
+    assert!(r.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Zbyt wiele prób logowania"), "{page}");
+    assert!(page.contains(&format!("za {wait} s")), "{page}");
+    // Another client (by the proxy's report) logs in at once.
+    let r = login_from(&client(), &s.base, "203.0.113.9", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The failed attempts were counted against the account too (the limit is on top of them).
+    let failures: i64 = sqlx::query_scalar("SELECT failed_attempts FROM users WHERE login = 'km1'")
+        .fetch_one(s.env.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        failures, 0,
+        "reset by the successful login from the other address"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_escape_the_login_limit() {
+    // Not behind a proxy: the peer address counts and X-Forwarded-For is the client's own words.
+    let s = server(&[
+        ("PODAWCZA_WEB__LOGIN_RATE_PER_MINUTE", "1"),
+        ("PODAWCZA_WEB__LOGIN_RATE_BURST", "2"),
+    ])
+    .await;
+    let c = client();
+    for ip in ["192.0.2.1", "192.0.2.2"] {
+        let r = login_from(&c, &s.base, ip, "zle-haslo-123").await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = login_from(&c, &s.base, "192.0.2.3", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Turned off (0), nothing is limited.
+    let s = server(&[
+        ("PODAWCZA_WEB__LOGIN_RATE_PER_MINUTE", "0"),
+        ("PODAWCZA_WEB__LOGIN_RATE_BURST", "1"),
+    ])
+    .await;
+    for _ in 0..4 {
+        let r = login_from(&c, &s.base, "192.0.2.1", "zle-haslo-123").await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
 }
 
 #[tokio::test]
@@ -866,4 +965,256 @@ async fn the_signature_summary_follows_a_report_written_after_registration() {
     }
     let (_, p) = get(&km, format!("{}/inbox?rodzaj=qes", s.base)).await;
     assert!(!p.contains("Zweryfikowany później"));
+}
+
+#[tokio::test]
+async fn the_signature_panel_shows_the_certification_path_the_validation_found() {
+    // A real signature of the test PKI, validated by the library as the pipeline does.
+    let pki = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pki");
+    let trust = podawcza::signature::trust::Trust::load_dir(
+        &pki.join("anchors"),
+        podawcza::signature::trust::KindSettings::default(),
+    )
+    .unwrap();
+    let bytes = std::fs::read(pki.join("samples/qes.xml")).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let report = podawcza::signature::inspect_validated(
+        "qes.xml",
+        "application/xml",
+        &bytes,
+        &|_| None,
+        &trust,
+        at,
+    );
+    let sig = &report.signatures[0];
+    let chain = &sig.chain;
+    assert!(chain.len() >= 2, "signer and anchor at least: {chain:?}");
+    assert_eq!(
+        chain[0].sha256,
+        sig.certificate.as_ref().unwrap().sha256,
+        "the path starts at the signing certificate"
+    );
+    let anchor = chain.last().unwrap();
+    assert_eq!(
+        anchor.subject, anchor.issuer,
+        "and ends at a self-signed anchor"
+    );
+    for pair in chain.windows(2) {
+        assert_eq!(pair[0].issuer, pair[1].subject, "each issued by the next");
+    }
+
+    let s = server(&[]).await;
+    let (id, _) = seed(
+        &s.env,
+        1,
+        Seed {
+            department: "KM",
+            subject: "Wniosek z łańcuchem",
+            documents: vec![(
+                "qes.xml",
+                bytes.as_slice(),
+                Some(serde_json::to_value(&report).unwrap()),
+            )],
+            received_at: "2020-04-20T08:00:00.000000Z",
+        },
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let (status, page) = get(&km, format!("{}/inbox/{id}", s.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Ścieżka certyfikacji"), "{page}");
+    let signer = page.find("(certyfikat podpisującego)").unwrap();
+    let root = page.find("(kotwica zaufania)").unwrap();
+    assert!(signer < root);
+    assert!(page.contains(&anchor.sha256));
+}
+
+fn header_of(r: &reqwest::Response, name: header::HeaderName) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_pdf_is_previewed_inline_in_a_sandbox_and_downloaded_as_an_attachment() {
+    let s = server(&[]).await;
+    let pdf: &[u8] = b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>";
+    let (id, docs) = seed(
+        &s.env,
+        1,
+        Seed {
+            department: "KM",
+            subject: "Wniosek z PDF",
+            documents: vec![
+                ("wniosek.pdf", pdf, None),
+                ("podpis.xml", b"<a/>", None),
+                // Labelled a PDF, but HTML inside: never served inline.
+                (
+                    "udawany.pdf",
+                    b"<html><script>alert(1)</script></html>",
+                    None,
+                ),
+            ],
+            received_at: "2020-04-20T08:00:00.000000Z",
+        },
+    )
+    .await;
+    let km = logged_in(&s.base, "km1").await;
+    let url = |doc: &str| format!("{}/inbox/{id}/documents/{doc}", s.base);
+
+    // The detail page frames the preview; its policy allows frames from this origin only, and
+    // the page itself still may not be framed.
+    let r = km
+        .get(format!("{}/inbox/{id}", s.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
+    assert!(
+        csp.contains("frame-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(header_of(&r, header::X_FRAME_OPTIONS), "DENY");
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!(
+        r#"<iframe src="/inbox/{id}/documents/{}?preview=1""#,
+        docs[0]
+    )));
+    assert!(
+        !page.contains(&format!("{}?preview=1", docs[1])),
+        "no preview of XML"
+    );
+
+    // The preview: inline, the exact bytes, sandboxed, frameable by this origin only.
+    let r = km
+        .get(format!("{}?preview=1", url(&docs[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header_of(&r, header::CONTENT_TYPE), "application/pdf");
+    assert!(
+        header_of(&r, header::CONTENT_DISPOSITION).starts_with("inline; filename=\"wniosek.pdf\"")
+    );
+    let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
+    assert!(csp.split(';').any(|d| d.trim() == "sandbox"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors 'self'") && !csp.contains("'none'"),
+        "{csp}"
+    );
+    assert_eq!(header_of(&r, header::X_FRAME_OPTIONS), "SAMEORIGIN");
+    assert_eq!(header_of(&r, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf);
+
+    // The plain download is still an attachment under the common policy.
+    let r = km.get(url(&docs[0])).send().await.unwrap();
+    assert!(header_of(&r, header::CONTENT_DISPOSITION).starts_with("attachment"));
+    assert_eq!(
+        header_of(&r, header::CONTENT_TYPE),
+        "application/octet-stream"
+    );
+    assert!(header_of(&r, header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf);
+
+    // No preview of anything that is not a PDF by type and by content.
+    for doc in [&docs[1], &docs[2]] {
+        let r = km
+            .get(format!("{}?preview=1", url(doc)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(header_of(&r, header::CONTENT_TYPE).starts_with("text/html"));
+        assert!(r.text().await.unwrap().contains("tylko dla plików PDF"));
+    }
+    // Another department's clerk: 404, like the download.
+    let so = logged_in(&s.base, "so1").await;
+    let r = so
+        .get(format!("{}?preview=1", url(&docs[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A page without PDFs keeps the common policy (no frames at all).
+    let (plain_id, _) = seed(
+        &s.env,
+        2,
+        Seed {
+            department: "KM",
+            subject: "Bez PDF",
+            documents: vec![("a.xml", b"<a/>", None)],
+            received_at: "2020-04-20T09:00:00.000000Z",
+        },
+    )
+    .await;
+    let r = km
+        .get(format!("{}/inbox/{plain_id}", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(!header_of(&r, header::CONTENT_SECURITY_POLICY).contains("frame-src"));
+}
+
+#[tokio::test]
+async fn the_time_limit_follows_the_routing_rule_then_the_default() {
+    let s = server(&[
+        (
+            "PODAWCZA_ROUTING__RULES",
+            r#"[{name = "odpisy", department = "USC", keywords = ["odpis"], deadline_days = 7}]"#,
+        ),
+        ("PODAWCZA_WEB__DEADLINE_MONTHS", "2"),
+    ])
+    .await;
+    // Three days ago: a 7-day limit leaves 4 days.
+    let at = (podawcza::clock::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let (fresh, _) = seed(&s.env, 1, plain("USC", "Odpis aktu", &at)).await;
+    let (old, _) = seed(
+        &s.env,
+        2,
+        plain("USC", "Zwykły wniosek", "2020-04-20T10:00:00.000000Z"),
+    )
+    .await;
+    let (routed_old, _) = seed(
+        &s.env,
+        3,
+        plain("USC", "Odpis z 2020", "2020-04-20T10:00:00.000000Z"),
+    )
+    .await;
+    for id in [&fresh, &routed_old] {
+        sqlx::query("UPDATE submissions SET routing_rule = 'odpisy' WHERE id = $1")
+            .bind(id)
+            .execute(s.env.app.db.pool())
+            .await
+            .unwrap();
+    }
+    let usc = {
+        let c = client();
+        let now = podawcza::clock::now();
+        accounts::add_user(&s.env.app.db, "usc1", "USC", Role::Clerk, PASSWORD, now)
+            .await
+            .unwrap();
+        let r = try_login(&c, &s.base, "usc1", PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        c
+    };
+    let (_, p) = get(&usc, format!("{}/inbox/{fresh}", s.base)).await;
+    assert!(p.contains("zostało 4 dni"), "{p}");
+    assert!(p.contains("7 dni (reguła odpisy)"), "{p}");
+    let (_, p) = get(&usc, format!("{}/inbox/{routed_old}", s.base)).await;
+    assert!(p.contains("2020-04-27"), "7 days after arrival");
+    let (_, p) = get(&usc, format!("{}/inbox/{old}", s.base)).await;
+    assert!(p.contains("2020-06-20"), "two months by default");
+    assert!(p.contains("2 mies. (KPA art. 35)"), "{p}");
+    // The list shows the same dates, and how many days are left.
+    let (_, p) = get(&usc, format!("{}/inbox", s.base)).await;
+    assert!(p.contains("2020-04-27") && p.contains("2020-06-20") && p.contains("zostało 4 dni"));
 }

@@ -15,6 +15,7 @@
 //! No clock is read here: the validation time is always a parameter.
 
 pub mod cert;
+pub mod chain;
 pub mod crypto;
 pub mod indication;
 pub mod input;
@@ -61,6 +62,7 @@ pub fn apply(v: &Validation, s: &mut SignatureReport) {
 pub fn validate_report(report: &mut Report, trust: &Trust, at: DateTime<Utc>) {
     for s in &mut report.signatures {
         if let Some(input) = s.validation_input.take() {
+            s.chain = chain::of(&input, trust);
             let v = validate(&input, trust, at);
             apply(&v, s);
         }

@@ -135,6 +135,7 @@ pub fn signature_report(ev: &Evidence) -> SignatureReport {
         claimed_roles: ev.claimed_roles.clone(),
         signature_policy: ev.signature_policy.clone(),
         commitment_types: ev.commitment_types.clone(),
+        chain: Vec::new(),
         summary: None,
         validation_input: Some(ev.into()),
     }

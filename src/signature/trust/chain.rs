@@ -1,0 +1,41 @@
+//! The certification path of a signature as the report shows it (`chain`, DESIGN.md report
+//! contract: an added field): the same path [`super::validate()`] builds, summarised certificate
+//! by certificate from the signing certificate to the trust anchor.
+
+use super::input::ValidationInput;
+use super::{path, Trust};
+use crate::signature::report::CertificateInfo;
+use crate::signature::xml::certinfo;
+use openssl::x509::X509;
+
+/// The path from the signing certificate to its anchor, or empty when none was found (the
+/// signature's errors say why).
+pub fn of(input: &ValidationInput, trust: &Trust) -> Vec<CertificateInfo> {
+    let Some(leaf) = input
+        .signing_certificate
+        .as_deref()
+        .and_then(|d| X509::from_der(d).ok())
+    else {
+        return Vec::new();
+    };
+    let embedded: Vec<X509> = input
+        .certificates
+        .iter()
+        .filter_map(|d| X509::from_der(d).ok())
+        .collect();
+    match path::build(
+        &leaf,
+        embedded.iter().chain(&trust.intermediates),
+        trust.all_anchors(),
+    ) {
+        Ok(chain) => chain
+            .iter()
+            .filter_map(|c| {
+                c.to_der()
+                    .ok()
+                    .map(|der| certinfo::certificate_info_of(c, &der))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`store`]: anchors, cached intermediates and CRLs, trusted lists, kind settings;
 //! - [`path`], [`revocation`], [`ocsp`], [`crypto`], [`cert`]: RFC 5280 paths, CRLs, OCSP
 //!   (RFC 6960), crypto constraints;
+//! - [`online`], [`http`]: optional OCSP / CRL fetching and the revocation cache;
 //! - [`tl`]: trusted lists (TS 119 612) with their signatures checked;
 //! - [`qualify`], [`kind`]: qualification and the Polish kinds;
 //! - [`validate()`]: one signature; [`validate_report`]: every signature of a report;
@@ -16,10 +17,12 @@
 
 pub mod cert;
 pub mod crypto;
+pub mod http;
 pub mod indication;
 pub mod input;
 pub mod kind;
 pub mod ocsp;
+pub mod online;
 pub mod path;
 pub mod qualify;
 pub mod revocation;

@@ -17,6 +17,7 @@ mod outbox;
 mod pipeline;
 mod quarantine;
 mod register;
+mod revocation;
 mod trust;
 mod xml_corpus;
 mod xml_golden;

@@ -255,7 +255,10 @@ fn read_answer(conn: &mut Conn, deadline: Instant, limits: &Limits) -> Result<An
             }
             if let Some(end) = header_end {
                 content_length = header(&buf[..end], "content-length")
-                    .map(|v| v.parse().map_err(|_| HttpError::Protocol("bad Content-Length")))
+                    .map(|v| {
+                        v.parse()
+                            .map_err(|_| HttpError::Protocol("bad Content-Length"))
+                    })
                     .transpose()?;
                 if content_length.is_some_and(|l| l > limits.max_bytes) {
                     return Err(HttpError::TooLarge(limits.max_bytes));
@@ -287,14 +290,16 @@ fn read_answer(conn: &mut Conn, deadline: Instant, limits: &Limits) -> Result<An
         .and_then(|s| s.parse().ok())
         .ok_or(HttpError::Protocol("no status code"))?;
     let location = header(head, "location");
-    let chunked =
-        header(head, "transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let chunked = header(head, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let mut body = buf.split_off(end);
     if chunked {
         body = dechunk(&body)?;
     } else if let Some(len) = content_length {
         if body.len() < len {
-            return Err(HttpError::Protocol("answer shorter than its Content-Length"));
+            return Err(HttpError::Protocol(
+                "answer shorter than its Content-Length",
+            ));
         }
         body.truncate(len);
     }
@@ -323,18 +328,26 @@ fn header(head: &[u8], name: &str) -> Option<String> {
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, HttpError> {
     let mut out = Vec::new();
     loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
             .ok_or(HttpError::Protocol("bad chunked encoding"))?;
-        let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| HttpError::Protocol("bad chunk size"))?;
+        let size_text = std::str::from_utf8(&data[..line_end])
+            .map_err(|_| HttpError::Protocol("bad chunk size"))?;
         let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| HttpError::Protocol("bad chunk size"))?;
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| HttpError::Protocol("bad chunk size"))?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Ok(out);
         }
-        let piece = data.get(..size).ok_or(HttpError::Protocol("truncated chunk"))?;
+        let piece = data
+            .get(..size)
+            .ok_or(HttpError::Protocol("truncated chunk"))?;
         out.extend_from_slice(piece);
-        data = data.get(size + 2..).ok_or(HttpError::Protocol("truncated chunk"))?;
+        data = data
+            .get(size + 2..)
+            .ok_or(HttpError::Protocol("truncated chunk"))?;
     }
 }
 
@@ -409,7 +422,10 @@ mod tests {
 
     #[test]
     fn decodes_chunks() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(), b"abcde");
+        assert_eq!(
+            dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(),
+            b"abcde"
+        );
         assert!(dechunk(b"5\r\nab").is_err());
     }
 

@@ -77,7 +77,12 @@ impl Settings {
 /// The OCSP responder addresses of `cert` (authorityInfoAccess id-ad-ocsp), HTTP only.
 pub fn ocsp_urls(cert: &X509Ref) -> Vec<String> {
     cert.ocsp_responders()
-        .map(|s| s.iter().map(|u| u.to_string()).filter(|u| is_http(u)).collect())
+        .map(|s| {
+            s.iter()
+                .map(|u| u.to_string())
+                .filter(|u| is_http(u))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -114,8 +119,10 @@ fn ocsp_file(dir: &Path, cert: &X509Ref, issuer: &X509Ref) -> Option<PathBuf> {
 
 /// The cache file of the CRL fetched from `url`.
 fn crl_file(dir: &Path, url: &str) -> PathBuf {
-    dir.join("crl")
-        .join(format!("{}.crl", hex(&openssl::sha::sha256(url.as_bytes()))))
+    dir.join("crl").join(format!(
+        "{}.crl",
+        hex(&openssl::sha::sha256(url.as_bytes()))
+    ))
 }
 
 /// The cached OCSP answers (DER) and CRLs that concern `cert`.
@@ -217,8 +224,8 @@ fn fetch_ocsp(
         None
     };
     let req = request(cert, issuer, nonce.as_deref()).ok_or("cannot build the request")?;
-    let body = http::post(url, "application/ocsp-request", &req, &s.limits)
-        .map_err(|e| e.to_string())?;
+    let body =
+        http::post(url, "application/ocsp-request", &req, &s.limits).map_err(|e| e.to_string())?;
     if let (Some(sent), Some(got)) = (&nonce, response_nonce(&body)) {
         if *sent != got {
             return Err("the answer carries another nonce (replayed?)".into());
@@ -240,7 +247,9 @@ fn fetch_crl(
         .or_else(|_| X509Crl::from_pem(&body))
         .map_err(|_| "not a CRL")?;
     match revocation::status(cert, issuer, [&crl]) {
-        Status::Unknown => Err("not a CRL of the certificate's issuer, or its signature fails".into()),
+        Status::Unknown => {
+            Err("not a CRL of the certificate's issuer, or its signature fails".into())
+        }
         st => Ok((st, crl.to_der().unwrap_or(body))),
     }
 }
@@ -358,12 +367,9 @@ mod tests {
         let mine = parsed.to_der().unwrap();
         assert_eq!(mine, der);
         let mut theirs = openssl::ocsp::OcspRequest::new().unwrap();
-        let id = openssl::ocsp::OcspCertId::from_cert(
-            openssl::hash::MessageDigest::sha1(),
-            leaf,
-            ca,
-        )
-        .unwrap();
+        let id =
+            openssl::ocsp::OcspCertId::from_cert(openssl::hash::MessageDigest::sha1(), leaf, ca)
+                .unwrap();
         theirs.add_id(id).unwrap();
         let theirs = theirs.to_der().unwrap();
         assert_eq!(request(leaf, ca, None).unwrap(), theirs);

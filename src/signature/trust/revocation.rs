@@ -56,7 +56,9 @@ impl Status {
         match (self, other) {
             (Status::Revoked(a), Status::Revoked(b)) => Status::Revoked(a.min(b)),
             (r @ Status::Revoked(_), _) | (_, r @ Status::Revoked(_)) => r,
-            (Status::Good(a), Status::Good(b)) => Status::Good(if b.newer_than(&a) { b } else { a }),
+            (Status::Good(a), Status::Good(b)) => {
+                Status::Good(if b.newer_than(&a) { b } else { a })
+            }
             (g @ Status::Good(_), Status::Unknown) | (Status::Unknown, g @ Status::Good(_)) => g,
             (Status::Unknown, Status::Unknown) => Status::Unknown,
         }

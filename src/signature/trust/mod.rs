@@ -8,7 +8,8 @@
 //! - [`path`], [`revocation`], [`ocsp`], [`crypto`], [`cert`]: RFC 5280 paths, CRLs, OCSP
 //!   (RFC 6960), crypto constraints;
 //! - [`online`], [`http`]: optional OCSP / CRL fetching and the revocation cache;
-//! - [`tl`]: trusted lists (TS 119 612) with their signatures checked;
+//! - [`tl`]: trusted lists (TS 119 612) with their signatures checked; [`update`]: fetching
+//!   them (`podawcza trust update`);
 //! - [`qualify`], [`kind`]: qualification and the Polish kinds;
 //! - [`validate()`]: one signature; [`validate_report`]: every signature of a report;
 //!   [`summary`]: a Polish sentence per signature.
@@ -29,6 +30,7 @@ pub mod revocation;
 pub mod store;
 pub mod summary;
 pub mod tl;
+pub mod update;
 pub mod validate;
 
 pub use input::ValidationInput;

@@ -248,7 +248,7 @@ pub struct RoutingConfig {
 /// `[trust]`: where trust material lives (never inside the binary) and how the Polish kinds
 /// are recognised (ETSI TS 119 612 lists, EN 319 102-1 validation; issue 5).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct TrustConfig {
     /// Folder of PEM trust anchors, cached CRLs (`*.crl`) and `intermediates/`.
     pub anchors_dir: String,
@@ -263,6 +263,26 @@ pub struct TrustConfig {
     pub trusted_profile_subject: Vec<String>,
     /// Without revocation data for the signing certificate, INDETERMINATE / TRY_LATER.
     pub require_revocation: bool,
+    /// Fetch OCSP answers and CRLs from the addresses in certificates when nothing fresh is at
+    /// hand (off: embedded data, `anchors_dir` CRLs and the revocation cache only).
+    pub online_revocation: bool,
+    /// Folder of fetched OCSP answers and CRLs, kept as evidence and read also offline
+    /// (empty: `<anchors_dir>/revocation`).
+    pub revocation_cache_dir: String,
+    /// Seconds one fetch (connect, send, receive) may take.
+    pub fetch_timeout_secs: u64,
+    /// Largest OCSP answer, CRL or trusted list fetched, in bytes.
+    pub fetch_max_bytes: usize,
+    /// Send a nonce in OCSP requests (RFC 8954).
+    pub ocsp_nonce: bool,
+    /// Seconds revocation data without nextUpdate stays fresh after its thisUpdate.
+    pub revocation_max_age_secs: u64,
+    /// Address of the EU list of lists, for `podawcza trust update`.
+    pub lotl_url: String,
+    /// Territories whose national lists `podawcza trust update` fetches (ISO 3166 codes).
+    pub update_territories: Vec<String>,
+    /// Folder where `podawcza trust update` stores the lists it fetched and checked.
+    pub lists_dir: String,
 }
 
 impl Default for TrustConfig {
@@ -276,6 +296,15 @@ impl Default for TrustConfig {
             ],
             trusted_profile_subject: vec!["organizationIdentifier=VATPL-5252955037".into()],
             require_revocation: true,
+            online_revocation: false,
+            revocation_cache_dir: String::new(),
+            fetch_timeout_secs: 10,
+            fetch_max_bytes: 10 * 1024 * 1024,
+            ocsp_nonce: false,
+            revocation_max_age_secs: 86_400,
+            lotl_url: "https://ec.europa.eu/tools/lotl/eu-lotl.xml".into(),
+            update_territories: vec!["PL".into()],
+            lists_dir: "certs/lists".into(),
         }
     }
 }

@@ -154,6 +154,19 @@ enum TrustCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Fetch the EU list of lists (`[trust] lotl_url`) and the national lists of
+    /// `[trust] update_territories` from the addresses it gives, check them as `import` does
+    /// and write those that pass into `[trust] lists_dir`. Exit status 1 when a list could not
+    /// be fetched or was refused (the previous copy stays).
+    Update {
+        /// Address of the list of lists instead of `[trust] lotl_url`.
+        #[arg(long)]
+        lotl: Option<String>,
+        /// `TERRITORY=URL`: fetch that territory's list from URL (a mirror) instead of the
+        /// address the list of lists gives.
+        #[arg(long = "list", value_name = "TERRITORY=URL")]
+        lists: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,6 +259,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     } = &cli.command
     {
         return trust_import(cli.config.as_deref(), files);
+    }
+    if let Command::Trust {
+        what: TrustCommand::Update { lotl, lists },
+    } = &cli.command
+    {
+        return trust_update(cli.config.as_deref(), lotl.as_deref(), lists);
     }
     if let Command::Fixtures { what } = &cli.command {
         return fixtures(what);
@@ -780,6 +799,59 @@ fn trust_import(
         println!("{note}");
     }
     Ok(if trust.lists.len() == files.len() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+fn trust_update(
+    config: Option<&std::path::Path>,
+    lotl: Option<&str>,
+    lists: &[String],
+) -> Result<std::process::ExitCode> {
+    use podawcza::signature::trust::{http::Limits, update};
+    let config = Config::load(config, std::env::vars())?;
+    let c = &config.trust;
+    let signers: Vec<PathBuf> = c.list_signers.iter().map(PathBuf::from).collect();
+    let mut overrides = Vec::new();
+    for l in lists {
+        let (t, u) = l
+            .split_once('=')
+            .with_context(|| format!("--list {l}: expected TERRITORY=URL"))?;
+        overrides.push((t.trim().to_ascii_uppercase(), u.trim().to_string()));
+    }
+    let mut territories = c.update_territories.clone();
+    for (t, _) in &overrides {
+        if !territories.contains(t) {
+            territories.push(t.clone());
+        }
+    }
+    let req = update::Request {
+        lotl_url: lotl.map_or_else(|| c.lotl_url.clone(), str::to_string),
+        territories,
+        overrides,
+        lists_dir: PathBuf::from(&c.lists_dir),
+        limits: Limits {
+            timeout: std::time::Duration::from_secs(c.fetch_timeout_secs.max(1)),
+            max_bytes: c.fetch_max_bytes,
+        },
+        pinned: podawcza::signature::trust::store::read_certificates(&signers)?,
+    };
+    let done = match update::update(&req) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+    };
+    for note in &done.notes {
+        println!("{note}");
+    }
+    for path in &done.written {
+        println!("zapisano {}", path.display());
+    }
+    Ok(if done.complete {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE

@@ -18,6 +18,7 @@ mod pipeline;
 mod quarantine;
 mod receipt;
 mod register;
+mod revocation;
 mod trust;
 mod upload;
 mod xml_corpus;

@@ -134,3 +134,123 @@ fn trust_import_refuses_a_list_whose_signature_is_broken() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("refused"));
 }
+
+/// `python3 -m http.server` on loopback serving the corpus lists in place; stopped on drop.
+struct ListServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl ListServer {
+    fn start() -> ListServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(corpus().join("dss/trusted-lists"))
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed().as_secs() < 10, "http.server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        ListServer { child, port }
+    }
+
+    fn url(&self, file: &str) -> String {
+        format!("http://127.0.0.1:{}/{file}", self.port)
+    }
+}
+
+impl Drop for ListServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn trust_update(lists_dir: &Path, args: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_podawcza"))
+        .args(["trust", "update"])
+        .args(args)
+        .env("PODAWCZA_TRUST__LISTS_DIR", lists_dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn trust_update_fetches_checks_and_stores_the_lists() {
+    let server = ListServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = trust_update(
+        dir.path(),
+        &[
+            "--lotl".into(),
+            server.url("EU.xml"),
+            "--list".into(),
+            format!("PL={}", server.url("PL.xml")),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("PL list no. 110, 102 services, signature verified"),
+        "{text}"
+    );
+    let lists = corpus().join("dss/trusted-lists");
+    for name in ["EU.xml", "PL.xml"] {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            std::fs::read(lists.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn trust_update_writes_nothing_when_the_list_of_lists_is_broken() {
+    let server = ListServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = trust_update(
+        dir.path(),
+        &[
+            "--lotl".into(),
+            server.url("eu-lotl_broken-sig.xml"),
+            "--list".into(),
+            format!("PL={}", server.url("PL.xml")),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("refused"), "{text}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{text}");
+}
+
+#[test]
+fn trust_update_without_a_network_says_so_and_fails() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = trust_update(
+        dir.path(),
+        &["--lotl".into(), format!("http://127.0.0.1:{port}/EU.xml")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("nie udało się pobrać listy list UE"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -7,7 +7,9 @@
 //! - [`store`]: anchors, cached intermediates and CRLs, trusted lists, kind settings;
 //! - [`path`], [`revocation`], [`ocsp`], [`crypto`], [`cert`]: RFC 5280 paths, CRLs, OCSP
 //!   (RFC 6960), crypto constraints;
-//! - [`tl`]: trusted lists (TS 119 612) with their signatures checked;
+//! - [`online`], [`http`]: optional OCSP / CRL fetching and the revocation cache;
+//! - [`tl`]: trusted lists (TS 119 612) with their signatures checked; [`update`]: fetching
+//!   them (`podawcza trust update`);
 //! - [`qualify`], [`kind`]: qualification and the Polish kinds;
 //! - [`validate()`]: one signature; [`validate_report`]: every signature of a report;
 //!   [`summary`]: a Polish sentence per signature.
@@ -17,16 +19,19 @@
 pub mod cert;
 pub mod chain;
 pub mod crypto;
+pub mod http;
 pub mod indication;
 pub mod input;
 pub mod kind;
 pub mod ocsp;
+pub mod online;
 pub mod path;
 pub mod qualify;
 pub mod revocation;
 pub mod store;
 pub mod summary;
 pub mod tl;
+pub mod update;
 pub mod validate;
 
 pub use input::ValidationInput;

@@ -3,7 +3,7 @@
 //! or a responder the issuer delegated (§4.2.2.2, checked by openssl's `OCSP_basic_verify`
 //! against a store holding only that issuer, with no clock: validation time is a parameter).
 
-use super::revocation::Status;
+use super::revocation::{Issued, Status};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use openssl::asn1::Asn1GeneralizedTimeRef;
 use openssl::hash::MessageDigest;
@@ -24,20 +24,15 @@ fn to_utc(t: &Asn1GeneralizedTimeRef) -> Option<DateTime<Utc>> {
 /// The status of `cert` (issued by `issuer`) in the DER `responses`; `others` may hold the
 /// delegated responder's certificate when a response does not carry it.
 pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &[X509]) -> Status {
-    let mut best = Status::Unknown;
-    for der in responses {
-        match one(cert, issuer, der, others) {
-            Some(Status::Revoked(t)) => return Status::Revoked(t),
-            Some(Status::Good(t)) if !matches!(best, Status::Good(b) if b >= t) => {
-                best = Status::Good(t)
-            }
-            _ => {}
-        }
-    }
-    best
+    responses
+        .iter()
+        .filter_map(|der| one(cert, issuer, der, others))
+        .fold(Status::Unknown, Status::merge)
 }
 
-fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
+/// The status of `cert` in one DER response, `None` when the response is unusable (not
+/// successful, not verifiable, or silent about `cert`).
+pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
     let response = OcspResponse::from_der(der).ok()?;
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         return None;
@@ -59,7 +54,13 @@ fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<
     if s.status == OcspCertStatus::REVOKED {
         return Some(Status::Revoked(to_utc(s.revocation_time?)?));
     }
-    (s.status == OcspCertStatus::GOOD).then(|| to_utc(s.this_update).map(Status::Good))?
+    if s.status != OcspCertStatus::GOOD {
+        return None;
+    }
+    Some(Status::Good(Issued {
+        this_update: to_utc(s.this_update)?,
+        next_update: s.next_update().and_then(to_utc),
+    }))
 }
 
 #[cfg(test)]

@@ -1,21 +1,68 @@
 //! Revocation status from CRLs (RFC 5280 §5, §6.3) embedded in the signature or cached in the
 //! trust material: a CRL counts only when its issuer is the certificate's issuer and its
-//! signature verifies with the issuer's key (§6.3.3 (f), (g)). Online fetching is not done here.
+//! signature verifies with the issuer's key (§6.3.3 (f), (g)). Fetching is done in
+//! [`super::online`]; here, only what is at hand is read.
 
 use super::cert::to_utc;
 use chrono::{DateTime, Utc};
 use openssl::x509::{CrlStatus, X509Crl, X509Ref};
 use std::cmp::Ordering;
 
+/// When revocation data was issued and until when its issuer promises nothing newer
+/// (CRL thisUpdate / nextUpdate, RFC 5280 §5.1.2.4–5; OCSP thisUpdate / nextUpdate, RFC 6960
+/// §4.2.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issued {
+    /// thisUpdate.
+    pub this_update: DateTime<Utc>,
+    /// nextUpdate, when given.
+    pub next_update: Option<DateTime<Utc>>,
+}
+
+impl Issued {
+    /// EN 319 102-1 §5.2.5 (revocation freshness checker): data issued at or after `t` is
+    /// fresh for `t`; older data is fresh until its nextUpdate, or, without one, for
+    /// `max_age` after its thisUpdate.
+    pub fn fresh_at(&self, t: DateTime<Utc>, max_age: chrono::Duration) -> bool {
+        if self.this_update >= t {
+            return true;
+        }
+        match self.next_update {
+            Some(n) => t <= n,
+            None => t - self.this_update <= max_age,
+        }
+    }
+
+    /// Whether `self` was issued later than `other`.
+    fn newer_than(&self, other: &Issued) -> bool {
+        self.this_update > other.this_update
+    }
+}
+
 /// What the revocation data says about one certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Revoked at this time.
     Revoked(DateTime<Utc>),
-    /// Not on a CRL issued at this time (the freshest one found).
-    Good(DateTime<Utc>),
+    /// Not revoked according to data issued then (the freshest found).
+    Good(Issued),
     /// No usable revocation data.
     Unknown,
+}
+
+impl Status {
+    /// Keeps a revocation, else the more recent of two good answers.
+    pub fn merge(self, other: Status) -> Status {
+        match (self, other) {
+            (Status::Revoked(a), Status::Revoked(b)) => Status::Revoked(a.min(b)),
+            (r @ Status::Revoked(_), _) | (_, r @ Status::Revoked(_)) => r,
+            (Status::Good(a), Status::Good(b)) => {
+                Status::Good(if b.newer_than(&a) { b } else { a })
+            }
+            (g @ Status::Good(_), Status::Unknown) | (Status::Unknown, g @ Status::Good(_)) => g,
+            (Status::Unknown, Status::Unknown) => Status::Unknown,
+        }
+    }
 }
 
 /// The status of `cert` (issued by `issuer`) among `crls`: a revocation on any valid CRL wins,
@@ -42,10 +89,12 @@ pub fn status<'a>(
                 }
             }
             CrlStatus::NotRevoked => {
-                if let Some(t) = to_utc(crl.last_update()) {
-                    if !matches!(best, Status::Good(b) if b >= t) {
-                        best = Status::Good(t);
-                    }
+                if let Some(this_update) = to_utc(crl.last_update()) {
+                    let next_update = crl.next_update().and_then(to_utc);
+                    best = best.merge(Status::Good(Issued {
+                        this_update,
+                        next_update,
+                    }));
                 }
             }
         }

@@ -68,6 +68,8 @@ pub struct Trust {
     pub lists: Vec<TrustedList>,
     /// Settings of the Polish kinds.
     pub settings: KindSettings,
+    /// Online revocation, the revocation cache and freshness.
+    pub revocation: super::online::Settings,
 }
 
 fn io(path: &Path, source: std::io::Error) -> TrustError {
@@ -137,6 +139,7 @@ impl Trust {
             Path::to_path_buf,
         );
         let mut trust = Trust::load_dir(&dir, KindSettings::from_config(c))?;
+        trust.revocation = super::online::Settings::from_config(c, &dir);
         let signers: Vec<std::path::PathBuf> = c.list_signers.iter().map(Into::into).collect();
         let pinned = read_certificates(&signers)?;
         let mut files = Vec::new();

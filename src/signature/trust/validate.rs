@@ -235,7 +235,10 @@ fn check_times(
 }
 
 /// EN 319 102-1 §5.2.6.4 and §5.6.2.1: revocation of each certificate of the path, from the
-/// embedded and cached CRLs and embedded OCSP responses; a time-stamp before the revocation keeps the signature valid.
+/// embedded data, the cached CRLs and OCSP answers, and, when `[trust] online_revocation` is on
+/// and nothing fresh is at hand, from the network (kept in the cache); a time-stamp before the
+/// revocation keeps the signature valid. Freshness (§5.2.5) is judged at the proof of existence,
+/// else at the control time.
 fn check_revocation(
     input: &ValidationInput,
     trust: &Trust,
@@ -246,17 +249,49 @@ fn check_revocation(
 ) -> Check {
     let embedded = revocation::parse_all(&input.crls);
     let others: &[X509] = chain;
+    let fresh_for = poe.map_or(control, |p| p.min(control));
+    let settings = &trust.revocation;
     for (i, pair) in chain.windows(2).enumerate() {
         let [cert, issuer] = pair else { continue };
         let who = crate::signature::xml::certinfo::name_to_string(cert.subject_name());
-        let from_crl = revocation::status(cert, issuer, embedded.iter().chain(&trust.crls));
-        let status = match from_crl {
-            Status::Revoked(_) => from_crl,
-            _ => match super::ocsp::status(cert, issuer, &input.ocsp_responses, others) {
-                Status::Unknown => from_crl,
-                from_ocsp => from_ocsp,
-            },
+        let (cached_ocsp, cached_crls) = super::online::cached(settings, cert, issuer);
+        let from_crl = revocation::status(
+            cert,
+            issuer,
+            embedded.iter().chain(&trust.crls).chain(&cached_crls),
+        );
+        let from_ocsp = super::ocsp::status(
+            cert,
+            issuer,
+            &[input.ocsp_responses.as_slice(), cached_ocsp.as_slice()].concat(),
+            others,
+        );
+        let mut status = from_crl.merge(from_ocsp);
+        let conclusive = |s: &Status| match s {
+            Status::Revoked(_) => true,
+            Status::Good(issued) => issued.fresh_at(fresh_for, settings.max_age),
+            Status::Unknown => false,
         };
+        let mut fetch_errors = Vec::new();
+        if settings.fetch && !conclusive(&status) {
+            let fetched = super::online::fetch(settings, cert, issuer, others);
+            status = status.merge(fetched.status);
+            fetch_errors = fetched.errors;
+        }
+        let mut why_unknown = format!("no revocation data for {who}");
+        if let Status::Good(issued) = status {
+            if !conclusive(&status) {
+                why_unknown = format!(
+                    "the revocation data for {who} (issued {}, next update {}) is not fresh at {fresh_for}",
+                    issued.this_update,
+                    issued.next_update.map_or_else(|| "not given".to_string(), |n| n.to_string())
+                );
+                status = Status::Unknown;
+            }
+        }
+        if matches!(status, Status::Unknown) && !fetch_errors.is_empty() {
+            why_unknown = format!("{why_unknown}; {}", fetch_errors.join("; "));
+        }
         match status {
             Status::Revoked(r) if r <= control => match poe {
                 Some(p) if p < r => warnings.push(format!(
@@ -275,9 +310,9 @@ fn check_revocation(
             Status::Revoked(r) => warnings.push(format!("{who} was revoked later, at {r}")),
             Status::Good(_) => {}
             Status::Unknown if i == 0 && trust.settings.require_revocation => {
-                return Err((SubIndication::TryLater, format!("no revocation data for {who}")))
+                return Err((SubIndication::TryLater, why_unknown))
             }
-            Status::Unknown => warnings.push(format!("no revocation data for {who}")),
+            Status::Unknown => warnings.push(why_unknown),
         }
     }
     Ok(())

@@ -17,7 +17,13 @@ use crate::signature::report::{Report, SignatureReport, SignedData};
 pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evidence>, ParseError> {
     let text = parse::decode(bytes)?;
     let doc = parse::parse(&text)?;
-    let ids = IdIndex::new(&doc);
+    Ok(evidence_in(name, &doc, detached))
+}
+
+/// [`evidence`] of a document already parsed with [`parse::parse`] (for callers that read the
+/// same document for something else, like a trusted list: it is parsed once).
+pub fn evidence_in(name: &str, doc: &roxmltree::Document<'_>, detached: Resolver) -> Vec<Evidence> {
+    let ids = IdIndex::new(doc);
     let mut out = Vec::new();
     for (index, node) in doc
         .descendants()
@@ -29,10 +35,10 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
                 let checks: Vec<_> = sig
                     .references
                     .iter()
-                    .map(|r| dsig::check_reference(&doc, &ids, &sig, r, detached))
+                    .map(|r| dsig::check_reference(doc, &ids, &sig, r, detached))
                     .collect();
-                let value = dsig::check_value(&doc, &sig);
-                let entries = manifest::check(&doc, &ids, &sig, &checks, detached);
+                let value = dsig::check_value(doc, &sig);
+                let entries = manifest::check(doc, &ids, &sig, &checks, detached);
                 let mut ev = evidence::build(index, name, &sig, &checks, &value);
                 evidence::add_manifest_entries(&mut ev, &entries);
                 evidence::add_counter(&mut ev, &counter::classify(&sig, &checks));
@@ -50,7 +56,7 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
         };
         out.push(ev);
     }
-    Ok(out)
+    out
 }
 
 fn crypto_policy(sig: &dsig::SignatureXml, value: &dsig::ValueOutcome) -> Vec<String> {

@@ -4,8 +4,25 @@
 //! `ServiceDigitalIdentities` of the `OtherTSLPointer`) announces for that territory.
 
 use super::parse::{self, ListError};
-use super::{SignatureCheck, TrustedList};
+use super::{Pointer, SignatureCheck, TrustedList};
 use openssl::x509::X509;
+
+/// One list read once: its content and what its signature shows before any trust decision
+/// (the signer's DER certificate when the signature is intact and covers the whole list).
+struct Read {
+    list: TrustedList,
+    signer: Result<Option<Vec<u8>>, String>,
+}
+
+/// Parses `bytes` once (the XML verifier's parser, with its limits) for both the list's
+/// content and its signature.
+fn read(name: &str, bytes: &[u8]) -> Result<Read, ListError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ListError::Encoding)?;
+    let doc = crate::signature::xml::parse::parse(text)?;
+    let list = parse::from_document(&doc)?;
+    let signer = integrity(name, &doc);
+    Ok(Read { list, signer })
+}
 
 /// Reads one list and checks its signature against `announced` (the parent's certificates
 /// for this list; `None` when no parent is known, e.g. the list of lists itself).
@@ -14,28 +31,32 @@ pub fn load(
     bytes: &[u8],
     announced: Option<&[X509]>,
 ) -> Result<TrustedList, ListError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ListError::Encoding)?;
-    let mut list = parse::parse(text)?;
-    list.signature = check_signature(name, bytes, announced);
+    let r = read(name, bytes)?;
+    let mut list = r.list;
+    list.signature = judge(&r.signer, announced);
     Ok(list)
 }
 
-fn check_signature(name: &str, bytes: &[u8], announced: Option<&[X509]>) -> SignatureCheck {
-    let evidence = match crate::signature::xml::verify::evidence(name, bytes, &|_| None) {
-        Ok(e) => e,
-        Err(e) => return SignatureCheck::Broken(e.to_string()),
-    };
+fn integrity(name: &str, doc: &roxmltree::Document<'_>) -> Result<Option<Vec<u8>>, String> {
+    let evidence = crate::signature::xml::verify::evidence_in(name, doc, &|_| None);
     let [ev] = evidence.as_slice() else {
-        return SignatureCheck::Broken(format!("{} signatures, expected one", evidence.len()));
+        return Err(format!("{} signatures, expected one", evidence.len()));
     };
     if !ev.intact() {
-        return SignatureCheck::Broken(ev.errors.join("; "));
+        return Err(ev.errors.join("; "));
     }
     // §5.7.1: the signature covers the whole list (enveloped, URI "" or the root's Id).
     if !ev.scope.iter().any(|s| s.whole_file) {
-        return SignatureCheck::Broken("the signature does not cover the whole list".into());
+        return Err("the signature does not cover the whole list".into());
     }
-    let signer = ev.signing_certificate.as_deref();
+    Ok(ev.signing_certificate.clone())
+}
+
+fn judge(signer: &Result<Option<Vec<u8>>, String>, announced: Option<&[X509]>) -> SignatureCheck {
+    let signer = match signer {
+        Err(e) => return SignatureCheck::Broken(e.clone()),
+        Ok(s) => s.as_deref(),
+    };
     let known =
         announced.is_some_and(|certs| certs.iter().any(|c| c.to_der().ok().as_deref() == signer));
     if known {
@@ -51,37 +72,48 @@ fn is_list_of_lists(l: &TrustedList) -> bool {
     l.territory == "EU" && !l.pointers.is_empty()
 }
 
-/// Loads a set of files: the list of lists first, then every other
-/// list checked against the certificates the list of lists announces for its territory.
-/// `pinned` signers (configured: the list of lists' signers from the Official Journal, a test
-/// list's signer) are accepted for any list.
+/// Loads a set of files, each parsed and its signature checked once: the list of lists
+/// first, then every other list checked against the certificates the list of lists announces
+/// for its territory. The list of lists announces anything only when it is itself trusted:
+/// signed by a `pinned` signer, or, while nothing is pinned, intact (as
+/// [`super::super::Trust::add_lists`] takes it). `pinned` signers (configured: the list of
+/// lists' signers from the Official Journal, a test list's signer) are accepted for any list.
 pub fn load_set(
     files: &[(String, Vec<u8>)],
     pinned: &[X509],
 ) -> Vec<(String, Result<TrustedList, ListError>)> {
-    let mut out: Vec<(String, Result<TrustedList, ListError>)> = Vec::new();
-    let mut lotl: Option<TrustedList> = None;
-    for (name, bytes) in files {
-        if let Ok(l) = load(name, bytes, None) {
-            if is_list_of_lists(&l) && lotl.is_none() {
-                lotl = Some(l);
-            }
-        }
-    }
-    for (name, bytes) in files {
-        let probe = std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|t| parse::parse(t).ok());
-        let territory = probe.as_ref().map(|l| l.territory.clone());
-        let is_lotl = probe.as_ref().is_some_and(is_list_of_lists);
-        let mut announced: Vec<X509> = pinned.to_vec();
-        if let Some(parent) = lotl.as_ref().filter(|_| !is_lotl) {
-            let pointers = parent.pointers.iter().filter(|p| p.territory == territory);
-            announced.extend(pointers.flat_map(|p| p.certificates.iter().cloned()));
-        }
-        out.push((name.clone(), load(name, bytes, Some(&announced))));
-    }
-    out
+    let read: Vec<(String, Result<Read, ListError>)> = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), read(name, bytes)))
+        .collect();
+    let pointers: Vec<Pointer> = read
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .find(|r| is_list_of_lists(&r.list))
+        .filter(|r| match judge(&r.signer, Some(pinned)) {
+            SignatureCheck::Verified => true,
+            SignatureCheck::SignerNotAnnounced => pinned.is_empty(),
+            _ => false,
+        })
+        .map(|r| r.list.pointers.clone())
+        .unwrap_or_default();
+    read.into_iter()
+        .map(|(name, r)| {
+            let loaded = r.map(|r| {
+                let mut announced: Vec<X509> = pinned.to_vec();
+                if !is_list_of_lists(&r.list) {
+                    let own = pointers
+                        .iter()
+                        .filter(|p| p.territory.as_deref() == Some(r.list.territory.as_str()));
+                    announced.extend(own.flat_map(|p| p.certificates.iter().cloned()));
+                }
+                let mut list = r.list;
+                list.signature = judge(&r.signer, Some(&announced));
+                list
+            });
+            (name, loaded)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub enum ListError {
     /// Not UTF-8.
     #[error("trusted list is not UTF-8")]
     Encoding,
+    /// Refused by the XML verifier's parser (limits, DTD, not well-formed).
+    #[error("not a readable trusted list: {0}")]
+    Parse(#[from] crate::signature::xml::parse::ParseError),
 }
 
 fn child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
@@ -61,6 +64,11 @@ pub fn parse(xml: &str) -> Result<TrustedList, ListError> {
         ..ParsingOptions::default()
     };
     let doc = Document::parse_with_options(xml, opts)?;
+    from_document(&doc)
+}
+
+/// Reads a list from a parsed document (the one its signature is checked on: parsed once).
+pub fn from_document(doc: &Document<'_>) -> Result<TrustedList, ListError> {
     let root = doc.root_element();
     if root.tag_name().name() != "TrustServiceStatusList" {
         return Err(ListError::NotAList(root.tag_name().name().to_string()));

@@ -94,3 +94,61 @@ broken = (b"Received: from mx.example.pl by mail.um.gliwice.pl; " + format_datet
           b"Content-Type: application/pdf; name=\"skan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJeLjz9MK\r\nMSAwIG9i")
 (OUT / "08-ucieta-wiadomosc.eml").write_bytes(broken)
 print(f"wrote {len(list(OUT.glob('*.eml')))} messages to {OUT}")
+
+# Signed letters (fixtures/demo-signed/): the test PKI's samples, so that `serve --demo` (which
+# validates against the test PKI) shows every verdict: qualified, podpis zaufany, podpis osobisty,
+# revoked, changed after signing, and a detached XAdES pair. Kept apart from fixtures/demo, whose
+# eight plain letters the tests count.
+SIGNED = OUT.parent / "demo-signed"
+SIGNED.mkdir(parents=True, exist_ok=True)
+SAMPLES = OUT.parent / "pki" / "samples"
+XADES = OUT.parent / "signed" / "xades"
+
+def save_signed(name, m):
+    for i, part in enumerate(m.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_demo_s{name[:2]}_{i}")
+    (SIGNED / name).write_bytes(m.as_bytes(policy=POLICY))
+
+def xml_attachment(m, data, filename):
+    m.add_attachment(data, maintype="application", subtype="xml", filename=filename)
+
+ts = datetime(2020, 4, 22, 7, 30, tzinfo=timezone.utc)
+m = base(11, "Marek Zieliński <marek.z@example.pl>", "komunikacja@um.gliwice.pl",
+         "Wniosek o rejestrację pojazdu (podpis kwalifikowany)", ts,
+         "W załączeniu wniosek podpisany podpisem kwalifikowanym.\n")
+xml_attachment(m, (SAMPLES / "qes.xml").read_bytes(), "wniosek-rejestracja.xml")
+save_signed("11-kwalifikowany.eml", m)
+
+m = base(12, "Anna Testowa <anna.t@example.pl>", "um@um.gliwice.pl",
+         "Wniosek o wydanie dowodu osobistego (profil zaufany)", ts + timedelta(minutes=25),
+         "Wniosek podpisany profilem zaufanym w załączeniu.\n")
+xml_attachment(m, (SAMPLES / "podpis-zaufany.xml").read_bytes(), "wniosek-dowod.xml")
+save_signed("12-podpis-zaufany.eml", m)
+
+m = base(13, "Tomasz Nowicki <t.nowicki@example.pl>", "usc@um.gliwice.pl",
+         "Odpis aktu małżeństwa (podpis osobisty)", ts + timedelta(hours=1),
+         "Proszę o odpis zupełny aktu małżeństwa. Podpisałem e-dowodem.\n")
+xml_attachment(m, (SAMPLES / "podpis-osobisty.xml").read_bytes(), "wniosek-odpis.xml")
+save_signed("13-podpis-osobisty.eml", m)
+
+m = base(14, "Karol Wróbel <karol.w@example.pl>", "komunikacja@um.gliwice.pl",
+         "Zgłoszenie zbycia pojazdu", ts + timedelta(hours=2),
+         "Zgłaszam zbycie pojazdu. Podpis w załączniku.\n")
+xml_attachment(m, (SAMPLES / "revoked.xml").read_bytes(), "zgloszenie-zbycia.xml")
+save_signed("14-certyfikat-uniewazniony.eml", m)
+
+changed = (SAMPLES / "qes.xml").read_bytes().replace(b"</", b" (zmienione)</", 1)
+m = base(15, "Jan Testowy <jan.t@example.pl>", "um@um.gliwice.pl",
+         "Wniosek o zameldowanie", ts + timedelta(hours=3),
+         "Przesyłam wniosek o zameldowanie.\n")
+xml_attachment(m, changed, "wniosek-zameldowanie.xml")
+save_signed("15-zmieniony-po-podpisaniu.eml", m)
+
+m = base(16, "Barbara Lis <b.lis@example.pl>", "um@um.gliwice.pl",
+         "Wniosek o udostępnienie informacji publicznej (XAdES zewnętrzny)", ts + timedelta(hours=4),
+         "Wniosek w PDF i podpis w osobnym pliku .XAdES.\n")
+m.add_attachment((XADES / "wniosek.pdf").read_bytes(), maintype="application", subtype="pdf", filename="wniosek.pdf")
+m.add_attachment((XADES / "wniosek.pdf.XAdES").read_bytes(), maintype="application", subtype="octet-stream", filename="wniosek.pdf.XAdES")
+save_signed("16-para-xades.eml", m)
+print(f"wrote {len(list(SIGNED.glob('*.eml')))} signed messages to {SIGNED}")

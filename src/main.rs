@@ -490,8 +490,14 @@ async fn demo_accounts(app: &App) -> Result<()> {
 
 async fn serve(app: Arc<App>, demo: bool) -> Result<()> {
     if demo {
-        let dir = PathBuf::from("fixtures/demo");
-        ingest(&app, &[dir], false, 64).await?;
+        // Plain letters to every department, and signed ones of every kind (validated against
+        // the test PKI: see demo_trust).
+        let dirs: Vec<PathBuf> = ["fixtures/demo", "fixtures/demo-signed"]
+            .iter()
+            .map(PathBuf::from)
+            .filter(|d| d.is_dir())
+            .collect();
+        ingest(&app, &dirs, false, 64).await?;
         demo_accounts(&app).await?;
         let filter = queries::ListFilter {
             limit: 50,

@@ -202,7 +202,7 @@ pub enum SubmitError {
 }
 
 /// After registration: the pipeline takes the submission through while its sender waits (in a
-/// processing slot, at most [`PROCESS_WAIT`]), then the receipt is issued and, when an address was
+/// processing slot, at most a minute), then the receipt is issued and, when an address was
 /// given, queued for e-mail. Failures here lose nothing: the submission is registered, the workers
 /// finish it, and the receipt is issued when its page is next opened.
 pub async fn process_and_issue(

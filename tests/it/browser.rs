@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// chromedriver, stopped (by its pid) when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -27,7 +27,7 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -51,7 +51,7 @@ async fn start_driver() -> Driver {
     }
 }
 
-async fn browser(driver: &Driver, profile: &Path, downloads: &Path) -> Client {
+pub(crate) async fn browser(driver: &Driver, profile: &Path, downloads: &Path) -> Client {
     let caps = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -76,13 +76,13 @@ async fn browser(driver: &Driver, profile: &Path, downloads: &Path) -> Client {
         .expect("a Chromium session")
 }
 
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/browser");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
 }
@@ -114,7 +114,7 @@ async fn login(c: &Client, base: &str, user: &str) {
 /// Waits for Chromium to finish writing `name` into `dir`: it may first create an empty
 /// placeholder under the final name, and writes the bytes to temporary files beside it, so done
 /// means the file has the expected length.
-async fn downloaded(dir: &Path, name: &str, len: usize) -> PathBuf {
+pub(crate) async fn downloaded(dir: &Path, name: &str, len: usize) -> PathBuf {
     let deadline = Instant::now() + Duration::from_secs(30);
     let path = dir.join(name);
     loop {

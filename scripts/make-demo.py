@@ -132,8 +132,10 @@ m = base(13, "Tomasz Nowicki <t.nowicki@example.pl>", "usc@um.gliwice.pl",
 xml_attachment(m, (SAMPLES / "podpis-osobisty.xml").read_bytes(), "wniosek-odpis.xml")
 save_signed("13-podpis-osobisty.eml", m)
 
+# Arrives after the signer's certificate was revoked (2024-06-01), with no proof the signature
+# existed before: REVOKED_NO_POE.
 m = base(14, "Karol Wróbel <karol.w@example.pl>", "komunikacja@um.gliwice.pl",
-         "Zgłoszenie zbycia pojazdu", ts + timedelta(hours=2),
+         "Zgłoszenie zbycia pojazdu", datetime(2024, 9, 12, 9, 15, tzinfo=timezone.utc),
          "Zgłaszam zbycie pojazdu. Podpis w załączniku.\n")
 xml_attachment(m, (SAMPLES / "revoked.xml").read_bytes(), "zgloszenie-zbycia.xml")
 save_signed("14-certyfikat-uniewazniony.eml", m)

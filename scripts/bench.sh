@@ -2,7 +2,8 @@
 # Benchmarks that print figures (never run as tests): the register's end-to-end ingest and the
 # mailbox drain from a real Dovecot next to a plain IMAP download (SQLite and a private PostgreSQL),
 # the XML verifier (100 KB XAdES-B; the corpus against an xmlsec1 loop) and trusted-list loading.
-# Usage: scripts/bench.sh [ingest|mailbox|xml|trust]   (PODAWCZA_BENCH_N=10000 by default)
+# PAdES throughput on a 50 MB PDF against pyHanko (pdf).
+# Usage: scripts/bench.sh [ingest|mailbox|xml|trust|pdf]   (PODAWCZA_BENCH_N=10000 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -24,4 +25,8 @@ fi
 if [[ "$which" == all || "$which" == trust ]]; then
     log "trusted list benchmark"
     cargo bench --bench trust
+fi
+if [[ "$which" == all || "$which" == pdf ]]; then
+    log "pdf verifier benchmark (against pyHanko)"
+    cargo bench --bench pdf
 fi

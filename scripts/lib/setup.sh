@@ -11,12 +11,24 @@ command -v xmlsec1 >/dev/null || need_apt+=(xmlsec1)   # peer verifier of the di
 command -v pdftotext >/dev/null || need_apt+=(poppler-utils)   # reads the PDF receipts back
 command -v chromium >/dev/null || need_apt+=(chromium)   # browser tests of the inbox
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)   # WebDriver for them
+python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)   # the venv of pyHanko below
 if ((${#need_apt[@]})); then
     log "installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# pyHanko, the peer verifier of the PDF differential test (tests/it/pdf_pyhanko.rs) and of the pdf
+# benchmark: a pinned version in a venv under the user's cache, installed only when it is not there.
+PYHANKO_VERSION=0.38.0
+PYHANKO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/podawcza/pyhanko-$PYHANKO_VERSION"
+if ! "$PYHANKO_VENV/bin/python" -c 'import pyhanko' 2>/dev/null; then
+    log "installing pyhanko $PYHANKO_VERSION into $PYHANKO_VENV"
+    python3 -m venv "$PYHANKO_VENV"
+    "$PYHANKO_VENV/bin/pip" install -q "pyhanko==$PYHANKO_VERSION"
+fi
+export PODAWCZA_PYHANKO_PYTHON="$PYHANKO_VENV/bin/python"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -14,6 +14,8 @@ mod inbox;
 mod mailbox;
 mod mime;
 mod outbox;
+mod pdf_golden;
+mod pdf_pyhanko;
 mod pipeline;
 mod quarantine;
 mod receipt;

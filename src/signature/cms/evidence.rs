@@ -114,10 +114,13 @@ impl Evidence {
             .iter()
             .any(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true));
         let lt = t && self.revocation_data;
-        let lta = self
-            .timestamps
-            .iter()
-            .any(|t| t.kind == "ArchiveTimeStamp" || t.kind == "DocumentTimeStamp");
+        // An archive or document time-stamp whose token verifies and whose imprint, where it
+        // is checked (archive-time-stamp-v3, document time-stamps), matches.
+        let lta = self.timestamps.iter().any(|t| {
+            (t.kind == "ArchiveTimeStamp" || t.kind == "DocumentTimeStamp")
+                && t.intact
+                && t.imprint_matches != Some(false)
+        });
         self.level = Some(
             match (t, lt, lta) {
                 (true, true, true) => "B-LTA",

@@ -69,6 +69,9 @@ pub struct SignerInfo<'a> {
     pub signature: &'a [u8],
     /// The unsigned attributes.
     pub unsigned_attrs: Vec<Attribute<'a>>,
+    /// version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm and signature exactly
+    /// as received (what an archive-time-stamp-v3 covers, EN 319 122-1 §5.5.3).
+    pub archived: &'a [u8],
 }
 
 /// SignedData (RFC 5652 §5.1).
@@ -218,7 +221,12 @@ pub fn signer_info<'a>(si: &Tlv<'a>) -> Result<SignerInfo<'a>, CmsError> {
         item = next_raw(&mut parts, "signer info without signature algorithm")?.0;
     }
     let signature_algorithm = algorithm(&item)?;
-    let (value, _) = next_raw(&mut parts, "signer info without signature")?;
+    let (value, value_raw) = next_raw(&mut parts, "signer info without signature")?;
+    // The fields up to the signature value are contiguous in the content: their end is the
+    // value's end (pointer arithmetic on two slices of one buffer, no unsafe).
+    let archived_end = (value_raw.as_ptr() as usize + value_raw.len())
+        .saturating_sub(si.content.as_ptr() as usize);
+    let archived = si.content.get(..archived_end).unwrap_or_default();
     if value.tag.number != 4 || value.tag.constructed {
         return Err(CmsError::Structure(
             "signature value is not an octet string",
@@ -237,6 +245,7 @@ pub fn signer_info<'a>(si: &Tlv<'a>) -> Result<SignerInfo<'a>, CmsError> {
         signature_algorithm,
         signature: value.content,
         unsigned_attrs,
+        archived,
     })
 }
 

@@ -56,6 +56,19 @@ pub fn check(
     content: Option<&[&[u8]]>,
     role: Role<'_>,
 ) -> SignerCheck {
+    check_with(sd, si, content, None, role)
+}
+
+/// [`check`] with the content's digest already computed by the caller (`(digest algorithm
+/// OID, digest)`, as a PDF verifier does while hashing the file): used instead of hashing
+/// `content` again when the OID is the SignerInfo's digestAlgorithm.
+pub fn check_with(
+    sd: &SignedData<'_>,
+    si: &SignerInfo<'_>,
+    content: Option<&[&[u8]]>,
+    prehashed: Option<(&[u8], &[u8])>,
+    role: Role<'_>,
+) -> SignerCheck {
     let mut out = SignerCheck::default();
     let Some(md) = algorithms::digest(si.digest_algorithm.oid) else {
         let oid = crate::signature::der::oid_string(si.digest_algorithm.oid);
@@ -65,7 +78,12 @@ pub fn check(
         );
         return out;
     };
-    let digest = content.and_then(|parts| algorithms::hash(md, parts));
+    let digest = match prehashed {
+        Some((oid, digest)) if content.is_some() && oid == si.digest_algorithm.oid => {
+            Some(digest.to_vec())
+        }
+        _ => content.and_then(|parts| algorithms::hash(md, parts)),
+    };
     let to_verify = match si.signed_attrs_to_verify() {
         Some(attrs) => {
             check_signed_attributes(&mut out, si, digest.as_deref(), role);
@@ -274,6 +292,7 @@ mod tests {
             },
             signature: &[],
             unsigned_attrs: Vec::new(),
+            archived: &[],
         }
     }
 

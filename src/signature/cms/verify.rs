@@ -18,10 +18,21 @@ pub fn evidence(
     format: &str,
     first_index: usize,
 ) -> Vec<Evidence> {
+    evidence_with(sd, content, None, format, first_index)
+}
+
+/// [`evidence`] with the content digest already computed (see [`signer::check_with`]).
+pub fn evidence_with(
+    sd: &SignedData<'_>,
+    content: Option<&[&[u8]]>,
+    prehashed: Option<(&[u8], &[u8])>,
+    format: &str,
+    first_index: usize,
+) -> Vec<Evidence> {
     sd.signer_infos
         .iter()
         .enumerate()
-        .map(|(i, si)| one(sd, si, content, format, first_index + i))
+        .map(|(i, si)| one(sd, si, content, prehashed, format, first_index + i))
         .collect()
 }
 
@@ -29,10 +40,11 @@ fn one(
     sd: &SignedData<'_>,
     si: &SignerInfo<'_>,
     content: Option<&[&[u8]]>,
+    prehashed: Option<(&[u8], &[u8])>,
     format: &str,
     index: usize,
 ) -> Evidence {
-    let check = signer::check(sd, si, content, Role::Content(sd.content_type));
+    let check = signer::check_with(sd, si, content, prehashed, Role::Content(sd.content_type));
     let mut ev = Evidence {
         id: format!("S{}", index + 1),
         format: format.to_string(),
@@ -55,7 +67,7 @@ fn one(
     ev.revocation_data = sd.revocation_entries > 0
         || !si.unsigned(oids::REVOCATION_VALUES).is_empty()
         || !si.signed(oids::ADBE_REVOCATION).is_empty();
-    time_stamps(&mut ev, si, content);
+    time_stamps(&mut ev, sd, si, content);
     counter_signatures(&mut ev, sd, si);
     ev.decide_level();
     ev
@@ -66,9 +78,14 @@ type TokenKind<'a> = (&'a [u8], &'a str, Option<&'a [&'a [u8]]>, bool);
 
 /// Signature time-stamps over the signature value (EN 319 122-1 §5.3), content time-stamps
 /// over the content (§5.2.8), archive time-stamps noted with their own signature checked.
-fn time_stamps(ev: &mut Evidence, si: &SignerInfo<'_>, content: Option<&[&[u8]]>) {
+fn time_stamps(
+    ev: &mut Evidence,
+    sd: &SignedData<'_>,
+    si: &SignerInfo<'_>,
+    content: Option<&[&[u8]]>,
+) {
     let value: &[&[u8]] = &[si.signature];
-    let kinds: [TokenKind<'_>; 4] = [
+    let kinds: [TokenKind<'_>; 3] = [
         (
             oids::SIGNATURE_TIME_STAMP,
             "SignatureTimeStamp",
@@ -77,7 +94,6 @@ fn time_stamps(ev: &mut Evidence, si: &SignerInfo<'_>, content: Option<&[&[u8]]>
         ),
         (oids::CONTENT_TIME_STAMP, "ContentTimeStamp", content, true),
         (oids::ARCHIVE_TIME_STAMP_V2, "ArchiveTimeStamp", None, false),
-        (oids::ARCHIVE_TIME_STAMP_V3, "ArchiveTimeStamp", None, false),
     ];
     for (oid, kind, imprinted, signed) in kinds {
         let attrs = if signed {
@@ -92,6 +108,17 @@ fn time_stamps(ev: &mut Evidence, si: &SignerInfo<'_>, content: Option<&[&[u8]]>
             }
             ev.timestamps.push(ts);
         }
+    }
+    for token in si
+        .unsigned(oids::ARCHIVE_TIME_STAMP_V3)
+        .iter()
+        .flat_map(|a| a.values.iter())
+    {
+        let ts = timestamp::check_archive_v3(token, sd.content_type, content, si.archived);
+        if !ts.intact || ts.imprint_matches != Some(true) {
+            ev.warnings.extend(ts.errors.iter().cloned());
+        }
+        ev.timestamps.push(ts);
     }
     ev.timestamp_time = ev
         .timestamps

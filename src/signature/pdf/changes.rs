@@ -6,8 +6,9 @@
 //! or resources changed, a changed page tree, a replaced stream, a replaced signature
 //! dictionary — is a modification: the signature stays intact but cannot pass.
 
-use super::lexer::Value;
+use super::lexer::{text, Value};
 use super::objects::{Document, Object};
+use super::sigdict::FieldLock;
 
 /// Annotation subtypes that are not form widgets (ISO 32000-1 §12.5.6.1, Table 169).
 const MARKUP: &[&str] = &[
@@ -54,7 +55,15 @@ pub struct Changes {
 /// `signature_object` is the object number of the signature's own dictionary.
 /// DocMDP permissions of a certified document (ISO 32000-1 §12.8.2.2, Table 254): 1 no
 /// changes, 2 form filling and signing (the default), 3 also annotations.
-pub fn after(doc: &Document, revision: usize, signature_object: u32, docmdp: i64) -> Changes {
+/// `lock` is the signature's own FieldMDP lock (§12.8.2.4): a later value of a locked field is
+/// a modification even where DocMDP allows form filling.
+pub fn after(
+    doc: &Document,
+    revision: usize,
+    signature_object: u32,
+    docmdp: i64,
+    lock: Option<&FieldLock>,
+) -> Changes {
     let mut out = Changes::default();
     let mut later = 0;
     for obj in doc.objects.iter().filter(|o| o.revision > revision) {
@@ -71,7 +80,9 @@ pub fn after(doc: &Document, revision: usize, signature_object: u32, docmdp: i64
             1 => no_changes(obj, earlier),
             _ => None,
         };
-        let verdict = verdict.or_else(|| judge(doc, obj, earlier, signature_object));
+        let verdict = verdict
+            .or_else(|| lock.and_then(|l| locked_field_changed(doc, obj, earlier, l)))
+            .or_else(|| judge(doc, obj, earlier, signature_object));
         let verdict = verdict.filter(|r| !(docmdp >= 3 && r.contains("annotation")));
         if let Some(reason) = verdict {
             if !out.modifications.contains(&reason) {
@@ -114,6 +125,49 @@ fn no_changes(obj: &Object, earlier: Option<&Object>) -> Option<String> {
     filled.then(|| {
         format!("form field {n} was filled in a document certified with no changes permitted")
     })
+}
+
+/// A form field the lock covers whose value (`/V`) is not the one it had when signed.
+fn locked_field_changed(
+    doc: &Document,
+    obj: &Object,
+    earlier: Option<&Object>,
+    lock: &FieldLock,
+) -> Option<String> {
+    let v = &obj.value;
+    if v.get("T").is_none() {
+        return None;
+    }
+    let before = earlier.and_then(|e| e.value.get("V"));
+    if opt_same(v.get("V"), before) {
+        return None;
+    }
+    let name = qualified_name(doc, obj);
+    lock.locks(&name).then(|| {
+        format!(
+            "form field {name:?} (object {}) locked by FieldMDP changed its value",
+            obj.num
+        )
+    })
+}
+
+/// The fully qualified name of a field: the partial names `/T` of its ancestors joined with
+/// dots (ISO 32000-1 §12.7.3.2), at most 32 levels.
+fn qualified_name(doc: &Document, obj: &Object) -> String {
+    let mut parts = Vec::new();
+    let mut current = Some(&obj.value);
+    for _ in 0..32 {
+        let Some(v) = current else { break };
+        if let Some(Value::Str(t, _, _)) = v.get("T") {
+            parts.push(text(t));
+        }
+        current = match v.get("Parent") {
+            Some(Value::Ref(n, _)) => doc.resolve(*n, obj.revision).map(|o| &o.value),
+            _ => None,
+        };
+    }
+    parts.reverse();
+    parts.join(".")
 }
 
 fn judge(doc: &Document, obj: &Object, earlier: Option<&Object>, sig: u32) -> Option<String> {
@@ -403,11 +457,39 @@ mod tests {
         changes_under(update, 2)
     }
 
+    fn changes_locked(update: &str, lock: &FieldLock) -> Changes {
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R 8 0 R] >> >>\nendobj\n7 0 obj\n<< /T (osoba) /Kids [9 0 R] >>\nendobj\n9 0 obj\n<< /FT /Tx /T (imie) /Parent 7 0 R /V () >>\nendobj\n8 0 obj\n<< /FT /Tx /T (uwagi) /V () >>\nendobj\n6 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <00> >>\nendobj\n%%EOF\n".to_vec();
+        pdf.extend_from_slice(update.as_bytes());
+        pdf.extend_from_slice(b"\n%%EOF\n");
+        after(&index(&pdf), 0, 6, 2, Some(lock))
+    }
+
+    #[test]
+    fn a_fieldmdp_lock_forbids_filling_the_fields_it_names_only() {
+        let fill_name = "9 0 obj\n<< /FT /Tx /T (imie) /Parent 7 0 R /V (Jan) >>\nendobj";
+        let fill_note = "8 0 obj\n<< /FT /Tx /T (uwagi) /V (pilne) >>\nendobj";
+        let include = FieldLock::Include(vec!["osoba".into()]);
+        let c = changes_locked(fill_name, &include);
+        assert!(c.modifications[0].contains("\"osoba.imie\""), "{c:?}");
+        assert!(changes_locked(fill_note, &include).modifications.is_empty());
+        let exclude = FieldLock::Exclude(vec!["osoba.imie".into()]);
+        assert!(changes_locked(fill_name, &exclude).modifications.is_empty());
+        assert!(!changes_locked(fill_note, &exclude).modifications.is_empty());
+        assert!(!changes_locked(fill_note, &FieldLock::All)
+            .modifications
+            .is_empty());
+        // The same value written again is no change.
+        let same = "8 0 obj\n<< /FT /Tx /T (uwagi) /V () >>\nendobj";
+        assert!(changes_locked(same, &FieldLock::All)
+            .modifications
+            .is_empty());
+    }
+
     fn changes_under(update: &str, docmdp: i64) -> Changes {
         let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Contents 4 0 R /Annots [5 0 R] >>\nendobj\n5 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig /V 6 0 R >>\nendobj\n6 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <00> >>\nendobj\n%%EOF\n".to_vec();
         pdf.extend_from_slice(update.as_bytes());
         pdf.extend_from_slice(b"\n%%EOF\n");
-        after(&index(&pdf), 0, 6, docmdp)
+        after(&index(&pdf), 0, 6, docmdp, None)
     }
 
     #[test]

@@ -14,6 +14,16 @@
 //! `FORMAT_FAILURE`, as DSS reports the added/removed-page samples. A ByteRange that does not
 //! cover its revision exactly is a format failure with `intact: false`.
 //!
+//! Permissions: a certification signature's DocMDP `P` (1 nothing but validation data and
+//! document time-stamps, 2 form filling and signing, 3 also annotations) applies to every
+//! signature; a signature's own FieldMDP lock (its `/Reference`, else its field's `/Lock`)
+//! makes a later value of a locked field a modification of that signature.
+//!
+//! Hashing: the file's SHA-256 (the report's `sha256`) and the ByteRange digest of the
+//! signature whose first range is the longest prefix share one pass over that prefix, so a PDF
+//! signed in its last revision is hashed about once; [`verify_pdf_with_sha256`] takes the
+//! file's hash from a caller that has it and hashes only the ranges.
+//!
 //! Limits: object streams (`/Type /ObjStm`) are inflated only for `/FlateDecode` without a
 //! predictor, at most 16 MiB each; objects in the others are not compared (noted in the report).
 
@@ -30,7 +40,7 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
-pub use verify::verify_pdf;
+pub use verify::{verify_pdf, verify_pdf_with_sha256};
 
 /// Whether the bytes start like a PDF.
 pub fn is_pdf(bytes: &[u8]) -> bool {

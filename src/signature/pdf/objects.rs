@@ -35,6 +35,8 @@ pub struct Object {
 pub struct Document {
     /// End offset of each revision (after `%%EOF` and its end-of-line), ascending.
     pub revision_ends: Vec<usize>,
+    /// Offset just after each `%%EOF` ([`eof_positions`]), ascending.
+    pub eofs: Vec<usize>,
     /// Every object definition in file order.
     pub objects: Vec<Object>,
     /// The index stopped at [`MAX_OBJECTS`].
@@ -47,9 +49,11 @@ pub struct Document {
 
 /// Reads the revisions and object definitions of a PDF.
 pub fn index(data: &[u8]) -> Document {
-    let revision_ends = revision_ends(data);
+    let eofs = eof_positions(data);
+    let revision_ends = revision_ends(data, &eofs);
     let mut doc = Document {
         revision_ends,
+        eofs,
         ..Document::default()
     };
     let mut pos = 0;
@@ -191,10 +195,10 @@ pub fn eof_positions(data: &[u8]) -> Vec<usize> {
     out
 }
 
-fn revision_ends(data: &[u8]) -> Vec<usize> {
-    eof_positions(data)
-        .into_iter()
-        .map(|mut end| {
+fn revision_ends(data: &[u8], eofs: &[usize]) -> Vec<usize> {
+    eofs.iter()
+        .map(|&end| {
+            let mut end = end;
             for _ in 0..2 {
                 if matches!(data.get(end), Some(b'\r' | b'\n')) {
                     end += 1;
@@ -250,19 +254,10 @@ fn stream_bounds(data: &[u8], after_keyword: usize, dict: &Value) -> (usize, usi
     }
 }
 
-/// The first occurrence of `needle` at or after `from`.
+/// The first occurrence of `needle` at or after `from` (SIMD substring search: the scans
+/// for `obj`, `%%EOF`, `trailer` and `endstream` run over every byte of the file).
 pub fn find(data: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    let hay = data.get(from..)?;
-    let first = *needle.first()?;
-    let mut i = 0;
-    while let Some(rel) = hay.get(i..)?.iter().position(|&b| b == first) {
-        let at = i + rel;
-        if hay.get(at..at + needle.len()) == Some(needle) {
-            return Some(from + at);
-        }
-        i = at + 1;
-    }
-    None
+    memchr::memmem::find(data.get(from..)?, needle).map(|at| from + at)
 }
 
 #[cfg(test)]

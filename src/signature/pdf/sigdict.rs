@@ -4,7 +4,7 @@
 //! the Polish trusted-profile seal writes into `/Reason`.
 
 use super::lexer::{text, Value};
-use super::objects::Document;
+use super::objects::{Document, Object};
 use crate::signature::report::Signer;
 
 /// One signature dictionary as found.
@@ -34,6 +34,60 @@ pub struct SigDict {
     pub location: Option<String>,
     /// DocMDP `/P` when this is a certification signature (ISO 32000-1 §12.8.2.2).
     pub docmdp: Option<i64>,
+    /// The fields this signature locks (FieldMDP, ISO 32000-1 §12.8.2.4 and the signature
+    /// field's `/Lock`, §12.7.4.5 Table 233).
+    pub field_lock: Option<FieldLock>,
+}
+
+/// A FieldMDP lock: which form fields may not change after the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldLock {
+    /// `/Action /All`: every field.
+    All,
+    /// `/Action /Include`: the fields named (fully qualified names).
+    Include(Vec<String>),
+    /// `/Action /Exclude`: every field but the ones named.
+    Exclude(Vec<String>),
+}
+
+impl FieldLock {
+    /// Whether the field with the fully qualified name `name` is locked. A name locks its
+    /// descendants too (`a` locks `a.b`).
+    pub fn locks(&self, name: &str) -> bool {
+        let listed = |names: &[String]| {
+            names.iter().any(|n| {
+                name == n
+                    || name
+                        .strip_prefix(n.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        match self {
+            FieldLock::All => true,
+            FieldLock::Include(names) => listed(names),
+            FieldLock::Exclude(names) => !listed(names),
+        }
+    }
+
+    /// Reads `<< /Action /Include /Fields [(a) (b)] >>` (a TransformParams or a SigFieldLock).
+    fn read(dict: &Value) -> Option<FieldLock> {
+        let names = || match dict.get("Fields") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|i| match i {
+                    Value::Str(b, _, _) => Some(text(b)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        match dict.name_of("Action")? {
+            b"All" => Some(FieldLock::All),
+            b"Include" => Some(FieldLock::Include(names())),
+            b"Exclude" => Some(FieldLock::Exclude(names())),
+            _ => None,
+        }
+    }
 }
 
 /// Most signatures read from one file.
@@ -43,6 +97,11 @@ pub const MAX_SIGNATURES: usize = 512;
 /// defined again in a later revision is kept in its first form (the one its ByteRange signs).
 pub fn find(doc: &Document, encrypted: bool) -> Vec<SigDict> {
     let mut out: Vec<SigDict> = Vec::new();
+    let locking: Vec<&Object> = doc
+        .objects
+        .iter()
+        .filter(|o| o.value.get("Lock").is_some())
+        .collect();
     // A signature's /Contents must lie in the file's bytes, never in a compressed stream.
     for obj in doc.objects.iter().filter(|o| !o.compressed) {
         let Some(dict) = signature_dict(&obj.value) else {
@@ -53,7 +112,16 @@ pub fn find(doc: &Document, encrypted: bool) -> Vec<SigDict> {
         };
         sig.object = obj.num;
         sig.offset = obj.offset;
-        if out.iter().any(|s| s.byte_range == sig.byte_range) {
+        if sig.field_lock.is_none() {
+            sig.field_lock = field_lock_of(doc, &locking, obj.num, obj.revision);
+        }
+        // The same object defined again keeps its first form; another object claiming the
+        // same ByteRange is another signature (a copied dictionary whose /Contents is not the
+        // hole: DSS917 "INCSAVE_signed_EDITED"), checked on its own.
+        if out
+            .iter()
+            .any(|s| s.object == sig.object && s.byte_range == sig.byte_range)
+        {
             continue;
         }
         out.push(sig);
@@ -101,25 +169,44 @@ fn read(dict: &Value, encrypted: bool) -> Option<SigDict> {
         time: string("M").as_deref().and_then(pdf_date),
         location: string("Location"),
         docmdp: docmdp(dict),
+        field_lock: reference(dict, "FieldMDP").and_then(FieldLock::read),
         ..SigDict::default()
     })
 }
 
 /// `/Reference [<< /TransformMethod /DocMDP /TransformParams << /P n >> >>]`; `P` defaults to 2.
 fn docmdp(dict: &Value) -> Option<i64> {
+    let params = reference(dict, "DocMDP")?;
+    Some(params.get("P").and_then(Value::as_int).unwrap_or(2))
+}
+
+/// The `/TransformParams` of the signature reference with `/TransformMethod /<method>`
+/// (an empty dictionary when it has none).
+fn reference<'a>(dict: &'a Value, method: &str) -> Option<&'a Value> {
+    static EMPTY: Value = Value::Dict(Vec::new());
     let Some(Value::Array(refs)) = dict.get("Reference") else {
         return None;
     };
     refs.iter()
-        .find(|r| {
-            r.get("TransformMethod")
-                .is_some_and(|m| m.is_name("DocMDP"))
-        })
-        .map(|r| {
-            r.get("TransformParams")
-                .and_then(|t| t.get("P"))
-                .and_then(Value::as_int)
-                .unwrap_or(2)
+        .find(|r| r.get("TransformMethod").is_some_and(|m| m.is_name(method)))
+        .map(|r| r.get("TransformParams").unwrap_or(&EMPTY))
+}
+
+/// The `/Lock` of the signature field whose `/V` is object `sig` (a direct dictionary or a
+/// reference resolved at `revision`).
+fn field_lock_of(
+    doc: &Document,
+    fields: &[&Object],
+    sig: u32,
+    revision: usize,
+) -> Option<FieldLock> {
+    fields
+        .iter()
+        .filter(|o| o.revision <= revision)
+        .filter(|o| matches!(o.value.get("V"), Some(Value::Ref(n, _)) if *n == sig))
+        .find_map(|o| match o.value.get("Lock")? {
+            Value::Ref(n, _) => FieldLock::read(&doc.resolve(*n, revision)?.value),
+            direct => FieldLock::read(direct),
         })
 }
 

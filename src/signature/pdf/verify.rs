@@ -11,9 +11,9 @@ use super::lexer::{Lexer, Value};
 use super::objects::{self, find, Document};
 use super::sigdict::{self, SigDict};
 use crate::signature::cms::evidence::{Evidence, Failure, Scope, TimeStamp};
-use crate::signature::cms::{algorithms, certs, parse, report, timestamp, verify};
+use crate::signature::cms::{algorithms, certs, oids, parse, report, timestamp, verify};
 use crate::signature::report::Report;
-use openssl::hash::MessageDigest;
+use openssl::hash::{Hasher, MessageDigest};
 
 /// Largest PDF verified, in bytes.
 pub const MAX_PDF_BYTES: usize = 200 * 1024 * 1024;
@@ -21,13 +21,20 @@ pub const MAX_PDF_BYTES: usize = 200 * 1024 * 1024;
 /// Verifies every signature and document time-stamp of a PDF. Never fails: an unreadable or
 /// oversized file is a report with `error` set.
 pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
+    verify_pdf_with_sha256(name, data, None)
+}
+
+/// [`verify_pdf`] for a caller that already has the file's SHA-256 (lowercase hex, e.g. the
+/// blob store's key): the report takes it and the file is not hashed a second time for it,
+/// only the signed ranges are.
+pub fn verify_pdf_with_sha256(name: &str, data: &[u8], sha256: Option<&str>) -> Report {
     let mut out = Report {
         file: name.to_string(),
-        sha256: certs::sha256_hex(data),
         container: "pdf".to_string(),
         ..Report::default()
     };
     if data.len() > MAX_PDF_BYTES {
+        out.sha256 = sha256.map_or_else(|| certs::sha256_hex(data), str::to_string);
         out.error = Some(format!(
             "pdf too large: {} bytes, limit {MAX_PDF_BYTES}",
             data.len()
@@ -35,7 +42,7 @@ pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
         return out;
     }
     let doc = objects::index(data);
-    let eofs = objects::eof_positions(data);
+    let eofs = doc.eofs.clone();
     if doc.truncated {
         out.warnings
             .push("too many objects: the change analysis is partial".into());
@@ -47,13 +54,22 @@ pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
     }
     let sigs = sigdict::find(&doc, encrypted);
     let docmdp = sigs.iter().find_map(|s| s.docmdp).unwrap_or(2);
-    let ctx = Context {
+    let mut ctx = Context {
         docmdp,
         name,
         data,
         doc: &doc,
         eofs: &eofs,
+        prehashed: None,
     };
+    match sha256 {
+        Some(known) => out.sha256 = known.to_string(),
+        None => {
+            let (sha256, prehashed) = ctx.file_digest(&sigs);
+            out.sha256 = sha256;
+            ctx.prehashed = prehashed;
+        }
+    }
     let stamps: Vec<(Option<usize>, TimeStamp)> = sigs
         .iter()
         .filter(|s| s.doc_timestamp)
@@ -80,9 +96,56 @@ struct Context<'a> {
     data: &'a [u8],
     doc: &'a Document,
     eofs: &'a [usize],
+    /// The SHA-256 of one signature's byte ranges (its object number), computed in the pass
+    /// that hashed the file.
+    prehashed: Option<(u32, Vec<u8>)>,
 }
 
 impl Context<'_> {
+    /// The file's SHA-256 (lowercase hex) and, in the same pass, the SHA-256 of the byte
+    /// ranges of the signature whose first range is the longest prefix of the file: the two
+    /// hashes share that prefix (one SHA-256 state, cloned where the `/Contents` hole begins),
+    /// so a PDF signed in its last revision is hashed about once instead of twice. Only for a
+    /// signature whose digest algorithm is SHA-256 and whose ByteRange starts at 0; the others
+    /// hash their ranges in the CMS check.
+    fn file_digest(&self, sigs: &[SigDict]) -> (String, Option<(u32, Vec<u8>)>) {
+        let best = sigs
+            .iter()
+            .filter(|s| !s.doc_timestamp && s.sub_filter != "adbe.pkcs7.sha1")
+            .filter_map(|s| {
+                let cov = coverage::check(self.data, self.doc, self.eofs, s);
+                let first = *cov.ranges.first()?;
+                let at_start = s.byte_range.first() == Some(&0);
+                let sd = parse::content_info(&s.contents).ok()?;
+                let sha256 = sd
+                    .signer_infos
+                    .first()
+                    .is_some_and(|si| si.digest_algorithm.oid == oids::SHA256);
+                (at_start && sha256 && cov.ranges.len() == 2).then(|| (s.object, first.len(), cov))
+            })
+            .max_by_key(|(_, prefix, _)| *prefix);
+        let Some((object, prefix, cov)) = best else {
+            return (certs::sha256_hex(self.data), None);
+        };
+        let shared = (|| {
+            let mut file = Hasher::new(MessageDigest::sha256()).ok()?;
+            file.update(self.data.get(..prefix)?).ok()?;
+            let mut ranges = file.clone();
+            for r in cov.ranges.iter().skip(1) {
+                ranges.update(r).ok()?;
+            }
+            file.update(self.data.get(prefix..)?).ok()?;
+            Some((
+                certs::hex(&file.finish().ok()?),
+                ranges.finish().ok()?.to_vec(),
+            ))
+        })();
+        match shared {
+            Some((sha256, digest)) => (sha256, Some((object, digest))),
+            None => (certs::sha256_hex(self.data), None),
+        }
+    }
+
     fn revision(&self, sig: &SigDict) -> Option<usize> {
         coverage::check(self.data, self.doc, self.eofs, sig).revision
     }
@@ -105,7 +168,13 @@ impl Context<'_> {
         });
         self.claims(sig, &mut ev);
         if let Some(rev) = cov.revision {
-            let found = changes::after(self.doc, rev, sig.object, self.docmdp);
+            let found = changes::after(
+                self.doc,
+                rev,
+                sig.object,
+                self.docmdp,
+                sig.field_lock.as_ref(),
+            );
             if !found.modifications.is_empty() {
                 ev.modified_after_signing = true;
                 for m in found.modifications {
@@ -138,7 +207,12 @@ impl Context<'_> {
             Some(c) => vec![c],
             None => ranges.clone(),
         };
-        let mut list = verify::evidence(&sd, Some(&content), "PAdES", index);
+        let prehashed = self
+            .prehashed
+            .as_ref()
+            .filter(|(object, _)| *object == sig.object && sd.content.is_none())
+            .map(|(_, digest)| (oids::SHA256, digest.as_slice()));
+        let mut list = verify::evidence_with(&sd, Some(&content), prehashed, "PAdES", index);
         if list.is_empty() {
             return broken("/Contents: SignedData without SignerInfo".into());
         }

@@ -177,6 +177,21 @@ enum FixturesCommand {
         #[arg(default_value = "fixtures/pki")]
         dir: PathBuf,
     },
+    /// Write a one-page PDF of about BYTES signed (PAdES B-B) by the test PKI's qualified signer
+    /// (benchmarks and manual tries of the upload page).
+    Pdf {
+        /// Approximate size in bytes.
+        #[arg(long, default_value_t = 1_048_576)]
+        bytes: usize,
+        /// The test PKI entity that signs (qes-signer, pz-seal, revoked-signer, …).
+        #[arg(long, default_value = "qes-signer")]
+        signer: String,
+        /// The test PKI to sign with.
+        #[arg(long, default_value = "fixtures/pki")]
+        pki: PathBuf,
+        /// Output file.
+        out: PathBuf,
+    },
     /// Sign the XAdES fixtures (enveloped, enveloping, detached pair, podpis zaufany, ASiC-E,
     /// attacks) with the test PKI of PKI (default: the committed one) into DIR.
     Xades {
@@ -943,6 +958,17 @@ fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {
             for (name, subject, sha256) in listed {
                 println!("{name}\t{sha256}\t{subject}");
             }
+        }
+        FixturesCommand::Pdf {
+            bytes,
+            signer,
+            pki,
+            out,
+        } => {
+            let pki = podawcza::fixtures::pki::load(pki)?;
+            let pdf = podawcza::fixtures::pdf::large_signed(&pki, signer, *bytes)?;
+            std::fs::write(out, &pdf).with_context(|| format!("writing {}", out.display()))?;
+            println!("{}\t{}", out.display(), pdf.len());
         }
         FixturesCommand::Xades { dir, pki } => {
             use podawcza::fixtures::{pki as test_pki, xades};

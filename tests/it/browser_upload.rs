@@ -31,7 +31,9 @@ async fn a_resident_uploads_a_signed_pdf_sees_the_verdict_and_downloads_the_rece
     assert!(page.contains("Złóż pismo do urzędu"));
     assert!(page.contains("20 MB"), "limits stated on the page");
     // The script from this origin ran (drag and drop and the list of chosen files).
-    c.find(Locator::Css("body.has-js")).await.expect("upload.js ran");
+    c.find(Locator::Css("body.has-js"))
+        .await
+        .expect("upload.js ran");
 
     c.find(Locator::Id("file"))
         .await
@@ -39,7 +41,13 @@ async fn a_resident_uploads_a_signed_pdf_sees_the_verdict_and_downloads_the_rece
         .send_keys(&path.display().to_string())
         .await
         .unwrap();
-    let chosen = c.find(Locator::Id("chosen")).await.unwrap().text().await.unwrap();
+    let chosen = c
+        .find(Locator::Id("chosen"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(chosen.contains("wniosek-o-dowod.pdf"), "{chosen}");
     c.find(Locator::Id("email"))
         .await
@@ -54,7 +62,12 @@ async fn a_resident_uploads_a_signed_pdf_sees_the_verdict_and_downloads_the_rece
         .await
         .unwrap();
     shot(&c, "upload-02-chosen").await;
-    c.find(Locator::Id("send")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait()
         .at_most(Duration::from_secs(60))
         .for_element(Locator::Id("number"))
@@ -66,12 +79,29 @@ async fn a_resident_uploads_a_signed_pdf_sees_the_verdict_and_downloads_the_rece
         page.contains("Podpis kwalifikowany — ważny. Podpisał:"),
         "the verdict: {page}"
     );
-    let number = c.find(Locator::Id("number")).await.unwrap().text().await.unwrap();
+    let number = c
+        .find(Locator::Id("number"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(number.starts_with("RPW/"), "{number}");
-    let code = c.find(Locator::Id("code")).await.unwrap().text().await.unwrap();
+    let code = c
+        .find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
 
     // The PDF receipt downloads (a link with Content-Disposition: attachment).
-    c.find(Locator::Id("receipt-pdf")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("receipt-pdf"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let name = format!("UPP-{}.pdf", number.replace('/', "-"));
     let id: String = sqlx::query_scalar("SELECT submission_id FROM receipts")
         .fetch_one(site.env.app.db.pool())

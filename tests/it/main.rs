@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 mod browser;
+mod browser_upload;
 mod cli;
 mod cms_corpus;
 mod common;

@@ -259,7 +259,10 @@ async fn api_post(
 #[tokio::test]
 async fn uploads_of_every_kind_get_verdicts_that_agree_with_verify_on_the_page_and_in_json() {
     let site = site(&[]).await;
+    let pki = podawcza::fixtures::pki::committed().unwrap();
+    let pades = podawcza::fixtures::pdf::large_signed(&pki, "qes-signer", 20_000).unwrap();
     let files: Vec<(&str, Vec<u8>)> = vec![
+        ("wniosek-pades.pdf", pades),
         ("qes.xml", sample("qes.xml")),
         ("podpis-zaufany.xml", sample("podpis-zaufany.xml")),
         ("revoked.xml", sample("revoked.xml")),

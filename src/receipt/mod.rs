@@ -143,6 +143,15 @@ impl Seal {
     }
 }
 
+impl std::fmt::Debug for Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key: only whose seal it is.
+        f.debug_struct("Seal")
+            .field("subject", &self.subject())
+            .finish_non_exhaustive()
+    }
+}
+
 /// `dd.mm.yyyy HH:MM:SS` in the office's time zone, with the zone's abbreviation and offset
 /// (`14.03.2026 10:30:00 CET (UTC+01:00)`).
 pub fn local_time(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {

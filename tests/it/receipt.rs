@@ -95,19 +95,66 @@ fn seal_without_chain() -> Seal {
     Seal::load(&cfg).unwrap().unwrap()
 }
 
+/// The text of a PDF as poppler reads it; poppler must not complain about its structure
+/// (`pdfinfo` reports a broken xref table as "Internal Error: xref num N not found").
 fn pdftotext(pdf: &Path) -> String {
+    let info = Command::new("pdfinfo").arg(pdf).output().unwrap();
+    assert!(
+        info.status.success() && info.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
     let out = Command::new("pdftotext")
         .args(["-enc", "UTF-8"])
         .arg(pdf)
         .arg("-")
         .output()
         .expect("pdftotext (Debian poppler-utils; scripts/lib/setup.sh installs it)");
+    // poppler reports a broken xref table or object as "Syntax Error" (and then repairs it).
     assert!(
-        out.status.success(),
+        out.status.success() && out.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_receipt_of_many_documents_runs_over_several_pages_poppler_reads_cleanly() {
+    let r = receipt(40);
+    let path = artifacts().join("receipt-40.pdf");
+    std::fs::write(&path, receipt::pdf(&r, TZ)).unwrap();
+    let info = Command::new("pdfinfo").arg(&path).output().unwrap();
+    let said = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.status.success() && info.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    let pages: usize = said
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 3, "{said}");
+    assert!(
+        said.contains("Urzędowe poświadczenie przedłożenia RPW/1234/2026"),
+        "{said}"
+    );
+    let text = pdftotext(&path);
+    for d in &r.documents {
+        assert!(
+            text.contains(&format!("SHA-256: {}", d.sha256)),
+            "{}",
+            d.sha256
+        );
+    }
+    assert!(
+        text.contains(&format!("strona {pages} z {pages}")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -300,7 +300,7 @@ fn text_width(bytes: &[u8], font: Font, size: f32) -> f32 {
 struct Line {
     indent: f32,
     size: f32,
-    /// Space above the baseline's predecessor (the line height).
+    /// Distance from the previous baseline to this one (the line height).
     leading: f32,
     runs: Vec<(Font, Vec<u8>)>,
 }

@@ -20,7 +20,7 @@ pub use xml::{sealed_xml, xml};
 
 use crate::signature::xml::sign::{SignError, SigningKey};
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything a receipt states (the caller fills it from the register).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +94,7 @@ pub enum ReceiptError {
 }
 
 /// The office's seal for receipts: the private key and its certificate (with its chain).
+#[derive(Clone)]
 pub struct Seal {
     key: SigningKey,
 }
@@ -110,8 +111,7 @@ impl Seal {
                 Ok(None)
             }
             (false, false) => {
-                let seal =
-                    Seal::from_files(&cfg.seal_key.clone().into(), &cfg.seal_cert.clone().into())?;
+                let seal = Seal::from_files(Path::new(&cfg.seal_key), Path::new(&cfg.seal_cert))?;
                 tracing::info!(seal = %seal.subject(), "receipts are sealed");
                 Ok(Some(seal))
             }
@@ -120,17 +120,17 @@ impl Seal {
     }
 
     /// Reads a PEM private key and a PEM file with its certificate (and, optionally, the chain).
-    pub fn from_files(key: &PathBuf, cert: &PathBuf) -> Result<Seal, ReceiptError> {
-        let read = |p: &PathBuf| {
+    pub fn from_files(key: &Path, cert: &Path) -> Result<Seal, ReceiptError> {
+        let read = |p: &Path| {
             std::fs::read(p).map_err(|source| ReceiptError::Read {
-                path: p.clone(),
+                path: p.to_path_buf(),
                 source,
             })
         };
         let signing = SigningKey::from_pem(&read(key)?, &read(cert)?).map_err(|source| {
             ReceiptError::BadSeal {
-                key: key.clone(),
-                cert: cert.clone(),
+                key: key.to_path_buf(),
+                cert: cert.to_path_buf(),
                 source,
             }
         })?;
@@ -140,6 +140,15 @@ impl Seal {
     /// The seal certificate's subject, one line.
     pub fn subject(&self) -> String {
         self.key.subject()
+    }
+}
+
+impl std::fmt::Debug for Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key: only whose seal it is.
+        f.debug_struct("Seal")
+            .field("subject", &self.subject())
+            .finish_non_exhaustive()
     }
 }
 

@@ -270,7 +270,7 @@ fn encode(c: char) -> u8 {
         '\u{ad}' => b'-',
         _ => GLYPHS
             .iter()
-            .skip(95)
+            .filter(|g| g.0 >= 0x80)
             .find(|g| g.1 == c)
             .map_or(b'?', |g| g.0),
     }
@@ -300,7 +300,7 @@ fn text_width(bytes: &[u8], font: Font, size: f32) -> f32 {
 struct Line {
     indent: f32,
     size: f32,
-    /// Space above the baseline's predecessor (the line height).
+    /// Distance from the previous baseline to this one (the line height).
     leading: f32,
     runs: Vec<(Font, Vec<u8>)>,
 }
@@ -656,7 +656,7 @@ pub fn pdf(r: &Receipt, tz: chrono_tz::Tz) -> Vec<u8> {
     // 1 catalog, 2 page tree, 3 encoding, 4-6 fonts, 7 information; then page, content pairs.
     let kids: Vec<String> = (0..count).map(|i| format!("{} 0 R", 8 + 2 * i)).collect();
     let mut differences = String::new();
-    for (code, _, name, _, _) in GLYPHS.iter().skip(95) {
+    for (code, _, name, _, _) in GLYPHS.iter().filter(|g| g.0 >= 0x80) {
         let _ = write!(differences, " {code} /{name}");
     }
     let font = |base: &str| {

@@ -86,19 +86,75 @@ fn seal() -> Seal {
     Seal::load(&cfg).unwrap().unwrap()
 }
 
+/// The seal as the demo config names it: the certificate alone, no chain.
+fn seal_without_chain() -> Seal {
+    let cfg = ReceiptConfig {
+        seal_key: pki().join("qseal.key.pem").display().to_string(),
+        seal_cert: pki().join("qseal.crt.pem").display().to_string(),
+    };
+    Seal::load(&cfg).unwrap().unwrap()
+}
+
+/// The text of a PDF as poppler reads it; poppler must not complain about its structure
+/// (`pdfinfo` reports a broken xref table as "Internal Error: xref num N not found").
 fn pdftotext(pdf: &Path) -> String {
+    let info = Command::new("pdfinfo").arg(pdf).output().unwrap();
+    assert!(
+        info.status.success() && info.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
     let out = Command::new("pdftotext")
         .args(["-enc", "UTF-8"])
         .arg(pdf)
         .arg("-")
         .output()
         .expect("pdftotext (Debian poppler-utils; scripts/lib/setup.sh installs it)");
+    // poppler reports a broken xref table or object as "Syntax Error" (and then repairs it).
     assert!(
-        out.status.success(),
+        out.status.success() && out.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_receipt_of_many_documents_runs_over_several_pages_poppler_reads_cleanly() {
+    let r = receipt(40);
+    let path = artifacts().join("receipt-40.pdf");
+    std::fs::write(&path, receipt::pdf(&r, TZ)).unwrap();
+    let info = Command::new("pdfinfo").arg(&path).output().unwrap();
+    let said = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.status.success() && info.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    let pages: usize = said
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 3, "{said}");
+    assert!(
+        said.contains("Urzędowe poświadczenie przedłożenia RPW/1234/2026"),
+        "{said}"
+    );
+    let text = pdftotext(&path);
+    for d in &r.documents {
+        assert!(
+            text.contains(&format!("SHA-256: {}", d.sha256)),
+            "{}",
+            d.sha256
+        );
+    }
+    assert!(
+        text.contains(&format!("strona {pages} z {pages}")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -190,16 +246,22 @@ fn our_verdict(name: &str, xml: &str, at: chrono::DateTime<chrono::Utc>) -> (boo
     )
 }
 
-/// What `xmlsec1 --verify` says, with the test root as the only trusted certificate.
-fn xmlsec1(path: &Path) -> (bool, String) {
-    let out = Command::new("xmlsec1")
-        .args([
-            "--verify",
-            "--id-attr:Id",
-            "SignedProperties",
-            "--trusted-pem",
-        ])
-        .arg(pki().join("root.crt.pem"))
+/// What `xmlsec1 --verify` says, with the test root as the only trusted certificate (and the
+/// qualified CA as an untrusted intermediate when `intermediate`: the signature may not carry it).
+fn xmlsec1(path: &Path, intermediate: bool) -> (bool, String) {
+    let mut cmd = Command::new("xmlsec1");
+    cmd.args([
+        "--verify",
+        "--id-attr:Id",
+        "SignedProperties",
+        "--trusted-pem",
+    ])
+    .arg(pki().join("root.crt.pem"));
+    if intermediate {
+        cmd.arg("--untrusted-pem")
+            .arg(pki().join("qualified-ca.crt.pem"));
+    }
+    let out = cmd
         .arg(path)
         .output()
         .expect("xmlsec1 (scripts/lib/setup.sh installs it)");
@@ -236,7 +298,7 @@ fn the_sealed_xml_receipt_verifies_with_ours_and_xmlsec1_and_an_altered_copy_doe
         our_verdict("receipt.xml", &sealed, r.issued_at),
         (true, "TOTAL_PASSED".into(), "qualified_seal".into())
     );
-    let (ok, said) = xmlsec1(&path);
+    let (ok, said) = xmlsec1(&path, false);
     assert!(ok, "xmlsec1 refused the receipt:\n{said}");
 
     let altered = sealed.replacen("RPW/1234/2026", "RPW/1235/2026", 1);
@@ -245,8 +307,28 @@ fn the_sealed_xml_receipt_verifies_with_ours_and_xmlsec1_and_an_altered_copy_doe
     std::fs::write(&altered_path, &altered).unwrap();
     let (intact, indication, _) = our_verdict("receipt-altered.xml", &altered, r.issued_at);
     assert!(!intact && indication == "TOTAL_FAILED", "{indication}");
-    let (ok, said) = xmlsec1(&altered_path);
+    let (ok, said) = xmlsec1(&altered_path, false);
     assert!(!ok, "xmlsec1 accepted the altered receipt:\n{said}");
+}
+
+#[test]
+fn a_seal_without_its_chain_in_the_file_still_verifies_with_the_intermediate_known() {
+    let r = receipt(1);
+    let sealed = receipt::sealed_xml(&r, TZ, &seal_without_chain()).unwrap();
+    assert_eq!(sealed.matches("<ds:X509Certificate>").count(), 1);
+    let path = artifacts().join("receipt-no-chain.xml");
+    std::fs::write(&path, &sealed).unwrap();
+    assert_eq!(
+        our_verdict("receipt-no-chain.xml", &sealed, r.issued_at),
+        (true, "TOTAL_PASSED".into(), "qualified_seal".into())
+    );
+    let (ok, said) = xmlsec1(&path, false);
+    assert!(
+        !ok,
+        "xmlsec1 found a path without the intermediate:\n{said}"
+    );
+    let (ok, said) = xmlsec1(&path, true);
+    assert!(ok, "xmlsec1 refused the receipt:\n{said}");
 }
 
 #[test]

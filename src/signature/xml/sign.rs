@@ -54,6 +54,7 @@ pub struct Options {
 }
 
 /// A private key with its certificate and the certificates of its chain: the office's seal.
+#[derive(Clone)]
 pub struct SigningKey {
     key: PKey<Private>,
     cert: X509,

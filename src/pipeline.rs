@@ -169,7 +169,7 @@ pub async fn run_batch(app: &Arc<App>, owner: &str) -> Result<Option<RunStats>, 
 /// sender waits for the verdicts). Submissions another worker holds are left to it; whatever
 /// fails here is retried by the workers as usual.
 pub async fn process_now(app: &Arc<App>, ids: &[SubmissionId]) -> Result<RunStats, PipelineError> {
-    let owner = format!("{}:now", worker_name(0));
+    let owner = sync_owner();
     let claimed = work::claim_ids(&app.db, &owner, ids, lease(app), crate::clock::now()).await?;
     if claimed.is_empty() {
         return Ok(RunStats::default());
@@ -177,7 +177,24 @@ pub async fn process_now(app: &Arc<App>, ids: &[SubmissionId]) -> Result<RunStat
     advance(app, &owner, claimed).await
 }
 
-fn lease(app: &App) -> chrono::Duration {
+/// The owner name under which a process takes submissions through the pipeline at once
+/// ([`process_claimed`]).
+pub fn sync_owner() -> String {
+    format!("{}:now", worker_name(0))
+}
+
+/// Takes submissions that `owner` already holds (registered with its lease) through the
+/// pipeline now.
+pub async fn process_claimed(
+    app: &Arc<App>,
+    owner: &str,
+    claimed: Vec<Claimed>,
+) -> Result<RunStats, PipelineError> {
+    advance(app, owner, claimed).await
+}
+
+/// How long a claim holds (`[pipeline] lease_secs`).
+pub fn lease(app: &App) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(app.config.pipeline.lease_secs).unwrap_or(300))
 }
 

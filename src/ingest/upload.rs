@@ -322,6 +322,10 @@ pub struct Accepted {
     pub registration_number: String,
     /// Its arrival time.
     pub received_at: DateTime<Utc>,
+    /// The claim registration took for this process, to take it through the pipeline at once.
+    pub claimed: crate::storage::work::Claimed,
+    /// The owner of that claim.
+    pub owner: String,
 }
 
 /// Registers a submission from its stored files: the envelope blob, the row with its number and
@@ -386,18 +390,34 @@ pub async fn register(
         })
         .collect();
     let tz = app.config.timezone();
+    let now = crate::clock::now();
+    let owner = crate::pipeline::sync_owner();
+    let code_sha256 = crate::storage::public::access_code_sha256(access_code);
+    let extras = register::UploadExtras {
+        api_token,
+        access_code_sha256: &code_sha256,
+        lease: Some((&owner, now + crate::pipeline::lease(app))),
+    };
     let (id, number) = register::register_with_documents(
         &app.db,
         &app.config.register.number_pattern,
         tz,
-        crate::clock::now(),
+        now,
         &submission,
         &documents,
-        api_token,
-        &crate::storage::public::access_code_sha256(access_code),
+        &extras,
     )
     .await?;
     Ok(Accepted {
+        claimed: crate::storage::work::Claimed {
+            id: id.clone(),
+            state: crate::model::State::Received,
+            channel,
+            raw_sha256: submission.raw_sha256.clone(),
+            attempts: 0,
+            received_at,
+        },
+        owner,
         id,
         registration_number: number,
         received_at,

@@ -105,11 +105,22 @@ pub async fn register_batch(
     Ok(out)
 }
 
+/// What an upload registers besides the submission and its documents.
+#[derive(Debug, Clone)]
+pub struct UploadExtras<'a> {
+    /// The API token that submitted it, if any.
+    pub api_token: Option<&'a str>,
+    /// SHA-256 of the receipt's access code.
+    pub access_code_sha256: &'a str,
+    /// The worker that will take it through the pipeline at once, and until when it holds it
+    /// (a crash leaves it to the other workers when the lease ends).
+    pub lease: Option<(&'a str, DateTime<Utc>)>,
+}
+
 /// Registers one submission together with its documents (uploads and the API: the files are the
-/// documents, stored before this call) in one transaction, so the row, its number and its
-/// documents commit at once, before the client gets its answer. `api_token` names the token that
-/// submitted it, if any; `access_code_sha256` is recorded for its receipt.
-#[allow(clippy::too_many_arguments)]
+/// documents, stored before this call) in one transaction, so the row, its number, its
+/// documents, its receipt's access code and the claim of the worker that processes it commit at
+/// once, before the client gets its answer.
 pub async fn register_with_documents(
     db: &Db,
     pattern: &str,
@@ -117,8 +128,7 @@ pub async fn register_with_documents(
     now: DateTime<Utc>,
     submission: &NewSubmission,
     documents: &[super::work::NewDocument],
-    api_token: Option<&str>,
-    access_code_sha256: &str,
+    extras: &UploadExtras<'_>,
 ) -> Result<(SubmissionId, String), DbError> {
     let mut tx = db.begin_write().await?;
     let out = register_chunk(&mut tx, pattern, tz, now, std::slice::from_ref(submission)).await?;
@@ -129,16 +139,18 @@ pub async fn register_with_documents(
         });
     };
     super::work::save_documents(&mut tx, &id, documents).await?;
-    if let Some(token) = api_token {
-        sqlx::query("UPDATE submissions SET api_token = $1 WHERE id = $2")
-            .bind(token)
-            .bind(&id.0)
-            .execute(&mut *tx)
-            .await?;
-    }
+    sqlx::query(
+        "UPDATE submissions SET api_token = $1, lease_owner = $2, lease_until = $3 WHERE id = $4",
+    )
+    .bind(extras.api_token)
+    .bind(extras.lease.map(|(owner, _)| owner))
+    .bind(extras.lease.map(|(_, until)| format_time(&until)))
+    .bind(&id.0)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("INSERT INTO receipts (submission_id, access_code_sha256) VALUES ($1, $2)")
         .bind(&id.0)
-        .bind(access_code_sha256)
+        .bind(extras.access_code_sha256)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

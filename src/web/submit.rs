@@ -215,7 +215,7 @@ pub async fn process_and_issue(
     let work = pass.run(async {
         match tokio::time::timeout(
             PROCESS_WAIT,
-            crate::pipeline::process_now(app, std::slice::from_ref(&id)),
+            crate::pipeline::process_claimed(app, &accepted.owner, vec![accepted.claimed.clone()]),
         )
         .await
         {
@@ -304,8 +304,12 @@ pub async fn issue_receipt(
             ),
             None => (crate::receipt::xml(&receipt, tz), false),
         };
-        let x = app2.blobs.put(xml.as_bytes()).map_err(|e| e.to_string())?;
-        let p = app2.blobs.put(&pdf).map_err(|e| e.to_string())?;
+        // Both made durable in one round of fsyncs.
+        let x = crate::storage::blobs::sha256_hex(xml.as_bytes());
+        let p = crate::storage::blobs::sha256_hex(&pdf);
+        app2.blobs
+            .put_many(&[(x.as_str(), xml.as_bytes()), (p.as_str(), pdf.as_slice())])
+            .map_err(|e| e.to_string())?;
         Ok((x, p, sealed))
     })
     .await

@@ -121,7 +121,11 @@ impl Context<'_> {
                     .signer_infos
                     .first()
                     .is_some_and(|si| si.digest_algorithm.oid == oids::SHA256);
-                (at_start && sha256 && cov.ranges.len() == 2).then(|| (s.object, first.len(), cov))
+                (at_start && sha256 && cov.ranges.len() == 2).then_some((
+                    s.object,
+                    first.len(),
+                    cov,
+                ))
             })
             .max_by_key(|(_, prefix, _)| *prefix);
         let Some((object, prefix, cov)) = best else {

@@ -450,7 +450,7 @@ async fn result_page_inner(
              (art. 35 KPA); termin dla tej sprawy to {} od wpływu, czyli do <strong>{}</strong>. \
              W sprawie szczególnie skomplikowanej urząd może go przedłużyć i zawiadomi o tym.</p>",
             h(&department_name(&app, c)),
-            h(&limit.label()),
+            h(&limit_words(limit)),
             deadline.format("%d.%m.%Y")
         ),
         (Pipeline::Quarantined, _) => "<p>Pisma nie udało się automatycznie odczytać. Pracownik \
@@ -489,6 +489,20 @@ async fn result_page_inner(
         StatusCode::OK,
         page(&app, "Pismo przyjęte", head, &body),
     ))
+}
+
+/// A time limit in words for residents: „miesiąc”, „2 miesiące”, „14 dni”.
+fn limit_words(limit: super::inbox::TimeLimit) -> String {
+    use super::inbox::TimeLimit;
+    match limit {
+        TimeLimit::Months(1) => "miesiąc".into(),
+        TimeLimit::Months(n) if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) => {
+            format!("{n} miesiące")
+        }
+        TimeLimit::Months(n) => format!("{n} miesięcy"),
+        TimeLimit::Days(1) => "1 dzień".into(),
+        TimeLimit::Days(n) => format!("{n} dni"),
+    }
 }
 
 fn worst_class(lines: &[verdict::Line]) -> &'static str {
@@ -698,4 +712,19 @@ async fn status_post_inner(
         status_page(&app, &token, &form.number, None, &answer),
     );
     Ok(with_form_cookie(&app, resp, &token, new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::inbox::TimeLimit;
+
+    #[test]
+    fn time_limits_read_as_polish_words() {
+        assert_eq!(limit_words(TimeLimit::Months(1)), "miesiąc");
+        assert_eq!(limit_words(TimeLimit::Months(2)), "2 miesiące");
+        assert_eq!(limit_words(TimeLimit::Months(5)), "5 miesięcy");
+        assert_eq!(limit_words(TimeLimit::Months(12)), "12 miesięcy");
+        assert_eq!(limit_words(TimeLimit::Days(14)), "14 dni");
+    }
 }

@@ -105,8 +105,8 @@ impl From<&XmlEvidence> for ValidationInput {
                 })
                 .into_iter()
                 .collect(),
-            crls: Vec::new(),
-            ocsp_responses: Vec::new(),
+            crls: ev.crls.clone(),
+            ocsp_responses: ev.ocsp_responses.clone(),
             claimed_signer,
         }
     }
@@ -138,8 +138,8 @@ impl From<&CmsEvidence> for ValidationInput {
                     })
                 })
                 .collect(),
-            crls: Vec::new(),
-            ocsp_responses: Vec::new(),
+            crls: ev.crls.clone(),
+            ocsp_responses: ev.ocsp_responses.clone(),
             claimed_signer: ev.claimed_signer.clone(),
         }
     }

@@ -33,6 +33,13 @@ pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &
 /// The status of `cert` in one DER response, `None` when the response is unusable (not
 /// successful, not verifiable, or silent about `cert`).
 pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
+    let wrapped;
+    let der = if OcspResponse::from_der(der).is_ok() {
+        der
+    } else {
+        wrapped = wrap_basic(der);
+        wrapped.as_slice()
+    };
     let response = OcspResponse::from_der(der).ok()?;
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         return None;
@@ -61,6 +68,48 @@ pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Opt
         this_update: to_utc(s.this_update)?,
         next_update: s.next_update().and_then(to_utc),
     }))
+}
+
+/// One DER element: tag, definite length, content (for the few structures written here and
+/// in [`super::online`]).
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The BasicOCSPResponse (DER) inside an OCSPResponse: the reverse of [`wrap_basic`].
+pub fn basic_of(response: &[u8]) -> Option<Vec<u8>> {
+    use crate::signature::der::{self, Tag};
+    let (top, _) = der::read(response).ok()?;
+    let bytes = der::children(top.content)
+        .filter_map(Result::ok)
+        .find(|t| t.tag == Tag::context(0, true))?;
+    let (rb, _) = der::read(bytes.content).ok()?;
+    let octets = der::children(rb.content).filter_map(Result::ok).nth(1)?;
+    Some(octets.content.to_vec())
+}
+
+/// A BasicOCSPResponse (what CAdES `ocspVals` and some XAdES `EncapsulatedOCSPValue`s hold)
+/// as the OCSPResponse it came in: status successful, responseType id-pkix-ocsp-basic
+/// (RFC 6960 §4.2.1).
+pub fn wrap_basic(basic: &[u8]) -> Vec<u8> {
+    // 1.3.6.1.5.5.7.48.1.1
+    let basic_oid = [0x2b, 6, 1, 5, 5, 7, 48, 1, 1];
+    let bytes = tlv(0x30, &[tlv(0x06, &basic_oid), tlv(0x04, basic)].concat());
+    tlv(0x30, &[vec![0x0a, 0x01, 0x00], tlv(0xa0, &bytes)].concat())
 }
 
 #[cfg(test)]
@@ -94,6 +143,17 @@ mod tests {
             &[],
         );
         assert!(matches!(s, Status::Good(_)), "{s:?}");
+    }
+
+    #[test]
+    fn a_bare_basic_response_reads_like_the_whole_response() {
+        let p = pki::committed().unwrap();
+        let ca = &p.get("qualified-ca").unwrap().cert;
+        let whole = response("revoked-signer");
+        let basic = basic_of(&whole).unwrap();
+        assert_eq!(wrap_basic(&basic), whole);
+        let s = status(&p.get("revoked-signer").unwrap().cert, ca, &[basic], &[]);
+        assert!(matches!(s, Status::Revoked(_)), "{s:?}");
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub struct Evidence {
     pub signing_x509: Option<X509>,
     /// DER of every other certificate found (KeyInfo, CertificateValues).
     pub certificates: Vec<Vec<u8>>,
+    /// DER CRLs of RevocationValues (and the time-stamps' validation data).
+    pub crls: Vec<Vec<u8>>,
+    /// DER OCSP responses of RevocationValues (and the time-stamps' validation data).
+    pub ocsp_responses: Vec<Vec<u8>>,
     /// Claimed signing time (as written).
     pub signing_time: Option<String>,
     /// Earliest SignatureTimeStamp time (RFC 3339).
@@ -278,6 +282,8 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
     );
     ev.certificates.sort();
     ev.certificates.dedup();
+    ev.crls = x.crls.clone();
+    ev.ocsp_responses = x.ocsp_responses.clone();
     // Only a time-stamp whose imprint is this signature value dates it (EN 319 132-1 §5.3);
     // a copied token from another signature is reported and ignored.
     ev.timestamp_time = x

@@ -107,6 +107,13 @@ pub struct Xades {
     pub revocation_values: bool,
     /// Certificates in CertificateValues (DER).
     pub extra_certificates: Vec<Vec<u8>>,
+    /// CRLs in RevocationValues (EncapsulatedCRLValue, DER), also those of the time-stamps'
+    /// and attribute authorities' validation data (EN 319 132-1 §5.5.2, §5.5.4, XAdES 1.4.1
+    /// TimeStampValidationData).
+    pub crls: Vec<Vec<u8>>,
+    /// OCSP responses in RevocationValues (EncapsulatedOCSPValue, DER OCSPResponse, or the
+    /// BasicOCSPResponse some signers put there), likewise.
+    pub ocsp_responses: Vec<Vec<u8>>,
     /// Structural failures that break the signature (FORMAT_FAILURE / SIG_CRYPTO_FAILURE).
     pub errors: Vec<String>,
     /// Things worth reporting.
@@ -345,7 +352,30 @@ fn read_unsigned(sig: &SignatureXml, usp: Node, x: &mut Xades) {
                         .filter_map(|c| decode_base64(c.text().unwrap_or("").as_bytes())),
                 );
             }
-            "RevocationValues" => x.revocation_values = true,
+            "RevocationValues" => {
+                x.revocation_values = true;
+                read_revocation_values(prop, x);
+            }
+            // Validation data of time-stamps and attribute authorities: more certificates and
+            // revocation values, not what makes the signature B-LT.
+            "TimeStampValidationData"
+            | "AttrAuthoritiesCertValues"
+            | "AttributeRevocationValues" => {
+                for part in prop.descendants().filter(|d| d.is_element()) {
+                    match part.tag_name().name() {
+                        "EncapsulatedX509Certificate" => x
+                            .extra_certificates
+                            .extend(decode_base64(part.text().unwrap_or("").as_bytes())),
+                        "EncapsulatedCRLValue" => x
+                            .crls
+                            .extend(decode_base64(part.text().unwrap_or("").as_bytes())),
+                        "EncapsulatedOCSPValue" => x
+                            .ocsp_responses
+                            .extend(decode_base64(part.text().unwrap_or("").as_bytes())),
+                        _ => {}
+                    }
+                }
+            }
             "SignatureTimeStamp"
             | "ArchiveTimeStamp"
             | "SigAndRefsTimeStamp"
@@ -354,6 +384,24 @@ fn read_unsigned(sig: &SignatureXml, usp: Node, x: &mut Xades) {
             }
             _ => {}
         }
+    }
+}
+
+/// RevocationValues (EN 319 132-1 §5.5.2): CRLValues / EncapsulatedCRLValue and OCSPValues /
+/// EncapsulatedOCSPValue, base64 DER.
+fn read_revocation_values(prop: Node, x: &mut Xades) {
+    for group in prop.children().filter(|c| c.is_element()) {
+        let (item, out) = match group.tag_name().name() {
+            "CRLValues" => ("EncapsulatedCRLValue", &mut x.crls),
+            "OCSPValues" => ("EncapsulatedOCSPValue", &mut x.ocsp_responses),
+            _ => continue,
+        };
+        out.extend(
+            group
+                .children()
+                .filter(|c| c.tag_name().name() == item)
+                .filter_map(|c| decode_base64(c.text().unwrap_or("").as_bytes())),
+        );
     }
 }
 

@@ -72,6 +72,10 @@ pub struct Evidence {
     pub signing_time: Option<String>,
     /// Earliest SignatureTimeStamp time (RFC 3339).
     pub timestamp_time: Option<String>,
+    /// Verified SignatureTimeStamps over this signature value: time (RFC 3339) and the TSA
+    /// certificate (DER), for the validation's proofs of existence (the token's own signature
+    /// checked, which `timestamp_time` does not require).
+    pub verified_timestamps: Vec<(String, Option<Vec<u8>>)>,
     /// Podpis zaufany identity.
     pub trusted_profile: Option<TrustedProfileIdentity>,
     /// Claimed roles.
@@ -292,6 +296,13 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
         .filter(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true))
         .filter_map(|t| t.time.clone())
         .min();
+    ev.verified_timestamps = x
+        .timestamps
+        .iter()
+        .filter(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true))
+        .filter(|t| t.token_intact)
+        .filter_map(|t| Some((t.time.clone()?, t.tsa_certificate.clone())))
+        .collect();
     for t in &x.timestamps {
         if t.imprint_matches == Some(false) {
             ev.warnings.push(format!(

@@ -78,6 +78,11 @@ pub struct TimeStamp {
     pub time: Option<String>,
     /// Whether the imprint matches the time-stamped data (only checked for SignatureTimeStamp).
     pub imprint_matches: Option<bool>,
+    /// The token's own CMS signature verifies with the TSA certificate it carries (RFC 3161
+    /// §2.4.2; the CMS verifier's check). Needed before its time serves as proof of existence.
+    pub token_intact: bool,
+    /// The TSA certificate (DER) the token carries.
+    pub tsa_certificate: Option<Vec<u8>>,
 }
 
 /// What the qualifying properties of one signature say.
@@ -415,12 +420,17 @@ fn read_timestamp(sig: &SignatureXml, prop: Node, kind: &str) -> TimeStamp {
         (Some(info), "SignatureTimeStamp") => signature_timestamp_imprint(sig, prop, info),
         _ => None,
     };
+    let token_check = token
+        .as_deref()
+        .map(|t| crate::signature::cms::timestamp::check(kind, t, None));
     TimeStamp {
         kind: kind.to_string(),
         time: info
             .as_ref()
             .and_then(|i| der::generalized_time_to_rfc3339(&i.gen_time)),
         imprint_matches,
+        token_intact: token_check.as_ref().is_some_and(|c| c.intact),
+        tsa_certificate: token_check.and_then(|c| c.tsa_certificate),
     }
 }
 

@@ -20,7 +20,7 @@ pub fn evidence(name: &str, bytes: &[u8], detached: Resolver) -> Result<Vec<Evid
     Ok(evidence_in(name, &doc, detached))
 }
 
-/// [`evidence`] of a document already parsed with [`parse::parse`] (for callers that read the
+/// [`evidence()`] of a document already parsed with [`parse::parse`] (for callers that read the
 /// same document for something else, like a trusted list: it is parsed once).
 pub fn evidence_in(name: &str, doc: &roxmltree::Document<'_>, detached: Resolver) -> Vec<Evidence> {
     let ids = IdIndex::new(doc);

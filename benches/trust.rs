@@ -2,7 +2,8 @@
 //! trusted list with its XAdES signature checked against the signers the EU list announces
 //! (goal: under 50 ms), and the cost validation adds to the integrity check of a XAdES-B
 //! signed with the test PKI (paths + cached CRLs + qualification from the test trusted list;
-//! goal: under 1 ms). Prints median and p99.
+//! goal: under 1 ms), and the validation alone of a XAdES-B-LT and a PAdES-B-LT from the
+//! corpus from their embedded OCSP responses and CRLs. Prints median and p99.
 //!
 //! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds).
 
@@ -98,6 +99,54 @@ fn main() {
         time(n, || {
             let v = trust::validate(&input, &t, at);
             assert!(v.passed());
+        }),
+    );
+
+    // A XAdES-B-LT of the ETSI plugtests (Spain, 2015) validated in 2026 from what it carries:
+    // path to its own root, its OCSP responses and CRL, its time-stamp as proof of existence.
+    let lt_name = "dss/xades/Signature-X-ES-100.xml";
+    let lt = std::fs::read(corpus.join(lt_name)).unwrap();
+    let report = podawcza::signature::inspect_with(lt_name, "application/xml", &lt, &|_| None);
+    let lt_input = report.signatures[0].validation_input.clone().unwrap();
+    let roots: Vec<openssl::x509::X509> = lt_input
+        .certificates
+        .iter()
+        .filter_map(|d| openssl::x509::X509::from_der(d).ok())
+        .filter(|c| c.issuer_name().to_der().ok() == c.subject_name().to_der().ok())
+        .collect();
+    let lt_trust = Trust {
+        anchors: roots,
+        ..Trust::default()
+    };
+    let at_2026 = trust::input::parse_time("2026-01-01T00:00:00Z").unwrap();
+    stats(
+        "XAdES-B-LT validation alone (embedded OCSP+CRL)",
+        time(n, || {
+            let v = trust::validate(&lt_input, &lt_trust, at_2026);
+            assert!(v.passed(), "{v:?}");
+        }),
+    );
+
+    // A PAdES-B-LT of the ETSI plugtests (Hungary) whose CMS carries OCSP responses in
+    // Adobe's revocationInfoArchival, likewise.
+    let pdf_name = "dss/pades/Signature-P-HU_MIC-3.pdf";
+    let pdf = std::fs::read(corpus.join(pdf_name)).unwrap();
+    let report = podawcza::signature::inspect_with(pdf_name, "application/pdf", &pdf, &|_| None);
+    let pdf_input = report.signatures[0].validation_input.clone().unwrap();
+    let pdf_trust = Trust {
+        anchors: pdf_input
+            .certificates
+            .iter()
+            .filter_map(|d| openssl::x509::X509::from_der(d).ok())
+            .filter(|c| c.issuer_name().to_der().ok() == c.subject_name().to_der().ok())
+            .collect(),
+        ..Trust::default()
+    };
+    stats(
+        "PAdES-B-LT validation alone (embedded OCSP+CRL)",
+        time(n, || {
+            let v = trust::validate(&pdf_input, &pdf_trust, at_2026);
+            assert!(v.passed(), "{v:?}");
         }),
     );
 }

@@ -33,18 +33,21 @@ pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &
 /// The status of `cert` in one DER response, `None` when the response is unusable (not
 /// successful, not verifiable, or silent about `cert`).
 pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
-    let wrapped;
-    let der = if OcspResponse::from_der(der).is_ok() {
-        der
-    } else {
-        wrapped = wrap_basic(der);
-        wrapped.as_slice()
+    let response = match OcspResponse::from_der(der) {
+        Ok(r) => r,
+        Err(_) => OcspResponse::from_der(&wrap_basic(der)).ok()?,
     };
-    let response = OcspResponse::from_der(der).ok()?;
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         return None;
     }
     let basic = response.basic().ok()?;
+    // The certificate is looked up first (CertID with SHA-1, else SHA-256, RFC 6960 §4.1.1),
+    // so a response about other certificates costs no signature verification.
+    let ids = [MessageDigest::sha1(), MessageDigest::sha256()]
+        .into_iter()
+        .filter_map(|md| OcspCertId::from_cert(md, cert, issuer).ok())
+        .collect::<Vec<_>>();
+    let s = ids.iter().find_map(|id| basic.find_status(id))?;
     let mut store = X509StoreBuilder::new().ok()?;
     store.add_cert(issuer.to_owned()).ok()?;
     store
@@ -56,8 +59,6 @@ pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Opt
         certs.push(c.clone()).ok()?;
     }
     basic.verify(&certs, &store, OcspFlag::empty()).ok()?;
-    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer).ok()?;
-    let s = basic.find_status(&id)?;
     if s.status == OcspCertStatus::REVOKED {
         return Some(Status::Revoked(to_utc(s.revocation_time?)?));
     }

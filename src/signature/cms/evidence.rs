@@ -75,6 +75,12 @@ pub struct Evidence {
     pub certificates: Vec<Vec<u8>>,
     /// Revocation data embedded (SignedData crls, revocationValues, a PDF DSS).
     pub revocation_data: bool,
+    /// DER CRLs embedded (SignedData crls, revocationValues crlVals,
+    /// adbe-revocationInfoArchival).
+    pub crls: Vec<Vec<u8>>,
+    /// DER OCSPResponses embedded (SignedData crls as id-ri-ocsp-response, revocationValues
+    /// ocspVals wrapped as OCSPResponse, adbe-revocationInfoArchival).
+    pub ocsp_responses: Vec<Vec<u8>>,
     /// Claimed signing time (RFC 3339).
     pub signing_time: Option<String>,
     /// Earliest intact signature time-stamp over this signature value (RFC 3339).

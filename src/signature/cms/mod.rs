@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod oids;
 pub mod parse;
 pub mod report;
+pub mod revocation;
 pub mod signer;
 pub mod smime;
 pub mod time;

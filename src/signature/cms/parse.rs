@@ -85,6 +85,9 @@ pub struct SignedData<'a> {
     pub certificates: Vec<&'a [u8]>,
     /// Number of entries in the `crls` field (RevocationInfoChoices).
     pub revocation_entries: usize,
+    /// The entries of the `crls` field as encoded (RFC 5652 §10.2.1: a CertificateList, or an
+    /// `[1]` OtherRevocationInfoFormat such as an OCSP response, RFC 5940 §4.1).
+    pub revocation_info: Vec<&'a [u8]>,
     /// The signer infos.
     pub signer_infos: Vec<SignerInfo<'a>>,
 }
@@ -123,13 +126,18 @@ fn signed_data(content: &[u8]) -> Result<SignedData<'_>, CmsError> {
     let (content_type, content) = encapsulated(&encap)?;
     let mut certificates = Vec::new();
     let mut revocation_entries = 0;
+    let mut revocation_info = Vec::new();
     let mut signer_set = None;
     for item in parts {
         let item = item?;
         match item.tag {
             t if t == Tag::context(0, true) => certificates = certificate_list(item.content)?,
             t if t == Tag::context(1, true) => {
-                revocation_entries = der::children(item.content).count()
+                revocation_entries = der::children(item.content).count();
+                revocation_info = der::children_raw(item.content)
+                    .filter_map(Result::ok)
+                    .map(|(_, raw)| raw)
+                    .collect();
             }
             t if t == Tag::SET => signer_set = Some(item),
             _ => return Err(CmsError::Structure("unexpected element in signed-data")),
@@ -145,6 +153,7 @@ fn signed_data(content: &[u8]) -> Result<SignedData<'_>, CmsError> {
         content,
         certificates,
         revocation_entries,
+        revocation_info,
         signer_infos,
     })
 }

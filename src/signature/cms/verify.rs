@@ -67,6 +67,9 @@ fn one(
     ev.revocation_data = sd.revocation_entries > 0
         || !si.unsigned(oids::REVOCATION_VALUES).is_empty()
         || !si.signed(oids::ADBE_REVOCATION).is_empty();
+    let found = super::revocation::extract(sd, si);
+    ev.crls = found.crls;
+    ev.ocsp_responses = found.ocsp_responses;
     time_stamps(&mut ev, sd, si, content);
     counter_signatures(&mut ev, sd, si);
     ev.decide_level();

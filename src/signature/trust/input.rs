@@ -95,18 +95,20 @@ impl From<&XmlEvidence> for ValidationInput {
             signing_certificate: ev.signing_certificate.clone(),
             certificates: ev.certificates.clone(),
             signing_time: ev.signing_time.as_deref().and_then(parse_time),
+            // Only a token whose own signature verifies proves existence (EN 319 102-1
+            // §5.6.2.3); the TSA certificate comes along for the supporting-service check.
             proofs_of_existence: ev
-                .timestamp_time
-                .as_deref()
-                .and_then(parse_time)
-                .map(|time| ProofOfExistence {
-                    time,
-                    tsa_certificate: None,
+                .verified_timestamps
+                .iter()
+                .filter_map(|(t, tsa)| {
+                    Some(ProofOfExistence {
+                        time: parse_time(t)?,
+                        tsa_certificate: tsa.clone(),
+                    })
                 })
-                .into_iter()
                 .collect(),
-            crls: Vec::new(),
-            ocsp_responses: Vec::new(),
+            crls: ev.crls.clone(),
+            ocsp_responses: ev.ocsp_responses.clone(),
             claimed_signer,
         }
     }
@@ -138,8 +140,8 @@ impl From<&CmsEvidence> for ValidationInput {
                     })
                 })
                 .collect(),
-            crls: Vec::new(),
-            ocsp_responses: Vec::new(),
+            crls: ev.crls.clone(),
+            ocsp_responses: ev.ocsp_responses.clone(),
             claimed_signer: ev.claimed_signer.clone(),
         }
     }
@@ -154,6 +156,7 @@ mod tests {
         let ev = XmlEvidence {
             signing_time: Some("2020-04-20T10:11:12Z".into()),
             timestamp_time: Some("2020-04-20T10:11:14Z".into()),
+            verified_timestamps: vec![("2020-04-20T10:11:14Z".into(), None)],
             ..XmlEvidence::default()
         };
         let input = ValidationInput::from(&ev);
@@ -161,6 +164,15 @@ mod tests {
         assert_eq!(
             input.best_signature_time(),
             parse_time("2020-04-20T10:11:14Z")
+        );
+        // A token whose own signature was not verified is no proof of existence.
+        let unverified = XmlEvidence {
+            verified_timestamps: Vec::new(),
+            ..ev
+        };
+        assert_eq!(
+            ValidationInput::from(&unverified).best_signature_time(),
+            None
         );
     }
 

@@ -78,6 +78,8 @@ mod end_to_end_tests;
 #[cfg(test)]
 mod estonian_tests;
 #[cfg(test)]
+mod evidence_tests;
+#[cfg(test)]
 mod samples_tests;
 #[cfg(test)]
 mod validate_tests;

@@ -33,11 +33,21 @@ pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &
 /// The status of `cert` in one DER response, `None` when the response is unusable (not
 /// successful, not verifiable, or silent about `cert`).
 pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
-    let response = OcspResponse::from_der(der).ok()?;
+    let response = match OcspResponse::from_der(der) {
+        Ok(r) => r,
+        Err(_) => OcspResponse::from_der(&wrap_basic(der)).ok()?,
+    };
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         return None;
     }
     let basic = response.basic().ok()?;
+    // The certificate is looked up first (CertID with SHA-1, else SHA-256, RFC 6960 §4.1.1),
+    // so a response about other certificates costs no signature verification.
+    let ids = [MessageDigest::sha1(), MessageDigest::sha256()]
+        .into_iter()
+        .filter_map(|md| OcspCertId::from_cert(md, cert, issuer).ok())
+        .collect::<Vec<_>>();
+    let s = ids.iter().find_map(|id| basic.find_status(id))?;
     let mut store = X509StoreBuilder::new().ok()?;
     store.add_cert(issuer.to_owned()).ok()?;
     store
@@ -49,8 +59,6 @@ pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Opt
         certs.push(c.clone()).ok()?;
     }
     basic.verify(&certs, &store, OcspFlag::empty()).ok()?;
-    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer).ok()?;
-    let s = basic.find_status(&id)?;
     if s.status == OcspCertStatus::REVOKED {
         return Some(Status::Revoked(to_utc(s.revocation_time?)?));
     }
@@ -61,6 +69,48 @@ pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Opt
         this_update: to_utc(s.this_update)?,
         next_update: s.next_update().and_then(to_utc),
     }))
+}
+
+/// One DER element: tag, definite length, content (for the few structures written here and
+/// in [`super::online`]).
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The BasicOCSPResponse (DER) inside an OCSPResponse: the reverse of [`wrap_basic`].
+pub fn basic_of(response: &[u8]) -> Option<Vec<u8>> {
+    use crate::signature::der::{self, Tag};
+    let (top, _) = der::read(response).ok()?;
+    let bytes = der::children(top.content)
+        .filter_map(Result::ok)
+        .find(|t| t.tag == Tag::context(0, true))?;
+    let (rb, _) = der::read(bytes.content).ok()?;
+    let octets = der::children(rb.content).filter_map(Result::ok).nth(1)?;
+    Some(octets.content.to_vec())
+}
+
+/// A BasicOCSPResponse (what CAdES `ocspVals` and some XAdES `EncapsulatedOCSPValue`s hold)
+/// as the OCSPResponse it came in: status successful, responseType id-pkix-ocsp-basic
+/// (RFC 6960 §4.2.1).
+pub fn wrap_basic(basic: &[u8]) -> Vec<u8> {
+    // 1.3.6.1.5.5.7.48.1.1
+    let basic_oid = [0x2b, 6, 1, 5, 5, 7, 48, 1, 1];
+    let bytes = tlv(0x30, &[tlv(0x06, &basic_oid), tlv(0x04, basic)].concat());
+    tlv(0x30, &[vec![0x0a, 0x01, 0x00], tlv(0xa0, &bytes)].concat())
 }
 
 #[cfg(test)]
@@ -94,6 +144,17 @@ mod tests {
             &[],
         );
         assert!(matches!(s, Status::Good(_)), "{s:?}");
+    }
+
+    #[test]
+    fn a_bare_basic_response_reads_like_the_whole_response() {
+        let p = pki::committed().unwrap();
+        let ca = &p.get("qualified-ca").unwrap().cert;
+        let whole = response("revoked-signer");
+        let basic = basic_of(&whole).unwrap();
+        assert_eq!(wrap_basic(&basic), whole);
+        let s = status(&p.get("revoked-signer").unwrap().cert, ca, &[basic], &[]);
+        assert!(matches!(s, Status::Revoked(_)), "{s:?}");
     }
 
     #[test]

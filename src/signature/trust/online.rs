@@ -10,7 +10,7 @@
 //! clock; whether data is fresh enough not to fetch is decided against the validation time.
 
 use super::http::{self, Limits};
-use super::ocsp;
+use super::ocsp::{self, tlv};
 use super::revocation::{self, Status};
 use openssl::x509::{X509Crl, X509Ref, X509};
 use std::path::{Path, PathBuf};
@@ -252,26 +252,6 @@ fn fetch_crl(
         }
         st => Ok((st, crl.to_der().unwrap_or(body))),
     }
-}
-
-/// DER element: tag, definite length, content.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .iter()
-            .copied()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// An OCSPRequest (RFC 6960 §4.1.1) for one certificate with a SHA-1 CertID, and a nonce

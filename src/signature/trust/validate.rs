@@ -88,7 +88,7 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
         Err(e) => return Validation::fail(e.sub, format!("certificate path: {}", e.reason)),
     };
     let mut warnings = Vec::new();
-    let verdict = check_path(input, trust, &chain, at, &mut warnings);
+    let verdict = check_path(input, trust, &chain, &embedded, at, &mut warnings);
     let mut v = match verdict {
         Ok(()) => Validation::verdict(Verdict::PASSED),
         Err((sub, e)) => Validation::fail(sub, e),
@@ -155,6 +155,7 @@ fn check_path(
     input: &ValidationInput,
     trust: &Trust,
     chain: &[X509],
+    embedded: &[X509],
     at: DateTime<Utc>,
     warnings: &mut Vec<String>,
 ) -> Check {
@@ -166,7 +167,7 @@ fn check_path(
     // RFC 5280 §6.1.1 (d): the anchor's own validity is not part of the path.
     let certs = chain.get(..chain.len().saturating_sub(1)).unwrap_or(&[]);
     let control = check_times(certs, at, poe, warnings)?;
-    check_revocation(input, trust, chain, control, poe, warnings)?;
+    check_revocation(input, trust, chain, embedded, control, poe, warnings)?;
     check_crypto(certs, poe.unwrap_or(at), warnings)
 }
 
@@ -243,12 +244,16 @@ fn check_revocation(
     input: &ValidationInput,
     trust: &Trust,
     chain: &[X509],
+    embedded_certs: &[X509],
     control: DateTime<Utc>,
     poe: Option<DateTime<Utc>>,
     warnings: &mut Vec<String>,
 ) -> Check {
     let embedded = revocation::parse_all(&input.crls);
-    let others: &[X509] = chain;
+    // A delegated OCSP responder's certificate may travel in the signature rather than in the
+    // response (RFC 6960 §4.2.2.2).
+    let others: Vec<X509> = chain.iter().chain(embedded_certs).cloned().collect();
+    let others = others.as_slice();
     let fresh_for = poe.map_or(control, |p| p.min(control));
     let settings = &trust.revocation;
     for (i, pair) in chain.windows(2).enumerate() {

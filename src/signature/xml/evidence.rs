@@ -64,10 +64,18 @@ pub struct Evidence {
     pub signing_x509: Option<X509>,
     /// DER of every other certificate found (KeyInfo, CertificateValues).
     pub certificates: Vec<Vec<u8>>,
+    /// DER CRLs of RevocationValues (and the time-stamps' validation data).
+    pub crls: Vec<Vec<u8>>,
+    /// DER OCSP responses of RevocationValues (and the time-stamps' validation data).
+    pub ocsp_responses: Vec<Vec<u8>>,
     /// Claimed signing time (as written).
     pub signing_time: Option<String>,
     /// Earliest SignatureTimeStamp time (RFC 3339).
     pub timestamp_time: Option<String>,
+    /// Verified SignatureTimeStamps over this signature value: time (RFC 3339) and the TSA
+    /// certificate (DER), for the validation's proofs of existence (the token's own signature
+    /// checked, which `timestamp_time` does not require).
+    pub verified_timestamps: Vec<(String, Option<Vec<u8>>)>,
     /// Podpis zaufany identity.
     pub trusted_profile: Option<TrustedProfileIdentity>,
     /// Claimed roles.
@@ -278,6 +286,8 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
     );
     ev.certificates.sort();
     ev.certificates.dedup();
+    ev.crls = x.crls.clone();
+    ev.ocsp_responses = x.ocsp_responses.clone();
     // Only a time-stamp whose imprint is this signature value dates it (EN 319 132-1 §5.3);
     // a copied token from another signature is reported and ignored.
     ev.timestamp_time = x
@@ -286,6 +296,13 @@ fn record_xades(ev: &mut Evidence, sig: &SignatureXml, x: &Xades, value: &ValueO
         .filter(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true))
         .filter_map(|t| t.time.clone())
         .min();
+    ev.verified_timestamps = x
+        .timestamps
+        .iter()
+        .filter(|t| t.kind == "SignatureTimeStamp" && t.imprint_matches == Some(true))
+        .filter(|t| t.token_intact)
+        .filter_map(|t| Some((t.time.clone()?, t.tsa_certificate.clone())))
+        .collect();
     for t in &x.timestamps {
         if t.imprint_matches == Some(false) {
             ev.warnings.push(format!(

@@ -78,6 +78,11 @@ pub struct TimeStamp {
     pub time: Option<String>,
     /// Whether the imprint matches the time-stamped data (only checked for SignatureTimeStamp).
     pub imprint_matches: Option<bool>,
+    /// The token's own CMS signature verifies with the TSA certificate it carries (RFC 3161
+    /// §2.4.2; the CMS verifier's check). Needed before its time serves as proof of existence.
+    pub token_intact: bool,
+    /// The TSA certificate (DER) the token carries.
+    pub tsa_certificate: Option<Vec<u8>>,
 }
 
 /// What the qualifying properties of one signature say.
@@ -107,6 +112,13 @@ pub struct Xades {
     pub revocation_values: bool,
     /// Certificates in CertificateValues (DER).
     pub extra_certificates: Vec<Vec<u8>>,
+    /// CRLs in RevocationValues (EncapsulatedCRLValue, DER), also those of the time-stamps'
+    /// and attribute authorities' validation data (EN 319 132-1 §5.5.2, §5.5.4, XAdES 1.4.1
+    /// TimeStampValidationData).
+    pub crls: Vec<Vec<u8>>,
+    /// OCSP responses in RevocationValues (EncapsulatedOCSPValue, DER OCSPResponse, or the
+    /// BasicOCSPResponse some signers put there), likewise.
+    pub ocsp_responses: Vec<Vec<u8>>,
     /// Structural failures that break the signature (FORMAT_FAILURE / SIG_CRYPTO_FAILURE).
     pub errors: Vec<String>,
     /// Things worth reporting.
@@ -345,7 +357,30 @@ fn read_unsigned(sig: &SignatureXml, usp: Node, x: &mut Xades) {
                         .filter_map(|c| decode_base64(c.text().unwrap_or("").as_bytes())),
                 );
             }
-            "RevocationValues" => x.revocation_values = true,
+            "RevocationValues" => {
+                x.revocation_values = true;
+                read_revocation_values(prop, x);
+            }
+            // Validation data of time-stamps and attribute authorities: more certificates and
+            // revocation values, not what makes the signature B-LT.
+            "TimeStampValidationData"
+            | "AttrAuthoritiesCertValues"
+            | "AttributeRevocationValues" => {
+                for part in prop.descendants().filter(|d| d.is_element()) {
+                    match part.tag_name().name() {
+                        "EncapsulatedX509Certificate" => x
+                            .extra_certificates
+                            .extend(decode_base64(part.text().unwrap_or("").as_bytes())),
+                        "EncapsulatedCRLValue" => x
+                            .crls
+                            .extend(decode_base64(part.text().unwrap_or("").as_bytes())),
+                        "EncapsulatedOCSPValue" => x
+                            .ocsp_responses
+                            .extend(decode_base64(part.text().unwrap_or("").as_bytes())),
+                        _ => {}
+                    }
+                }
+            }
             "SignatureTimeStamp"
             | "ArchiveTimeStamp"
             | "SigAndRefsTimeStamp"
@@ -354,6 +389,24 @@ fn read_unsigned(sig: &SignatureXml, usp: Node, x: &mut Xades) {
             }
             _ => {}
         }
+    }
+}
+
+/// RevocationValues (EN 319 132-1 §5.5.2): CRLValues / EncapsulatedCRLValue and OCSPValues /
+/// EncapsulatedOCSPValue, base64 DER.
+fn read_revocation_values(prop: Node, x: &mut Xades) {
+    for group in prop.children().filter(|c| c.is_element()) {
+        let (item, out) = match group.tag_name().name() {
+            "CRLValues" => ("EncapsulatedCRLValue", &mut x.crls),
+            "OCSPValues" => ("EncapsulatedOCSPValue", &mut x.ocsp_responses),
+            _ => continue,
+        };
+        out.extend(
+            group
+                .children()
+                .filter(|c| c.tag_name().name() == item)
+                .filter_map(|c| decode_base64(c.text().unwrap_or("").as_bytes())),
+        );
     }
 }
 
@@ -367,12 +420,17 @@ fn read_timestamp(sig: &SignatureXml, prop: Node, kind: &str) -> TimeStamp {
         (Some(info), "SignatureTimeStamp") => signature_timestamp_imprint(sig, prop, info),
         _ => None,
     };
+    let token_check = token
+        .as_deref()
+        .map(|t| crate::signature::cms::timestamp::check(kind, t, None));
     TimeStamp {
         kind: kind.to_string(),
         time: info
             .as_ref()
             .and_then(|i| der::generalized_time_to_rfc3339(&i.gen_time)),
         imprint_matches,
+        token_intact: token_check.as_ref().is_some_and(|c| c.intact),
+        tsa_certificate: token_check.and_then(|c| c.tsa_certificate),
     }
 }
 

@@ -8,6 +8,59 @@ pub mod parse;
 
 use chrono::{DateTime, Utc};
 use openssl::x509::X509;
+use std::sync::OnceLock;
+
+/// Certificates of a list, kept as DER and decoded on first use. Decoding is most of the cost
+/// of reading a list (OpenSSL 3 decodes each public key: about 100 certificates in the Polish
+/// list, several hundred in the EU list of lists, most never used by a validation).
+#[derive(Clone, Default)]
+pub struct Certificates {
+    der: Vec<Vec<u8>>,
+    decoded: OnceLock<Vec<X509>>,
+}
+
+impl Certificates {
+    /// From DER encodings (one that does not decode is left out on use).
+    pub fn from_der(der: Vec<Vec<u8>>) -> Certificates {
+        Certificates {
+            der,
+            decoded: OnceLock::new(),
+        }
+    }
+
+    /// The DER encodings as read.
+    pub fn der(&self) -> &[Vec<u8>] {
+        &self.der
+    }
+}
+
+impl From<Vec<X509>> for Certificates {
+    fn from(certs: Vec<X509>) -> Certificates {
+        Certificates {
+            der: certs.iter().filter_map(|c| c.to_der().ok()).collect(),
+            decoded: OnceLock::from(certs),
+        }
+    }
+}
+
+impl std::ops::Deref for Certificates {
+    type Target = [X509];
+
+    fn deref(&self) -> &[X509] {
+        self.decoded.get_or_init(|| {
+            self.der
+                .iter()
+                .filter_map(|d| X509::from_der(d).ok())
+                .collect()
+        })
+    }
+}
+
+impl std::fmt::Debug for Certificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} certificates", self.der.len())
+    }
+}
 
 /// `http://uri.etsi.org/TrstSvc/Svctype/CA/QC`.
 pub const CA_QC: &str = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC";
@@ -104,7 +157,7 @@ pub struct Service {
     /// The service's name (`ServiceName`, first entry).
     pub name: String,
     /// `ServiceDigitalIdentity` certificates.
-    pub certificates: Vec<X509>,
+    pub certificates: Certificates,
     /// The states, newest first (the current one, then the history instances).
     pub states: Vec<ServiceState>,
 }
@@ -129,7 +182,7 @@ pub struct Pointer {
     /// `SchemeTerritory` of the pointed list.
     pub territory: Option<String>,
     /// The certificates that may sign the pointed list.
-    pub certificates: Vec<X509>,
+    pub certificates: Certificates,
 }
 
 /// One trusted list.

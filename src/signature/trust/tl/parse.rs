@@ -3,10 +3,9 @@
 //! lists, and every service with its current state and history. Malformed entries are skipped,
 //! never fatal: a list is external data.
 
-use super::{Criteria, Pointer, Qualification, Service, ServiceState, TrustedList};
+use super::{Certificates, Criteria, Pointer, Qualification, Service, ServiceState, TrustedList};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use openssl::x509::X509;
 use roxmltree::{Document, Node, ParsingOptions};
 
 /// Why a list could not be read at all.
@@ -102,19 +101,21 @@ pub fn from_document(doc: &Document<'_>) -> Result<TrustedList, ListError> {
     Ok(list)
 }
 
-fn certificates(identity: Option<Node<'_, '_>>) -> Vec<X509> {
+/// The certificates of a digital identity, decoded on first use ([`Certificates`]).
+fn certificates(identity: Option<Node<'_, '_>>) -> Certificates {
     let Some(identity) = identity else {
-        return Vec::new();
+        return Certificates::default();
     };
-    identity
-        .descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "X509Certificate")
-        .filter_map(|n| {
-            let b64: String = n.text()?.chars().filter(|c| !c.is_whitespace()).collect();
-            let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-            X509::from_der(&der).ok()
-        })
-        .collect()
+    Certificates::from_der(
+        identity
+            .descendants()
+            .filter(|n| n.is_element() && n.tag_name().name() == "X509Certificate")
+            .filter_map(|n| {
+                let b64: String = n.text()?.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD.decode(b64).ok()
+            })
+            .collect(),
+    )
 }
 
 fn pointer(p: Node<'_, '_>) -> Pointer {

@@ -30,9 +30,6 @@ CREATE INDEX submissions_search ON submissions USING gin ((LOWER(
     COALESCE(sender, '') || ' ' || COALESCE(sender_name, '') || ' ' || COALESCE(subject, '')
     || ' ' || COALESCE(registration_number, '') || ' ' || doc_names)) gin_trgm_ops);
 
--- The signature-kind filter (`sig_kinds LIKE '%,qes,%'`) through the same kind of index.
-CREATE INDEX submissions_kinds ON submissions USING gin (sig_kinds gin_trgm_ops);
-
 -- Newest first within a department, in the list's exact order (ties by id).
 CREATE INDEX submissions_inbox_order ON submissions (department, received_at DESC, id DESC);
 -- And across departments (the intake office).

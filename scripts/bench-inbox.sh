@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark of the department inbox (issue 8) on PostgreSQL: 100,000 dispatched submissions
 # (one signed or plain document each, one in seven signatures failed) seeded with SQL, the release
-# binary serving them, and `wrk` (Debian) with 20 connections on the list (plain, filtered, text
-# search), the intake office's list and a detail page. Prints p50/p99 per URL.
+# binary serving them, and `wrk` (Debian; 20 connections, 10 s timeout) on the list (plain,
+# filtered, text search), the intake office's list and a detail page. Prints per URL the median
+# of one client alone (the cost of a page view) and p50/p99 of 20 clients.
 # Usage: scripts/bench-inbox.sh   (INBOX_BENCH_N=100000, INBOX_BENCH_SECS=15 by default)
 # INBOX_BENCH_BEFORE=/path/to/an/older/podawcza: seed and measure with that binary (and its
 # migrations) first, then migrate the same database with this tree's binary and measure again, so
@@ -85,11 +86,15 @@ session() {
 run() {
     local label=$1 cookie=$2 path=$3
     curl -sf -o /dev/null -H "Cookie: podawcza_session=$cookie" "$BASE$path" || { echo "$label: $path fails"; exit 1; }
-    local out
-    out="$(wrk -t2 -c20 -d"${SECS}s" --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
-    printf '%-34s p50 %8s  p99 %8s  %s req/s\n' "$label" \
+    local out one
+    # One client first: the cost of one page view without queueing behind the others.
+    one="$(wrk -t1 -c1 -d5s --timeout 10s --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
+    out="$(wrk -t2 -c20 -d"${SECS}s" --timeout 10s --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
+    printf '%-36s 1 client p50 %8s | 20 clients p50 %8s  p99 %8s  %8s req/s  %s timeouts\n' \
+        "$label" "$(awk '$1 == "50%" { print $2 }' <<<"$one")" \
         "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
-        "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")"
+        "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
+        "$(awk '/Socket errors/ { print $NF; found = 1 } END { if (!found) print 0 }' <<<"$out")"
 }
 measure() {
     local what=$1 binary=$2

@@ -1,7 +1,8 @@
 -- The inbox list at scale (issue 8): text search over sender, subject, registration number and
--- document names through one trigram index, and the newest-first order of a department's inbox
--- straight from an index. Keep sqlite/ in step with this file (SQLite gets the column and the
--- triggers; its LIKE '%...%' cannot use an index anyway).
+-- document names through one trigram index. Keep sqlite/ in step with this file (SQLite gets the
+-- column and the trigger; its LIKE '%...%' cannot use an index anyway). No index for the
+-- newest-first order: (department, received_at) and (received_at) already give a page in about
+-- 0.2 ms (EXPLAIN ANALYZE at 100,000 submissions), and OFFSET at page 100 costs about 2 ms.
 
 -- pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -29,8 +30,3 @@ FOR EACH ROW EXECUTE FUNCTION podawcza_doc_names();
 CREATE INDEX submissions_search ON submissions USING gin ((LOWER(
     COALESCE(sender, '') || ' ' || COALESCE(sender_name, '') || ' ' || COALESCE(subject, '')
     || ' ' || COALESCE(registration_number, '') || ' ' || doc_names)) gin_trgm_ops);
-
--- Newest first within a department, in the list's exact order (ties by id).
-CREATE INDEX submissions_inbox_order ON submissions (department, received_at DESC, id DESC);
--- And across departments (the intake office).
-CREATE INDEX submissions_order ON submissions (received_at DESC, id DESC);

@@ -12,6 +12,3 @@ CREATE TRIGGER documents_doc_names AFTER INSERT ON documents
 BEGIN
     UPDATE submissions SET doc_names = doc_names || NEW.name || ' ' WHERE id = NEW.submission_id;
 END;
-
-CREATE INDEX submissions_inbox_order ON submissions (department, received_at DESC, id DESC);
-CREATE INDEX submissions_order ON submissions (received_at DESC, id DESC);

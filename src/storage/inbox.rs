@@ -325,43 +325,78 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
 /// a scan of all its rows on every page view).
 pub const COUNT_CAP: i64 = 1000;
 
-/// Counts per clerk state under the same scope and filters, each capped at [`COUNT_CAP`] + 1
-/// (a value above the cap means "more than the cap"), in one statement (one round trip; each
-/// state's count walks at most the cap's worth of index entries).
-pub async fn counts(
-    db: &Db,
-    scope: &Scope,
-    filter: &InboxFilter,
-) -> Result<Vec<(ClerkState, i64)>, DbError> {
+/// Counts per clerk state under the scope and filters of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts {
+    /// Per clerk state, in [`ClerkState::ALL`] order: a value above [`COUNT_CAP`] means "more
+    /// than the cap"; `None` when not counted apart (a text search with more than the cap
+    /// matches).
+    pub states: Vec<(ClerkState, Option<i64>)>,
+    /// All states together (above [`COUNT_CAP`]: more than the cap).
+    pub total: i64,
+}
+
+/// Counts per clerk state under the same scope and filters, in one statement.
+///
+/// Without a text search each state is counted apart, capped at [`COUNT_CAP`] + 1: the
+/// (department, clerk state, arrival) indexes make each a short index walk. A text search goes
+/// through the trigram index, whose scan costs the same however many rows it finds, so its
+/// matches are found once and grouped, up to [`COUNT_CAP`] + 1 of them: exact per state when
+/// there are no more, otherwise only "more than the cap" in all.
+pub async fn counts(db: &Db, scope: &Scope, filter: &InboxFilter) -> Result<Counts, DbError> {
     let unfiltered = InboxFilter {
         clerk_state: None,
         ..filter.clone()
     };
     let (cond, binds) = where_clause(scope, &unfiltered);
+    let text = filter.text.as_deref().is_some_and(|t| !t.trim().is_empty());
     // The clerk states are fixed names from the enum, never user input.
     let columns: Vec<String> = ClerkState::ALL
         .iter()
         .enumerate()
         .map(|(i, cs)| {
-            format!(
-                "(SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE {cond} \
-                 AND s.clerk_state = '{}' LIMIT {}) x{i}) AS n{i}",
-                cs.as_str(),
-                COUNT_CAP + 1
-            )
+            if text {
+                format!(
+                    "COUNT(CASE WHEN x.clerk_state = '{}' THEN 1 END) AS n{i}",
+                    cs.as_str()
+                )
+            } else {
+                format!(
+                    "(SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE {cond} \
+                     AND s.clerk_state = '{}' LIMIT {}) x{i}) AS n{i}",
+                    cs.as_str(),
+                    COUNT_CAP + 1
+                )
+            }
         })
         .collect();
-    let sql = format!("SELECT {}", columns.join(", "));
+    let sql = if text {
+        format!(
+            "SELECT {} FROM (SELECT s.clerk_state FROM submissions s WHERE {cond} LIMIT {}) x",
+            columns.join(", "),
+            COUNT_CAP + 1
+        )
+    } else {
+        format!("SELECT {}", columns.join(", "))
+    };
     let mut q = sqlx::query(&sql);
     for b in &binds {
         q = q.bind(b.as_str());
     }
     let row = q.fetch_one(db.pool()).await?;
-    let mut out = Vec::with_capacity(ClerkState::ALL.len());
+    let mut states = Vec::with_capacity(ClerkState::ALL.len());
     for (i, cs) in ClerkState::ALL.iter().enumerate() {
-        out.push((*cs, sqlx::Row::try_get::<i64, _>(&row, i)?));
+        states.push((*cs, sqlx::Row::try_get::<i64, _>(&row, i)?));
     }
-    Ok(out)
+    let total: i64 = states.iter().map(|s| s.1).sum();
+    let capped = states.iter().any(|s| s.1 > COUNT_CAP);
+    Ok(Counts {
+        total: if capped { COUNT_CAP + 1 } else { total },
+        states: states
+            .into_iter()
+            .map(|(cs, n)| (cs, (!text || total <= COUNT_CAP).then_some(n)))
+            .collect(),
+    })
 }
 
 /// One submission if the scope may see it (`None` otherwise: the caller answers 404 either way).

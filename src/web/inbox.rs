@@ -378,23 +378,18 @@ pub async fn list(
             n.to_string()
         }
     };
-    let total: i64 = counts.iter().map(|c| c.1).sum();
-    let total = if counts.iter().any(|c| c.1 > inbox::COUNT_CAP) {
-        format!("ponad {}", inbox::COUNT_CAP)
-    } else {
-        total.to_string()
-    };
     let mut tabs = format!(
-        r#"<nav class="tabs"><a href="/inbox?{base}" class="{}">wszystkie ({total})</a>"#,
+        r#"<nav class="tabs"><a href="/inbox?{base}" class="{}">wszystkie ({})</a>"#,
         if filter.clerk_state.is_none() {
             "current"
         } else {
             ""
-        }
+        },
+        shown(counts.total)
     );
-    for (cs, n) in &counts {
+    for (cs, n) in &counts.states {
         tabs.push_str(&format!(
-            r#"<a href="/inbox?{base}{amp}stan={}" class="{}" id="tab-{}">{} ({})</a>"#,
+            r#"<a href="/inbox?{base}{amp}stan={}" class="{}" id="tab-{}">{}{}</a>"#,
             cs.as_str(),
             if filter.clerk_state == Some(*cs) {
                 "current"
@@ -403,7 +398,7 @@ pub async fn list(
             },
             cs.as_str(),
             cs.label(),
-            shown(*n)
+            n.map(|n| format!(" ({})", shown(n))).unwrap_or_default()
         ));
     }
     tabs.push_str("</nav>");
@@ -957,6 +952,21 @@ mod tests {
             deadline(t, TimeLimit::Days(14), tz),
             NaiveDate::from_ymd_opt(2020, 2, 14).unwrap()
         );
+    }
+
+    #[test]
+    fn the_detail_policy_is_the_common_one_plus_same_origin_frames() {
+        let set = |csp: &str| {
+            let mut v: Vec<String> = csp.split(';').map(|d| d.trim().to_string()).collect();
+            v.sort();
+            v
+        };
+        let mut want = set(super::super::pages::CSP);
+        want.push("frame-src 'self'".into());
+        want.sort();
+        assert_eq!(set(DETAIL_CSP), want);
+        assert!(looks_like_pdf(b"\xef\xbb\xbf%PDF-1.7\n"));
+        assert!(!looks_like_pdf(b"<html><script>alert(1)</script>"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The routes of the logged-in side (inbox, login, administration), with the security headers
-//! every page gets: a Content-Security-Policy without inline script or style, no framing, no
-//! sniffing, no referrer, no caching of pages that show personal data.
+//! every page gets: a Content-Security-Policy without inline script or style, no framing (but
+//! for the sandboxed PDF preview, framed by the detail page), no sniffing, no referrer, no
+//! caching of pages that show personal data; and the per-client limit of login attempts.
 
 use super::ratelimit::{client_ip, RateLimiter};
 use super::{admin, auth, html, inbox, stats};

@@ -715,6 +715,36 @@ async fn the_list_pages_and_counts_per_clerk_state() {
     assert!(p1.contains("nowe (5)") && p1.contains("w toku (0)"));
     let (_, p3) = get(&km, format!("{}/inbox?strona=3", s.base)).await;
     assert!(p3.contains("Pismo numer 1") && !p3.contains("rel=\"next\""));
+    // A text search counts its matches per state too.
+    let (_, p) = get(&km, format!("{}/inbox?q=numer+4", s.base)).await;
+    assert!(p.contains("wszystkie (1)") && p.contains("nowe (1)") && p.contains("w toku (0)"));
+
+    // Past the cap: per state without a search, only "more than" in all for a search.
+    sqlx::query(
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1001)
+         INSERT INTO submissions (id, registration_number, reg_year, reg_seq, channel,
+             received_at, arrival_source, registered_at, sender, recipients, subject, raw_sha256,
+             raw_size, state, department, updated_at)
+         SELECT 'bulk-' || n, 'RPW/' || n || '/2019', 2019, n, 'email',
+             '2019-01-01T00:00:00.000000Z', 'received_header', '2019-01-01T00:00:00.000000Z',
+             'masowa@example.pl', '[]', 'Masowa korespondencja', 'x', 1, 'dispatched', 'KM',
+             '2019-01-01T00:00:00.000000Z'
+         FROM g",
+    )
+    .execute(s.env.app.db.pool())
+    .await
+    .unwrap();
+    let (_, p) = get(&km, format!("{}/inbox", s.base)).await;
+    assert!(p.contains("wszystkie (ponad 1000)") && p.contains("nowe (ponad 1000)"));
+    assert!(p.contains("w toku (0)"));
+    let (_, p) = get(&km, format!("{}/inbox?q=masowa", s.base)).await;
+    assert!(p.contains("wszystkie (ponad 1000)"), "{p}");
+    assert!(
+        p.contains(">nowe</a>") && p.contains(">w toku</a>"),
+        "no count per state"
+    );
+    let (_, p) = get(&km, format!("{}/inbox?q=numer", s.base)).await;
+    assert!(p.contains("wszystkie (5)") && p.contains("nowe (5)"));
 }
 
 #[tokio::test]

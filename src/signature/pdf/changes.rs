@@ -135,9 +135,7 @@ fn locked_field_changed(
     lock: &FieldLock,
 ) -> Option<String> {
     let v = &obj.value;
-    if v.get("T").is_none() {
-        return None;
-    }
+    v.get("T")?;
     let before = earlier.and_then(|e| e.value.get("V"));
     if opt_same(v.get("V"), before) {
         return None;

@@ -99,6 +99,10 @@ struct Context<'a> {
 /// Range digests by the signature dictionary's (object number, offset).
 type Prehashed = Vec<((u32, usize), Vec<u8>)>;
 
+/// A signature whose ranges [`Context::digests`] hashes: its key, the length of its first
+/// range (a prefix of the file) and its other ranges.
+type Wanted<'a> = ((u32, usize), usize, Vec<&'a [u8]>);
+
 impl Context<'_> {
     /// The SHA-256 of every signature's byte ranges, and the file's SHA-256 (lowercase hex)
     /// unless the caller gave it, in one pass: the first ranges `[0, a)` of the signatures
@@ -109,7 +113,7 @@ impl Context<'_> {
     /// digest algorithm is SHA-256 and whose ByteRange is `[0 a b c]` inside the file; the
     /// others hash their ranges in the CMS check.
     fn digests(&self, sigs: &[SigDict], file: bool) -> (Option<String>, Prehashed) {
-        let mut wanted: Vec<((u32, usize), usize, Vec<&[u8]>)> = sigs
+        let mut wanted: Vec<Wanted<'_>> = sigs
             .iter()
             .filter(|s| !s.doc_timestamp && s.sub_filter != "adbe.pkcs7.sha1")
             .filter_map(|s| {

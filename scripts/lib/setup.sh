@@ -27,7 +27,7 @@ if ! "$PYHANKO_VENV/bin/python" -c 'import pyhanko' 2>/dev/null; then
     python3 -m venv "$PYHANKO_VENV"
     "$PYHANKO_VENV/bin/pip" install -q "pyhanko==$PYHANKO_VERSION"
 fi
-export PODAWCZA_PYHANKO_PYTHON="$PYHANKO_VENV/bin/python"
+export PODAWCZA_TEST_PYHANKO_PYTHON="$PYHANKO_VENV/bin/python"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

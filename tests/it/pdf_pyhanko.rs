@@ -186,7 +186,7 @@ fn corpus_pdfs() -> Vec<String> {
 
 /// The Python of the pinned pyHanko venv.
 fn python() -> String {
-    let py = std::env::var("PODAWCZA_PYHANKO_PYTHON").unwrap_or_else(|_| {
+    let py = std::env::var("PODAWCZA_TEST_PYHANKO_PYTHON").unwrap_or_else(|_| {
         let home = std::env::var("HOME").unwrap_or_default();
         format!("{home}/.cache/podawcza/pyhanko-0.38.0/bin/python")
     });
@@ -196,7 +196,7 @@ fn python() -> String {
         .is_ok_and(|s| s.success());
     assert!(
         ok,
-        "pyHanko is required ({py}): `source scripts/lib/setup.sh` installs it, or set PODAWCZA_PYHANKO_PYTHON"
+        "pyHanko is required ({py}): `source scripts/lib/setup.sh` installs it, or set PODAWCZA_TEST_PYHANKO_PYTHON"
     );
     py
 }

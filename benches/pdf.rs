@@ -6,7 +6,7 @@
 //! validating the same files in one Python process (goal: at least 10 times its throughput).
 //!
 //! `cargo bench --bench pdf` or `bash scripts/bench.sh pdf` (which installs pyHanko).
-//! `PODAWCZA_BENCH_PDF_MB` sets the size (50), `PODAWCZA_PYHANKO_PYTHON` the Python of the
+//! `PODAWCZA_BENCH_PDF_MB` sets the size (50), `PODAWCZA_TEST_PYHANKO_PYTHON` the Python of the
 //! pyHanko venv (skipped with a note when it cannot run), `PODAWCZA_CORPUS` the corpus folder.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark may fail loudly
@@ -45,10 +45,12 @@ fn ours_known(data: &[u8], sha256: &str) {
 }
 
 fn pyhanko_python() -> Option<String> {
-    let py = std::env::var("PODAWCZA_PYHANKO_PYTHON").ok().or_else(|| {
-        let home = std::env::var("HOME").ok()?;
-        Some(format!("{home}/.cache/podawcza/pyhanko-0.38.0/bin/python"))
-    })?;
+    let py = std::env::var("PODAWCZA_TEST_PYHANKO_PYTHON")
+        .ok()
+        .or_else(|| {
+            let home = std::env::var("HOME").ok()?;
+            Some(format!("{home}/.cache/podawcza/pyhanko-0.38.0/bin/python"))
+        })?;
     let ok = Command::new(&py)
         .args(["-c", "import pyhanko"])
         .status()

@@ -229,3 +229,59 @@ fn cms_and_pdf_verdicts_agree_with_the_corpus_labels() {
         wrong.join("\n")
     );
 }
+
+/// Archive-time-stamp-v3 (EN 319 122-1 §5.5.3) over the DSS samples that carry one: the
+/// imprint we rebuild (eContentType, content hash, SignerInfo fields as received,
+/// ats-hash-index-v3) must be the one the TSA stamped, except on the DSS-1220 sample whose
+/// hash index was altered afterwards. Prints what each file holds.
+#[test]
+fn archive_time_stamp_v3_imprints_of_the_dss_samples_match() {
+    use podawcza::signature::cms::{parse, verify};
+    let root = corpus();
+    let (mut checked, mut failed) = (0, Vec::new());
+    for row in rows().iter().filter(|r| r.path.starts_with("dss/cades/")) {
+        let path = root.join(&row.path);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(sd) = parse::content_info(&bytes) else {
+            continue;
+        };
+        let detached = if sd.content.is_none() {
+            resolver(&path)("")
+        } else {
+            None
+        };
+        let content: Option<Vec<&[u8]>> = match (sd.content.as_deref(), detached.as_deref()) {
+            (Some(c), _) => Some(vec![c]),
+            (None, Some(d)) => Some(vec![d]),
+            (None, None) => None,
+        };
+        for ev in verify::evidence(&sd, content.as_deref(), "CAdES", 0) {
+            for ts in ev
+                .timestamps
+                .iter()
+                .filter(|t| t.kind == "ArchiveTimeStamp")
+            {
+                println!(
+                    "{}\t{}\tintact {}\timprint {:?}\t{:?}",
+                    row.path, ts.kind, ts.intact, ts.imprint_matches, ts.errors
+                );
+                if ts.imprint_matches.is_some() {
+                    checked += 1;
+                    // DSS-1220: an element of the hash index altered after time-stamping.
+                    let altered = row.path.contains("modified_ats_hash_element");
+                    if ts.imprint_matches != Some(!altered) {
+                        failed.push(row.path.clone());
+                    }
+                }
+            }
+        }
+    }
+    println!("archive-time-stamp-v3 imprints checked: {checked}");
+    assert!(
+        checked >= 5,
+        "too few archive-time-stamp-v3 found: {checked}"
+    );
+    assert!(failed.is_empty(), "imprint mismatch: {failed:?}");
+}

@@ -51,6 +51,9 @@ pub const ARCHIVE_TIME_STAMP_V3: &[u8] = &[0x04, 0x00, 0x8d, 0x45, 0x02, 0x04];
 /// id-aa-ATSHashIndex-v3 (EN 319 122-1 §5.5.2), in an archive time-stamp's own unsigned
 /// attributes: 0.4.0.19122.1.5.
 pub const ATS_HASH_INDEX_V3: &[u8] = &[0x04, 0x00, 0x81, 0x95, 0x32, 0x01, 0x05];
+/// id-aa-ATSHashIndex (ETSI TS 101 733 V2.2.1 §6.4.2), the index of archive time-stamps made
+/// before EN 319 122-1: 0.4.0.1733.2.5.
+pub const ATS_HASH_INDEX: &[u8] = &[0x04, 0x00, 0x8d, 0x45, 0x02, 0x05];
 /// adbe-revocationInfoArchival (ISO 32000-1 §12.8.3.3.2): 1.2.840.113583.1.1.8.
 pub const ADBE_REVOCATION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x2f, 0x01, 0x01, 0x08];
 /// id-sha1: 1.3.14.3.2.26.
@@ -205,6 +208,10 @@ mod tests {
         assert_eq!(
             super::ARCHIVE_TIME_STAMP_V3,
             oid_bytes("0.4.0.1733.2.4").unwrap().as_slice()
+        );
+        assert_eq!(
+            super::ATS_HASH_INDEX,
+            oid_bytes("0.4.0.1733.2.5").unwrap().as_slice()
         );
         assert_eq!(
             super::ATS_HASH_INDEX_V3,

@@ -100,7 +100,7 @@ fn check_into(
 /// `e_content_type` over `content`. The message imprint covers, hashed with the imprint's own
 /// algorithm: the eContentType TLV, the hash of the signed content, the SignerInfo fields
 /// version to signature as received, and the ats-hash-index-v3 value in the token's own
-/// unsigned attributes. Without the content (detached, not supplied) or without that index
+/// unsigned attributes (or the ats-hash-index of TS 101 733 V2.2.1, same construction). Without the content (detached, not supplied) or without that index
 /// the imprint is not checked, and a note says why.
 pub fn check_archive_v3(
     token: &[u8],
@@ -120,9 +120,12 @@ pub fn check_archive_v3(
         let index = sd
             .signer_infos
             .first()
-            .and_then(|si| si.unsigned(oids::ATS_HASH_INDEX_V3).first().cloned())
+            .and_then(|si| {
+                let v3 = si.unsigned(oids::ATS_HASH_INDEX_V3).first().cloned();
+                v3.or_else(|| si.unsigned(oids::ATS_HASH_INDEX).first().cloned())
+            })
             .and_then(|a| a.values.first().copied())
-            .ok_or("no ats-hash-index-v3 in the token")?;
+            .ok_or("no ats-hash-index(-v3) in the token")?;
         let parts = content.ok_or("the signed content was not supplied")?;
         let content_hash = algorithms::hash(md, parts).ok_or("hash failed")?;
         let mut input = der_oid(e_content_type);

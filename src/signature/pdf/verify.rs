@@ -60,16 +60,11 @@ pub fn verify_pdf_with_sha256(name: &str, data: &[u8], sha256: Option<&str>) -> 
         data,
         doc: &doc,
         eofs: &eofs,
-        prehashed: None,
+        prehashed: Vec::new(),
     };
-    match sha256 {
-        Some(known) => out.sha256 = known.to_string(),
-        None => {
-            let (sha256, prehashed) = ctx.file_digest(&sigs);
-            out.sha256 = sha256;
-            ctx.prehashed = prehashed;
-        }
-    }
+    let (computed, prehashed) = ctx.digests(&sigs, sha256.is_none());
+    ctx.prehashed = prehashed;
+    out.sha256 = sha256.map(str::to_string).or(computed).unwrap_or_default();
     let stamps: Vec<(Option<usize>, TimeStamp)> = sigs
         .iter()
         .filter(|s| s.doc_timestamp)
@@ -96,20 +91,29 @@ struct Context<'a> {
     data: &'a [u8],
     doc: &'a Document,
     eofs: &'a [usize],
-    /// The SHA-256 of one signature's byte ranges (its object number), computed in the pass
-    /// that hashed the file.
-    prehashed: Option<(u32, Vec<u8>)>,
+    /// The SHA-256 of signatures' byte ranges by (object number, offset), computed in the
+    /// pass that hashed the file ([`Context::digests`]).
+    prehashed: Prehashed,
 }
 
+/// Range digests by the signature dictionary's (object number, offset).
+type Prehashed = Vec<((u32, usize), Vec<u8>)>;
+
+/// A signature whose ranges [`Context::digests`] hashes: its key, the length of its first
+/// range (a prefix of the file) and its other ranges.
+type Wanted<'a> = ((u32, usize), usize, Vec<&'a [u8]>);
+
 impl Context<'_> {
-    /// The file's SHA-256 (lowercase hex) and, in the same pass, the SHA-256 of the byte
-    /// ranges of the signature whose first range is the longest prefix of the file: the two
-    /// hashes share that prefix (one SHA-256 state, cloned where the `/Contents` hole begins),
-    /// so a PDF signed in its last revision is hashed about once instead of twice. Only for a
-    /// signature whose digest algorithm is SHA-256 and whose ByteRange starts at 0; the others
-    /// hash their ranges in the CMS check.
-    fn file_digest(&self, sigs: &[SigDict]) -> (String, Option<(u32, Vec<u8>)>) {
-        let best = sigs
+    /// The SHA-256 of every signature's byte ranges, and the file's SHA-256 (lowercase hex)
+    /// unless the caller gave it, in one pass: the first ranges `[0, a)` of the signatures
+    /// are nested prefixes of the file, so one SHA-256 state runs over the file and is
+    /// cloned at each hole `a`, and each clone goes on with its signature's short range after
+    /// the hole. A PDF signed in its last revision is hashed about once instead of twice, a
+    /// PDF signed a hundred times once instead of a hundred times. Only for signatures whose
+    /// digest algorithm is SHA-256 and whose ByteRange is `[0 a b c]` inside the file; the
+    /// others hash their ranges in the CMS check.
+    fn digests(&self, sigs: &[SigDict], file: bool) -> (Option<String>, Prehashed) {
+        let mut wanted: Vec<Wanted<'_>> = sigs
             .iter()
             .filter(|s| !s.doc_timestamp && s.sub_filter != "adbe.pkcs7.sha1")
             .filter_map(|s| {
@@ -117,36 +121,45 @@ impl Context<'_> {
                 let first = *cov.ranges.first()?;
                 let at_start = s.byte_range.first() == Some(&0);
                 let sd = parse::content_info(&s.contents).ok()?;
-                let sha256 = sd
-                    .signer_infos
-                    .first()
-                    .is_some_and(|si| si.digest_algorithm.oid == oids::SHA256);
-                (at_start && sha256 && cov.ranges.len() == 2).then_some((
-                    s.object,
-                    first.len(),
-                    cov,
-                ))
+                let sha256 = sd.content.is_none()
+                    && sd
+                        .signer_infos
+                        .first()
+                        .is_some_and(|si| si.digest_algorithm.oid == oids::SHA256);
+                (at_start && sha256 && cov.ranges.len() == 2).then(|| {
+                    let rest = cov.ranges.iter().skip(1).copied().collect();
+                    ((s.object, s.offset), first.len(), rest)
+                })
             })
-            .max_by_key(|(_, prefix, _)| *prefix);
-        let Some((object, prefix, cov)) = best else {
-            return (certs::sha256_hex(self.data), None);
-        };
+            .collect();
+        wanted.sort_by_key(|(_, prefix, _)| *prefix);
         let shared = (|| {
-            let mut file = Hasher::new(MessageDigest::sha256()).ok()?;
-            file.update(self.data.get(..prefix)?).ok()?;
-            let mut ranges = file.clone();
-            for r in cov.ranges.iter().skip(1) {
-                ranges.update(r).ok()?;
+            let mut state = Hasher::new(MessageDigest::sha256()).ok()?;
+            let mut at = 0;
+            let mut out = Vec::with_capacity(wanted.len());
+            for (key, prefix, rest) in &wanted {
+                state.update(self.data.get(at..*prefix)?).ok()?;
+                at = *prefix;
+                let mut ranges = state.clone();
+                for r in rest {
+                    ranges.update(r).ok()?;
+                }
+                out.push((*key, ranges.finish().ok()?.to_vec()));
             }
-            file.update(self.data.get(prefix..)?).ok()?;
-            Some((
-                certs::hex(&file.finish().ok()?),
-                ranges.finish().ok()?.to_vec(),
-            ))
+            let sha256 = if file {
+                state.update(self.data.get(at..)?).ok()?;
+                Some(certs::hex(&state.finish().ok()?))
+            } else {
+                None
+            };
+            Some((sha256, out))
         })();
         match shared {
-            Some((sha256, digest)) => (sha256, Some((object, digest))),
-            None => (certs::sha256_hex(self.data), None),
+            Some((sha256, out)) => (
+                sha256.or_else(|| file.then(|| certs::sha256_hex(self.data))),
+                out,
+            ),
+            None => (file.then(|| certs::sha256_hex(self.data)), Vec::new()),
         }
     }
 
@@ -213,8 +226,9 @@ impl Context<'_> {
         };
         let prehashed = self
             .prehashed
-            .as_ref()
-            .filter(|(object, _)| *object == sig.object && sd.content.is_none())
+            .iter()
+            .find(|(key, _)| *key == (sig.object, sig.offset))
+            .filter(|_| sd.content.is_none())
             .map(|(_, digest)| (oids::SHA256, digest.as_slice()));
         let mut list = verify::evidence_with(&sd, Some(&content), prehashed, "PAdES", index);
         if list.is_empty() {

@@ -116,10 +116,11 @@ impl Pass<'_> {
             let (db_lane, imap_lane) = tokio::join!(
                 async {
                     let (taken, b) = self.register(&key, fetched).await?;
+                    let registered_in = t0.elapsed();
                     let high = contiguous_high(batch, &taken);
                     let now = (self.now)();
                     store::record_taken(db, &key, &taken, high, to_i64(left), &noting, now).await?;
-                    Ok::<_, MailboxError>((taken, b, t0.elapsed()))
+                    Ok::<_, MailboxError>((taken, b, (registered_in, t0.elapsed())))
                 },
                 async {
                     self.mark_on_server(s, &marking).await?;
@@ -130,11 +131,12 @@ impl Pass<'_> {
                     Ok::<_, MailboxError>((f, t0.elapsed()))
                 }
             );
-            let (taken, b, db_time) = db_lane?;
+            let (taken, b, (register_time, db_time)) = db_lane?;
             let (fetched_next, imap_time) = imap_lane?;
             tracing::debug!(
                 mailbox = %key.mailbox,
                 messages = batch.len(),
+                register_ms = register_time.as_millis(),
                 db_ms = db_time.as_millis(),
                 imap_ms = imap_time.as_millis(),
                 "batch stored and recorded; previous marked, next fetched"

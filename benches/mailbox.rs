@@ -2,6 +2,11 @@
 //! (about 50 KB on average) into the register, next to a plain IMAP download of the same mailbox
 //! in the same run, and the delay between a new message and its registration with IDLE.
 //!
+//! The drain is `mailbox::poll_once`: connect, SEARCH, RFC822.SIZE, BODY.PEEK[] in batches, blobs
+//! written and fsynced, submissions registered (numbers, rows) and the IMAP rows committed, every
+//! message marked on the server and the mark noted. The pipeline's workers (unpack, verify,
+//! classify) do not run during it: they are measured by `scripts/bench.sh ingest`.
+//!
 //! Needs the servers of `scripts/lib/mailservers.sh`: run `scripts/bench.sh`.
 //! `PODAWCZA_BENCH_N` changes the number of messages; `PODAWCZA_BENCH_PG_URL` adds PostgreSQL.
 
@@ -18,7 +23,7 @@ fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run scripts/bench.sh"))
 }
 
-async fn open(dir: &std::path::Path, user: &str, db_url: Option<&str>, idle: bool) -> Arc<App> {
+async fn open(dir: &std::path::Path, user: &str, db_url: Option<&str>, folders: &str) -> Arc<App> {
     let pw = dir.join("imap-password");
     std::fs::write(&pw, var("PODAWCZA_TEST_IMAP_PASSWORD")).unwrap();
     let url = db_url
@@ -35,7 +40,8 @@ async fn open(dir: &std::path::Path, user: &str, db_url: Option<&str>, idle: boo
         ("MAILBOX__CA_FILE", var("PODAWCZA_TEST_TLS_CA")),
         ("MAILBOX__USER", user.to_string()),
         ("MAILBOX__PASSWORD_FILE", pw.display().to_string()),
-        ("MAILBOX__IDLE", idle.to_string()),
+        ("MAILBOX__IDLE", "true".into()),
+        ("MAILBOX__FOLDERS", folders.to_string()),
         ("MAILBOX__POLL_INTERVAL_SECS", "60".into()),
     ] {
         vars.push((format!("PODAWCZA_{k}"), v));
@@ -87,7 +93,10 @@ async fn plain_download(app: &App, n: u64) -> (Duration, u64) {
     (t0.elapsed(), bytes)
 }
 
-async fn idle_latency(app: &Arc<App>) -> Vec<Duration> {
+/// With IDLE on two folders: the time from APPEND to the row in the register, alternately in the
+/// folder the poll's own session watches (the last) and in the one watched by a connection of its
+/// own (the first).
+async fn idle_latency(app: &Arc<App>) -> Vec<(&'static str, Duration)> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let poller = tokio::spawn(mailbox::run_forever(app.clone(), rx));
     let count = || async {
@@ -98,18 +107,19 @@ async fn idle_latency(app: &Arc<App>) -> Vec<Duration> {
     };
     let mut out = Vec::new();
     let mut s = connect::connect(&app.config.mailbox).await.unwrap();
-    for i in 0..5u64 {
+    for i in 0..6u64 {
+        let folder = if i % 2 == 0 { "INBOX" } else { "Sprawy" };
         let before = count().await;
         // Give the poller time to be back in IDLE after the previous message.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let m = podawcza::fixtures::synthetic::message(900_000 + i, 2021).bytes;
         let t0 = Instant::now();
-        s.append("INBOX", None, None, &m).await.unwrap();
+        s.append(folder, None, None, &m).await.unwrap();
         while count().await == before {
             assert!(t0.elapsed() < Duration::from_secs(120), "not registered");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        out.push(t0.elapsed());
+        out.push((folder, t0.elapsed()));
     }
     tx.send(true).unwrap();
     poller.await.unwrap();
@@ -119,7 +129,7 @@ async fn idle_latency(app: &Arc<App>) -> Vec<Duration> {
 async fn run(label: &str, db_url: Option<&str>, n: u64) {
     let dir = tempfile::tempdir().unwrap();
     let user = format!("bench{}", uuid::Uuid::now_v7().simple());
-    let app = open(dir.path(), &user, db_url, true).await;
+    let app = open(dir.path(), &user, db_url, "[\"INBOX\"]").await;
     let t_fill = Instant::now();
     let total = fill(&app, n).await;
     println!(
@@ -127,27 +137,47 @@ async fn run(label: &str, db_url: Option<&str>, n: u64) {
         total as f64 / 1e6,
         t_fill.elapsed().as_secs_f64()
     );
-    let (t_plain, plain_bytes) = plain_download(&app, n).await;
+    // The plain download runs before and after the drain (it only reads) and the drain is
+    // compared with the faster of the two: the machine is shared, and the load moves.
+    let (t_plain1, plain_bytes) = plain_download(&app, n).await;
     let t0 = Instant::now();
     let s = mailbox::poll_once(&app).await.unwrap();
     let t_drain = t0.elapsed();
     assert_eq!(s.registered as u64, n);
+    let (t_plain2, _) = plain_download(&app, n).await;
+    let t_plain = t_plain1.min(t_plain2);
     let plain_rate = n as f64 / t_plain.as_secs_f64();
     let drain_rate = n as f64 / t_drain.as_secs_f64();
     println!(
-        "{label:<10} plain IMAP download: {:.2} s => {plain_rate:.0} msg/s ({:.1} MB/s)",
-        t_plain.as_secs_f64(),
+        "{label:<10} plain IMAP download: {:.2} s before the drain, {:.2} s after => best \
+         {plain_rate:.0} msg/s ({:.1} MB/s)",
+        t_plain1.as_secs_f64(),
+        t_plain2.as_secs_f64(),
         plain_bytes as f64 / 1e6 / t_plain.as_secs_f64()
     );
     println!(
-        "{label:<10} drain into the register (fetch, store with fsync, register, mark): {:.2} s => \
+        "{label:<10} drain into the register (search, sizes, fetch, blobs fsynced, rows committed, \
+         marked on the server; no pipeline workers; batch_size {}): {:.2} s => \
          {drain_rate:.0} msg/s = {:.0} % of the plain download (goal: at least 50 %)",
+        app.config.mailbox.batch_size,
         t_drain.as_secs_f64(),
         100.0 * drain_rate / plain_rate
     );
+    // The same register, now polling two folders with IDLE on both (a restart with a new config).
+    let mut s = connect::connect(&app.config.mailbox).await.unwrap();
+    s.create("Sprawy").await.unwrap();
+    s.logout().await.unwrap();
+    drop(app);
+    let app = open(dir.path(), &user, db_url, "[\"Sprawy\", \"INBOX\"]").await;
     let lat = idle_latency(&app).await;
-    let ms: Vec<u128> = lat.iter().map(Duration::as_millis).collect();
-    println!("{label:<10} IDLE: new message registered after {ms:?} ms (goal: under 2000 ms)");
+    let ms: Vec<String> = lat
+        .iter()
+        .map(|(f, d)| format!("{f} {} ms", d.as_millis()))
+        .collect();
+    println!(
+        "{label:<10} IDLE on 2 folders: new message registered after {} (goal: under 2000 ms)",
+        ms.join(", ")
+    );
 }
 
 /// A new database beside `admin`'s, so earlier runs and other benchmarks do not count.

@@ -50,7 +50,8 @@ pub struct MailboxConfig {
     pub folders: Vec<String>,
     /// Seconds between polls (and the longest IDLE wait).
     pub poll_interval_secs: u64,
-    /// Wait for new mail with IDLE between polls when the server offers it.
+    /// Wait for new mail with IDLE between polls when the server offers it, on every folder (one
+    /// connection per folder).
     pub idle: bool,
     /// Messages fetched and registered per transaction.
     pub batch_size: usize,

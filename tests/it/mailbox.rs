@@ -548,3 +548,112 @@ async fn registered_messages_can_be_moved_or_deleted_but_only_after_they_are_sto
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_idle_a_message_in_a_second_folder_is_taken_long_before_the_next_poll() {
+    let user = new_user();
+    let conf = var("PODAWCZA_TEST_DOVECOT_CONF");
+    let t = mail_env(
+        &user,
+        "implicit",
+        &[
+            ("PODAWCZA_MAILBOX__IDLE", "true"),
+            ("PODAWCZA_MAILBOX__POLL_INTERVAL_SECS", "60"),
+            ("PODAWCZA_MAILBOX__FOLDERS", "[\"INBOX\", \"Sprawy\"]"),
+        ],
+    )
+    .await;
+    doveadm(&conf, &["mailbox", "create", "-u", &user, "Sprawy"]);
+    save(&user, "INBOX", &small(1));
+    save(&user, "Sprawy", &small(2));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(mailbox::run_forever(t.app.clone(), rx));
+    wait_for("the first poll", 30, async || submissions(&t).await == 2).await;
+    // Both folders are now watched in IDLE for up to a minute; a message in the second folder (not
+    // the one the poll's own session has selected) must wake the poller, well within 15 s.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    save(&user, "Sprawy", &small(3));
+    wait_for("the message in the second folder", 15, async || {
+        submissions(&t).await == 3
+    })
+    .await;
+    // And after that wake-up both folders are watched again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    save(&user, "INBOX", &small(4));
+    wait_for("the message in the first folder", 15, async || {
+        submissions(&t).await == 4
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    save(&user, "Sprawy", &small(5));
+    wait_for("a second message in the second folder", 15, async || {
+        submissions(&t).await == 5
+    })
+    .await;
+    tx.send(true).unwrap();
+    poller.await.unwrap();
+    assert_eq!(unmarked_on_server(&t, "INBOX").await, 0);
+    assert_eq!(unmarked_on_server(&t, "Sprawy").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM imap_messages").await, 5);
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_taken_once_when_the_limit_is_raised() {
+    let user = new_user();
+    let t = mail_env(
+        &user,
+        "starttls",
+        &[("PODAWCZA_MAILBOX__MAX_MESSAGE_BYTES", "4000")],
+    )
+    .await;
+    let mut big = small(2);
+    big.extend(std::iter::repeat_n(b'x', 6000));
+    big.extend_from_slice(b"\r\n");
+    save(&user, "INBOX", &small(1));
+    save(&user, "INBOX", &big);
+    save(&user, "INBOX", &small(3));
+    let s = mailbox::poll_once(&t.app).await.unwrap();
+    assert_eq!((s.registered, s.oversized), (2, 1));
+    assert_eq!(store::health(&t.app.db).await.unwrap()[0].oversized, 1);
+    // Still too big for a limit raised a little: left alone.
+    let restart = async |limit: &str| {
+        let mut vars = overrides(t.dir.path(), &user, "starttls");
+        vars.push(("PODAWCZA_MAILBOX__MAX_MESSAGE_BYTES".into(), limit.into()));
+        let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        t.second_app(&refs).await
+    };
+    let app = restart("5000").await;
+    assert_eq!(mailbox::poll_once(&app).await.unwrap(), Default::default());
+    assert_eq!(unmarked_on_server(&t, "INBOX").await, 1);
+
+    // The limit raised enough and the poller restarted: the message is fetched and registered.
+    let app = restart("100000").await;
+    let s = mailbox::poll_once(&app).await.unwrap();
+    assert_eq!((s.registered, s.duplicates, s.oversized), (1, 0, 0));
+    assert_eq!(submissions(&t).await, 3);
+    let subject: String = sqlx::query_scalar(
+        "SELECT s.subject FROM submissions s JOIN imap_messages i ON i.submission_id = s.id
+         WHERE i.size > 6000",
+    )
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(subject, "Wniosek 2");
+    assert_eq!(unmarked_on_server(&t, "INBOX").await, 0);
+    let health = store::health(&t.app.db).await.unwrap();
+    assert_eq!((health[0].oversized, health[0].unmarked), (0, 0));
+    assert!(get_healthz(&t).await.contains("\"oversized\":0"));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM imap_messages WHERE status = 'registered' AND marked_at IS NOT NULL")
+            .await,
+        3
+    );
+    // Exactly once: neither this process nor another one restarted takes it again.
+    assert_eq!(mailbox::poll_once(&app).await.unwrap(), Default::default());
+    let again = restart("100000").await;
+    assert_eq!(
+        mailbox::poll_once(&again).await.unwrap(),
+        Default::default()
+    );
+    assert_eq!(submissions(&t).await, 3);
+}

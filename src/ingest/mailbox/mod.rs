@@ -181,44 +181,153 @@ async fn cycle(
     Ok(Some(total))
 }
 
-/// Waits with IDLE until the server announces a change, `d` passes (RFC 2177) or `stop` turns
-/// true, keeping the lease for that long. Servers without IDLE get the plain wait.
+/// Waits with IDLE until the server announces a change in any configured folder, `d` passes
+/// (RFC 2177) or `stop` turns true, keeping the lease for that long. Servers without IDLE get the
+/// plain wait.
+///
+/// Several folders: one connection per folder, each in IDLE on its folder (the poll's session
+/// watches the folder it has selected, the last one; the others open their own). IMAP's IDLE
+/// watches the selected folder only, and NOTIFY (RFC 5465) is rare, so this is the one way a
+/// message in any folder is taken at once rather than after `poll_interval_secs`. The first
+/// folder with news ends every watch and the caller polls all folders. A folder whose watch cannot
+/// start (a connection refused, say, over the server's per-user limit) falls back to the poll
+/// interval, with a warning; the others still watch.
 async fn idle(
     app: &Arc<App>,
     cfg: &MailboxConfig,
     owner: &str,
     mut session: connect::Imap,
     d: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<(), MailboxError> {
     let t = cfg.timeout_secs;
     let caps = connect::step(t, "capability", session.capabilities()).await?;
     if !caps.has_str("IDLE") {
+        let _ = connect::step(t, "logout", session.logout()).await;
+        let mut stop = stop;
         tokio::select! {
             _ = tokio::time::sleep(d) => {}
             _ = stop.changed() => {}
         }
         return Ok(());
     }
-    let hold = cfg.lease_secs.max(d.as_secs().saturating_add(t));
+    let hold = cfg
+        .lease_secs
+        .max(d.as_secs().saturating_add(t.saturating_mul(2)));
     store::acquire_lease(&app.db, &cfg.name, owner, crate::clock::now(), hold).await?;
-    let mut handle = session.idle();
-    connect::step(t, "idle", handle.init()).await?;
-    {
-        let (wait, _interrupt) = handle.wait_with_timeout(d);
-        tokio::select! {
-            r = connect::step(t.saturating_add(d.as_secs()), "idle", wait) => { r?; }
-            _ = stop.changed() => {}
-        }
+    let (news_tx, news_rx) = watch::channel(false);
+    let watch_ctx = Watch {
+        app,
+        cfg,
+        owner,
+        d,
+        stop,
+        news_tx: &news_tx,
+        news_rx,
+    };
+    let Some((last, others)) = cfg.folders.split_last() else {
+        return Ok(());
+    };
+    let mut watches = Vec::with_capacity(cfg.folders.len());
+    watches.push(watch_ctx.folder(Some(session), last));
+    for f in others {
+        watches.push(watch_ctx.folder(None, f));
     }
-    let mut session = connect::step(t, "idle", handle.done()).await?;
-    let _ = connect::step(t, "logout", session.logout()).await;
+    let ended = futures::future::join_all(watches).await;
+    // The poll's own session failing is an error of the cycle (backoff); an extra one is not.
+    if let Some(Err(e)) = ended.into_iter().next() {
+        return Err(e);
+    }
     Ok(())
 }
 
-/// IDLE watches one folder: it is used when configured and only one folder is polled.
+/// What the IDLE watches of one cycle share.
+struct Watch<'a> {
+    app: &'a Arc<App>,
+    cfg: &'a MailboxConfig,
+    owner: &'a str,
+    d: Duration,
+    stop: watch::Receiver<bool>,
+    news_tx: &'a watch::Sender<bool>,
+    news_rx: watch::Receiver<bool>,
+}
+
+impl Watch<'_> {
+    /// Watches one folder: on `session` (already on the folder) or on a connection of its own.
+    /// Ends, and ends the others, at news; ends at the others' news, at `d` or at `stop`.
+    async fn folder(
+        &self,
+        session: Option<connect::Imap>,
+        folder: &str,
+    ) -> Result<(), MailboxError> {
+        let own = session.is_none();
+        let r = self.folder_inner(session, folder).await;
+        match r {
+            Err(e) if own => {
+                tracing::warn!(mailbox = %self.cfg.name, folder, error = %e,
+                    "IDLE on this folder failed; it is polled every poll_interval_secs");
+                Ok(())
+            }
+            r => r,
+        }
+    }
+
+    async fn folder_inner(
+        &self,
+        session: Option<connect::Imap>,
+        folder: &str,
+    ) -> Result<(), MailboxError> {
+        let t = self.cfg.timeout_secs;
+        let mut session = match session {
+            Some(s) => s,
+            None => connect::connect(self.cfg).await?,
+        };
+        let (mut stop, mut news) = (self.stop.clone(), self.news_rx.clone());
+        // Mail that came after the poll looked at this folder and before IDLE starts is not
+        // announced in IDLE: look once more first.
+        let pass = Pass {
+            app: self.app,
+            cfg: self.cfg,
+            owner: self.owner,
+            now: crate::clock::now,
+        };
+        let mbox = connect::step(t, "select", session.select(folder)).await?;
+        let key = store::FolderKey {
+            mailbox: self.cfg.name.clone(),
+            folder: folder.to_string(),
+            uidvalidity: i64::from(mbox.uid_validity.unwrap_or(0)),
+        };
+        if *news.borrow() || *stop.borrow() {
+            let _ = connect::step(t, "logout", session.logout()).await;
+            return Ok(());
+        }
+        if !pass.search(&mut session, &key).await?.is_empty() {
+            let _ = self.news_tx.send(true);
+            let _ = connect::step(t, "logout", session.logout()).await;
+            return Ok(());
+        }
+        let mut handle = session.idle();
+        connect::step(t, "idle", handle.init()).await?;
+        {
+            let (wait, _interrupt) = handle.wait_with_timeout(self.d);
+            tokio::select! {
+                r = connect::step(t.saturating_add(self.d.as_secs()), "idle", wait) => {
+                    r?;
+                    let _ = self.news_tx.send(true);
+                }
+                _ = stop.changed() => {}
+                _ = news.changed() => {}
+            }
+        }
+        let mut session = connect::step(t, "idle", handle.done()).await?;
+        let _ = connect::step(t, "logout", session.logout()).await;
+        Ok(())
+    }
+}
+
+/// IDLE is used when configured (on every folder: see [`idle`]).
 fn uses_idle(cfg: &MailboxConfig) -> bool {
-    cfg.idle && cfg.folders.len() == 1
+    cfg.idle
 }
 
 fn add(total: &mut FolderStats, s: FolderStats) {

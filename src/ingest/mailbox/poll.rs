@@ -74,67 +74,87 @@ impl Pass<'_> {
             self.mark(s, &key, &pending).await?;
             stats.remarked = pending.len();
         }
-        let uids = self.search(s, &key).await?;
-        tracing::info!(mailbox = %key.mailbox, folder = %key.folder, backlog = uids.len(), "mailbox searched");
+        // Messages left as oversized that fit now (the limit was raised): fetched again, once.
+        let retry = store::oversized_within(db, &key, self.cfg.max_message_bytes).await?;
+        let mut uids = self.search(s, &key).await?;
+        tracing::info!(mailbox = %key.mailbox, folder = %key.folder, backlog = uids.len(),
+            oversized_retried = retry.len(), "mailbox searched");
         store::set_backlog(db, &key.mailbox, to_i64(uids.len())).await?;
-        let chunks: Vec<&[u32]> = uids.chunks(self.cfg.batch_size.max(1)).collect();
+        uids.extend(retry.iter().filter_map(|u| u32::try_from(*u).ok()));
+        uids.sort_unstable();
+        uids.dedup();
+        let sizes = self.sizes(s, &uids).await?;
+        let batches = plan_batches(
+            &uids,
+            &sizes,
+            self.cfg.batch_size,
+            self.cfg.max_message_bytes,
+        );
         let mut left = uids.len();
         let mut renewed = tokio::time::Instant::now();
-        let mut next = match chunks.first() {
-            Some(c) => Some(self.fetch_batch(s, c).await?),
+        let mut next = match batches.first() {
+            Some(c) => Some(self.fetch_batch(s, c, &sizes).await?),
             None => None,
         };
-        for (i, chunk) in chunks.iter().enumerate() {
+        // Two lanes per step: the database stores and records batch i while the IMAP session marks
+        // batch i-1 (recorded in the step before: store first, then mark) and downloads batch i+1.
+        // The marks are noted in the database with the next batch's records (one commit less per
+        // batch); a crash before that redoes only marks, which are idempotent.
+        let mut to_mark: Vec<i64> = Vec::new();
+        let mut marked: Vec<i64> = Vec::new();
+        for (i, batch) in batches.iter().enumerate() {
             let Some(fetched) = next.take() else { break };
             if renewed.elapsed().as_secs().saturating_mul(3) >= self.cfg.lease_secs {
                 self.renew_lease().await?;
                 renewed = tokio::time::Instant::now();
             }
-            // Download the next batch while this one is stored and registered.
-            let following = chunks.get(i + 1);
+            left = left.saturating_sub(batch.len());
+            let following = batches.get(i + 1);
+            let marking = std::mem::take(&mut to_mark);
+            let noting = std::mem::take(&mut marked);
             let t0 = tokio::time::Instant::now();
-            let (registered, fetched_next) = tokio::join!(
+            let (db_lane, imap_lane) = tokio::join!(
                 async {
-                    let r = self.register(&key, fetched).await;
-                    (r, t0.elapsed())
+                    let (taken, b) = self.register(&key, fetched).await?;
+                    let registered_in = t0.elapsed();
+                    let high = contiguous_high(batch, &taken);
+                    let now = (self.now)();
+                    store::record_taken(db, &key, &taken, high, to_i64(left), &noting, now).await?;
+                    Ok::<_, MailboxError>((taken, b, (registered_in, t0.elapsed())))
                 },
                 async {
+                    self.mark_on_server(s, &marking).await?;
                     let f = match following {
-                        Some(c) => self.fetch_batch(s, c).await.map(Some),
-                        None => Ok(None),
+                        Some(c) => Some(self.fetch_batch(s, c, &sizes).await?),
+                        None => None,
                     };
-                    (f, t0.elapsed())
+                    Ok::<_, MailboxError>((f, t0.elapsed()))
                 }
             );
-            let ((registered, register_time), (fetched_next, fetch_time)) =
-                (registered, fetched_next);
+            let (taken, b, (register_time, db_time)) = db_lane?;
+            let (fetched_next, imap_time) = imap_lane?;
             tracing::debug!(
                 mailbox = %key.mailbox,
+                messages = batch.len(),
                 register_ms = register_time.as_millis(),
-                fetch_ms = fetch_time.as_millis(),
-                "batch stored and next fetched"
+                db_ms = db_time.as_millis(),
+                imap_ms = imap_time.as_millis(),
+                "batch stored and recorded; previous marked, next fetched"
             );
-            let (taken, b) = registered?;
-            next = fetched_next?;
-            left = left.saturating_sub(chunk.len());
-            let t1 = tokio::time::Instant::now();
-            let high = contiguous_high(chunk, &taken);
-            store::record_taken(db, &key, &taken, high, to_i64(left), (self.now)()).await?;
-            let to_mark: Vec<i64> = taken
+            next = fetched_next;
+            marked = marking;
+            to_mark = taken
                 .iter()
                 .filter(|t| t.status == "registered")
                 .map(|t| t.uid)
                 .collect();
-            self.mark(s, &key, &to_mark).await?;
-            tracing::debug!(
-                mailbox = %key.mailbox,
-                record_and_mark_ms = t1.elapsed().as_millis(),
-                "batch recorded and marked"
-            );
             stats.registered += b.registered;
             stats.duplicates += b.duplicates;
             stats.oversized += b.oversized;
         }
+        self.mark_on_server(s, &to_mark).await?;
+        marked.append(&mut to_mark);
+        store::set_marked(db, &key, &marked, (self.now)()).await?;
         Ok(stats)
     }
 
@@ -154,8 +174,8 @@ impl Pass<'_> {
         }
     }
 
-    /// UIDs not yet taken, ascending.
-    async fn search(&self, s: &mut Imap, key: &FolderKey) -> Result<Vec<u32>, MailboxError> {
+    /// UIDs not yet taken, ascending (the folder selected).
+    pub async fn search(&self, s: &mut Imap, key: &FolderKey) -> Result<Vec<u32>, MailboxError> {
         let high = store::high_uid(&self.app.db, key).await?;
         let from = u32::try_from(high.saturating_add(1)).unwrap_or(u32::MAX);
         let query = format!("UID {from}:* UNKEYWORD {}", self.cfg.keyword);
@@ -170,14 +190,31 @@ impl Pass<'_> {
         Ok(uids)
     }
 
-    /// Sizes first; then the oversized messages' headers and the others' bodies.
-    async fn fetch_batch(&self, s: &mut Imap, uids: &[u32]) -> Result<Fetched, MailboxError> {
+    /// `RFC822.SIZE` of these messages (gone ones are missing), 1,000 UIDs a command so the
+    /// command line stays short however sparse the set.
+    async fn sizes(&self, s: &mut Imap, uids: &[u32]) -> Result<HashMap<u32, u32>, MailboxError> {
+        let mut out = HashMap::with_capacity(uids.len());
+        for chunk in uids.chunks(1000) {
+            let got = fetch(
+                self.cfg.timeout_secs,
+                s,
+                &uid_set(chunk),
+                "(UID RFC822.SIZE)",
+            )
+            .await?;
+            out.extend(got.iter().filter_map(|f| Some((f.uid?, f.size?))));
+        }
+        Ok(out)
+    }
+
+    /// The oversized messages' headers and the others' bodies.
+    async fn fetch_batch(
+        &self,
+        s: &mut Imap,
+        uids: &[u32],
+        sizes: &HashMap<u32, u32>,
+    ) -> Result<Fetched, MailboxError> {
         let t = self.cfg.timeout_secs;
-        let sizes = fetch(t, s, &uid_set(uids), "(UID RFC822.SIZE)").await?;
-        let sizes: HashMap<u32, u32> = sizes
-            .iter()
-            .filter_map(|f| Some((f.uid?, f.size?)))
-            .collect();
         let (big, small): (Vec<u32>, Vec<u32>) = uids
             .iter()
             .filter(|u| sizes.contains_key(u))
@@ -185,9 +222,9 @@ impl Pass<'_> {
                 u64::from(sizes.get(u).copied().unwrap_or(0)) > self.cfg.max_message_bytes
             });
         let oversized = self.oversized(s, &big).await?;
-        let mut bodies = Vec::new();
+        let mut bodies = Vec::with_capacity(small.len());
         if !small.is_empty() {
-            let query = "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])";
+            let query = "(UID INTERNALDATE BODY.PEEK[])";
             for f in fetch(t, s, &uid_set(&small), query).await? {
                 let (Some(uid), Some(body)) = (f.uid, f.body()) else {
                     continue;
@@ -272,6 +309,14 @@ impl Pass<'_> {
     /// Marks registered messages on the server (keyword + `\Seen`, then move or delete when
     /// configured) and notes it in the database.
     async fn mark(&self, s: &mut Imap, key: &FolderKey, uids: &[i64]) -> Result<(), MailboxError> {
+        self.mark_on_server(s, uids).await?;
+        store::set_marked(&self.app.db, key, uids, (self.now)()).await?;
+        Ok(())
+    }
+
+    /// The server side of [`Pass::mark`]: one `UID STORE` (and `UID MOVE` or expunge) per set of
+    /// UIDs, ranges collapsed.
+    async fn mark_on_server(&self, s: &mut Imap, uids: &[i64]) -> Result<(), MailboxError> {
         if uids.is_empty() {
             return Ok(());
         }
@@ -300,9 +345,42 @@ impl Pass<'_> {
             })
             .await?;
         }
-        store::set_marked(&self.app.db, key, uids, (self.now)()).await?;
         Ok(())
     }
+}
+
+/// Bytes of message bodies one batch holds at most (a single larger message makes a batch alone),
+/// so a batch of big letters does not hold hundreds of megabytes twice (one being stored, the
+/// next being downloaded).
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Cuts the UIDs (ascending) into batches of at most `count` messages and [`BATCH_BYTES`] of
+/// bodies; messages over `max_bytes` (only their header is fetched) and gone ones weigh nothing.
+fn plan_batches(
+    uids: &[u32],
+    sizes: &HashMap<u32, u32>,
+    count: usize,
+    max_bytes: u64,
+) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut cur: Vec<u32> = Vec::new();
+    let mut bytes = 0u64;
+    for u in uids {
+        let size = sizes.get(u).map_or(0, |s| u64::from(*s));
+        let weight = if size > max_bytes { 0 } else { size };
+        if !cur.is_empty()
+            && (cur.len() >= count.max(1) || (weight > 0 && bytes + weight > BATCH_BYTES))
+        {
+            out.push(std::mem::take(&mut cur));
+            bytes = 0;
+        }
+        cur.push(*u);
+        bytes += weight;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// One batch as downloaded: oversized messages' records, and the others' bytes.
@@ -410,6 +488,33 @@ mod tests {
         assert_eq!(uid_set_i64(&[5, 1, 2, 3, 7, 9, 10, 3]), "1:3,5,7,9:10");
         assert_eq!(uid_set_i64(&[]), "");
         assert_eq!(uid_set_i64(&[42]), "42");
+    }
+
+    #[test]
+    fn batches_are_cut_by_count_and_by_bytes() {
+        let sizes: HashMap<u32, u32> = [
+            (1, 10),
+            (2, 10),
+            (3, 10),
+            (4, 20_000_000),
+            (5, 20_000_000),
+            (6, 40_000_000),
+            (7, 60_000_000),
+            (8, 10),
+        ]
+        .into_iter()
+        .collect();
+        let uids = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        // 7 is over the limit (header only), 9 is gone: neither weighs anything.
+        assert_eq!(
+            plan_batches(&uids, &sizes, 2, 50_000_000),
+            vec![vec![1, 2], vec![3, 4], vec![5], vec![6, 7], vec![8, 9]]
+        );
+        assert_eq!(
+            plan_batches(&[1, 2, 3], &sizes, 50, 50_000_000),
+            vec![vec![1, 2, 3]]
+        );
+        assert!(plan_batches(&[], &sizes, 50, 1).is_empty());
     }
 
     #[test]

@@ -157,18 +157,52 @@ pub async fn unmarked(db: &Db, key: &FolderKey) -> Result<Vec<i64>, DbError> {
     .await?)
 }
 
-/// Records messages taken, raises the folder's high-water UID and sets the mailbox's backlog, in
-/// one transaction.
+/// Oversized messages of this folder that now fit under `max_bytes` (the limit was raised): their
+/// UIDs, ascending, to be fetched and registered.
+pub async fn oversized_within(
+    db: &Db,
+    key: &FolderKey,
+    max_bytes: u64,
+) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT uid FROM imap_messages WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3
+         AND status = 'oversized' AND size <= $4 ORDER BY uid",
+    )
+    .bind(&key.mailbox)
+    .bind(&key.folder)
+    .bind(key.uidvalidity)
+    .bind(i64::try_from(max_bytes).unwrap_or(i64::MAX))
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Records messages taken, raises the folder's high-water UID, sets the mailbox's backlog and notes
+/// the marks done on the server since the last call (`marked`: one commit less per batch), in one
+/// transaction. A message recorded as oversized and now registered (the limit was raised) has its
+/// row turned into a registered one; nothing else is ever overwritten.
 pub async fn record_taken(
     db: &Db,
     key: &FolderKey,
     taken: &[Taken],
     high: i64,
     backlog: i64,
+    marked: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let now = format_time(&now);
     let mut tx = db.begin_write().await?;
+    for sql_and_uids in marked_updates(marked) {
+        let (sql, uids) = sql_and_uids;
+        let mut q = sqlx::query(&sql)
+            .bind(&key.mailbox)
+            .bind(&key.folder)
+            .bind(key.uidvalidity)
+            .bind(&now);
+        for uid in uids {
+            q = q.bind(*uid);
+        }
+        q.execute(&mut *tx).await?;
+    }
     // One statement per 50 rows: a round trip per message would dominate on PostgreSQL.
     for chunk in taken.chunks(50) {
         let rows: Vec<String> = (0..chunk.len())
@@ -192,7 +226,12 @@ pub async fn record_taken(
         let sql = format!(
             "INSERT INTO imap_messages (mailbox, folder, uidvalidity, uid, message_id, sha256, size,
                 status, submission_id, internal_date, headers, taken_at)
-             VALUES {} ON CONFLICT (mailbox, folder, uidvalidity, uid) DO NOTHING",
+             VALUES {} ON CONFLICT (mailbox, folder, uidvalidity, uid) DO UPDATE
+             SET status = excluded.status, message_id = excluded.message_id,
+                 sha256 = excluded.sha256, size = excluded.size,
+                 submission_id = excluded.submission_id, taken_at = excluded.taken_at,
+                 marked_at = NULL
+             WHERE imap_messages.status = 'oversized' AND excluded.status = 'registered'",
             rows.join(",\n")
         );
         let mut q = sqlx::query(&sql)
@@ -243,13 +282,7 @@ pub async fn set_marked(
     uids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    for chunk in uids.chunks(500) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
-        let sql = format!(
-            "UPDATE imap_messages SET marked_at = $4
-             WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3 AND uid IN ({})",
-            list.join(", ")
-        );
+    for (sql, chunk) in marked_updates(uids) {
         let mut q = sqlx::query(&sql)
             .bind(&key.mailbox)
             .bind(&key.folder)
@@ -261,6 +294,22 @@ pub async fn set_marked(
         q.execute(db.pool()).await?;
     }
     Ok(())
+}
+
+/// `UPDATE … SET marked_at = $4` statements for these UIDs (`$1..$3`: the folder key), 500 a
+/// statement.
+fn marked_updates(uids: &[i64]) -> Vec<(String, &[i64])> {
+    uids.chunks(500)
+        .map(|chunk| {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
+            let sql = format!(
+                "UPDATE imap_messages SET marked_at = $4
+                 WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3 AND uid IN ({})",
+                list.join(", ")
+            );
+            (sql, chunk)
+        })
+        .collect()
 }
 
 /// Health of one mailbox, for `/healthz` and `podawcza status`.

@@ -254,6 +254,14 @@ fn check_revocation(
     // response (RFC 6960 §4.2.2.2).
     let others: Vec<X509> = chain.iter().chain(embedded_certs).cloned().collect();
     let others = others.as_slice();
+    // Decoded once for the whole path.
+    let subjects: Vec<&openssl::x509::X509Ref> = chain
+        .get(..chain.len().saturating_sub(1))
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| c.as_ref())
+        .collect();
+    let embedded_ocsp = super::ocsp::Parsed::about(&input.ocsp_responses, others, &subjects);
     let fresh_for = poe.map_or(control, |p| p.min(control));
     let settings = &trust.revocation;
     for (i, pair) in chain.windows(2).enumerate() {
@@ -265,12 +273,10 @@ fn check_revocation(
             issuer,
             embedded.iter().chain(&trust.crls).chain(&cached_crls),
         );
-        let from_ocsp = super::ocsp::status(
-            cert,
-            issuer,
-            &[input.ocsp_responses.as_slice(), cached_ocsp.as_slice()].concat(),
-            others,
-        );
+        let mut from_ocsp = embedded_ocsp.status(cert, issuer);
+        if !cached_ocsp.is_empty() {
+            from_ocsp = from_ocsp.merge(super::ocsp::status(cert, issuer, &cached_ocsp, others));
+        }
         let mut status = from_crl.merge(from_ocsp);
         let conclusive = |s: &Status| match s {
             Status::Revoked(_) => true,

@@ -32,15 +32,20 @@ pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &
 
 /// OCSP responses decoded once, with the certificates that may complete a responder's chain,
 /// for asking about several certificates of a path without decoding anything again.
-pub struct Parsed {
+pub struct Parsed<'a> {
     basics: Vec<OcspBasicResponse>,
     others: Option<Stack<X509>>,
+    /// Certificates not decoded yet (DER), tried with `others` when a response does not
+    /// verify with `others` alone.
+    fallback: Vec<&'a [u8]>,
+    with_fallback: std::cell::OnceCell<Option<Stack<X509>>>,
+    others_list: Vec<X509>,
 }
 
-impl Parsed {
+impl<'a> Parsed<'a> {
     /// Decodes the successful basic responses among the DER `responses` (whole OCSPResponses
     /// or bare BasicOCSPResponses), skipping the rest; `others` as in [`status`].
-    pub fn new(responses: &[Vec<u8>], others: &[X509]) -> Parsed {
+    pub fn new(responses: &[Vec<u8>], others: &[X509]) -> Parsed<'a> {
         Parsed::about(responses, others, &[])
     }
 
@@ -48,7 +53,7 @@ impl Parsed {
     /// (those whose DER holds its serial number, which every CertID about it carries, RFC 6960
     /// §4.1.1); all of them when `certs` is empty. Decoding a response decodes the
     /// certificates it carries, the bulk of the cost of reading revocation data.
-    pub fn about(responses: &[Vec<u8>], others: &[X509], certs: &[&X509Ref]) -> Parsed {
+    pub fn about(responses: &[Vec<u8>], others: &[X509], certs: &[&X509Ref]) -> Parsed<'a> {
         let serials: Option<Vec<Vec<u8>>> = certs
             .iter()
             .map(|c| {
@@ -68,6 +73,7 @@ impl Parsed {
             .filter(|der| wanted(der))
             .filter_map(|der| basic(der))
             .collect();
+        let others_list = others.to_vec();
         let others = Stack::new().ok().and_then(|mut st| {
             others
                 .iter()
@@ -75,7 +81,41 @@ impl Parsed {
                 .ok()
                 .map(|()| st)
         });
-        Parsed { basics, others }
+        Parsed {
+            basics,
+            others,
+            fallback: Vec::new(),
+            with_fallback: std::cell::OnceCell::new(),
+            others_list,
+        }
+    }
+
+    /// Certificates (DER, decoded only if needed) that may also hold a delegated responder's
+    /// certificate: a response that does not verify with `others` is tried again with these.
+    pub fn or_with(mut self, fallback: Vec<&'a [u8]>) -> Parsed<'a> {
+        self.fallback = fallback;
+        self
+    }
+
+    fn verifies(&self, b: &OcspBasicResponse, store: &X509Store) -> bool {
+        let with = |st: &Stack<X509>| b.verify(st, store, OcspFlag::empty()).is_ok();
+        if self.others.as_ref().is_some_and(with) {
+            return true;
+        }
+        if self.fallback.is_empty() {
+            return false;
+        }
+        self.with_fallback
+            .get_or_init(|| {
+                let mut st = Stack::new().ok()?;
+                let decoded = self.fallback.iter().filter_map(|d| X509::from_der(d).ok());
+                for c in self.others_list.iter().cloned().chain(decoded) {
+                    st.push(c).ok()?;
+                }
+                Some(st)
+            })
+            .as_ref()
+            .is_some_and(with)
     }
 
     /// The status of `cert` (issued by `issuer`) in these responses.
@@ -86,9 +126,6 @@ impl Parsed {
             .into_iter()
             .filter_map(|md| OcspCertId::from_cert(md, cert, issuer).ok())
             .collect::<Vec<_>>();
-        let Some(others) = &self.others else {
-            return Status::Unknown;
-        };
         let mut store = None;
         self.basics
             .iter()
@@ -97,7 +134,9 @@ impl Parsed {
                 if store.is_none() {
                     store = issuer_store(issuer);
                 }
-                b.verify(others, store.as_ref()?, OcspFlag::empty()).ok()?;
+                if !self.verifies(b, store.as_ref()?) {
+                    return None;
+                }
                 read(&s)
             })
             .fold(Status::Unknown, Status::merge)

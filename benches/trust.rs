@@ -5,7 +5,9 @@
 //! goal: under 1 ms), and the validation alone of a XAdES-B-LT and a PAdES-B-LT from the
 //! corpus from their embedded OCSP responses and CRLs. Prints median and p99.
 //!
-//! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds).
+//! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds;
+//! `PODAWCZA_BENCH_ONLY=lt` runs only the two B-LT validations, e.g. under
+//! `valgrind --tool=callgrind`, whose instruction counts stay stable on a loaded machine).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark may stop loudly
 

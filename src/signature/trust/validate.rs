@@ -391,3 +391,32 @@ fn check_crypto(certs: &[X509], when: DateTime<Utc>, warnings: &mut Vec<String>)
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::fixtures::pki;
+
+    #[test]
+    fn only_the_certificates_chaining_to_the_signer_are_decoded_first() {
+        let p = pki::committed().unwrap();
+        let der = |n: &str| p.get(n).unwrap().cert.to_der().unwrap();
+        let certs = vec![
+            der("untrusted-root"),
+            der("root"),
+            der("qes-signer"),
+            der("qualified-ca"),
+            der("commercial-ca"),
+        ];
+        let (near, far) = path_candidates(&der("qes-signer"), &certs);
+        assert_eq!(near, vec![certs[1].as_slice(), certs[3].as_slice()]);
+        assert_eq!(
+            far,
+            vec![certs[0].as_slice(), certs[2].as_slice(), certs[4].as_slice()]
+        );
+        // Unreadable names: everything is kept.
+        let (near, far) = path_candidates(b"not a certificate", &certs);
+        assert_eq!((near.len(), far.len()), (5, 0));
+    }
+}

@@ -74,7 +74,7 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
         v.sub_indication = Some("NO_SIGNING_CERTIFICATE_FOUND".into());
         return v;
     };
-    let (near, mut far) = match input.signing_certificate.as_deref() {
+    let (mut near, mut far) = match input.signing_certificate.as_deref() {
         Some(d) => path_candidates(d, &input.certificates),
         None => (
             input.certificates.iter().map(Vec::as_slice).collect(),
@@ -84,6 +84,17 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
     let decode = |ders: &[&[u8]]| -> Vec<X509> {
         ders.iter().filter_map(|d| X509::from_der(d).ok()).collect()
     };
+    // A root the signature carries that is also a configured anchor is in the store already.
+    let anchor_ders: Vec<Vec<u8>> = if near.iter().any(|d| self_issued(d)) {
+        trust
+            .anchors
+            .iter()
+            .filter_map(|a| a.to_der().ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    near.retain(|d| !(self_issued(d) && anchor_ders.iter().any(|a| a.as_slice() == *d)));
     let mut embedded = decode(&near);
     let build = |embedded: &[X509]| {
         path::build(
@@ -163,6 +174,10 @@ fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Ut
 }
 
 type Check = Result<(), (SubIndication, String)>;
+
+fn self_issued(der: &[u8]) -> bool {
+    super::cert::names(der).is_some_and(|(issuer, subject)| issuer == subject)
+}
 
 /// Splits the embedded certificates (DER) into those that may lie on the path of `leaf`
 /// (their subject, as encoded, is the issuer of `leaf` or of another one kept, transitively)
@@ -413,7 +428,11 @@ mod tests {
         assert_eq!(near, vec![certs[1].as_slice(), certs[3].as_slice()]);
         assert_eq!(
             far,
-            vec![certs[0].as_slice(), certs[2].as_slice(), certs[4].as_slice()]
+            vec![
+                certs[0].as_slice(),
+                certs[2].as_slice(),
+                certs[4].as_slice()
+            ]
         );
         // Unreadable names: everything is kept.
         let (near, far) = path_candidates(b"not a certificate", &certs);

@@ -5,7 +5,9 @@
 //! goal: under 1 ms), and the validation alone of a XAdES-B-LT and a PAdES-B-LT from the
 //! corpus from their embedded OCSP responses and CRLs. Prints median and p99.
 //!
-//! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds).
+//! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds;
+//! `PODAWCZA_BENCH_ONLY=lt` runs only the two B-LT validations, e.g. under
+//! `valgrind --tool=callgrind`, whose instruction counts stay stable on a loaded machine).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark may stop loudly
 
@@ -39,10 +41,19 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    // `PODAWCZA_BENCH_ONLY=lt` runs only the B-LT validations (for profiling under callgrind).
+    let only_lt = std::env::var("PODAWCZA_BENCH_ONLY").as_deref() == Ok("lt");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus = std::env::var("PODAWCZA_CORPUS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root.join("../shared/corpus"));
+    if !only_lt {
+        lists_and_test_pki(n, root, &corpus);
+    }
+    b_lt(n, &corpus);
+}
+
+fn lists_and_test_pki(n: usize, root: &Path, corpus: &Path) {
     let eu = std::fs::read(corpus.join("dss/trusted-lists/EU.xml")).unwrap();
     let pl = std::fs::read(corpus.join("dss/trusted-lists/PL.xml")).unwrap();
     let lotl = tl::load::load("EU.xml", &eu, None).unwrap();
@@ -155,7 +166,9 @@ fn main() {
             assert!(v.passed());
         }),
     );
+}
 
+fn b_lt(n: usize, corpus: &Path) {
     // A XAdES-B-LT of the ETSI plugtests (Spain, 2015) validated in 2026 from what it carries:
     // path to its own root, its OCSP responses and CRL, its time-stamp as proof of existence.
     let lt_name = "dss/xades/Signature-X-ES-100.xml";

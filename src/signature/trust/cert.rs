@@ -55,6 +55,20 @@ pub fn sha256_hex(c: &X509Ref) -> String {
         .unwrap_or_default()
 }
 
+/// The issuer and subject names (their DER content, as encoded) of a DER certificate, read
+/// without decoding the certificate.
+pub fn names(cert_der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (cert, _) = der::read(cert_der).ok()?;
+    let tbs = der::children(cert.content).next()?.ok()?;
+    let mut fields = der::children(tbs.content)
+        .filter_map(Result::ok)
+        .skip_while(|t| t.tag == Tag::context(0, true));
+    // serialNumber, signature, issuer, validity, subject (RFC 5280 §4.1).
+    let issuer = fields.nth(2)?;
+    let subject = fields.nth(1)?;
+    Some((issuer.content, subject.content))
+}
+
 /// The value (inner OCTET STRING content) of the extension `oid`, from a DER certificate.
 pub fn extension(cert_der: &[u8], oid: &str) -> Option<Vec<u8>> {
     let want = der::oid_bytes(oid)?;

@@ -7,9 +7,12 @@ use super::revocation::{Issued, Status};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use openssl::asn1::Asn1GeneralizedTimeRef;
 use openssl::hash::MessageDigest;
-use openssl::ocsp::{OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus};
+use openssl::ocsp::{
+    OcspBasicResponse, OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus,
+    OcspStatus,
+};
 use openssl::stack::Stack;
-use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509Ref, X509};
 
@@ -24,15 +27,123 @@ fn to_utc(t: &Asn1GeneralizedTimeRef) -> Option<DateTime<Utc>> {
 /// The status of `cert` (issued by `issuer`) in the DER `responses`; `others` may hold the
 /// delegated responder's certificate when a response does not carry it.
 pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &[X509]) -> Status {
-    responses
-        .iter()
-        .filter_map(|der| one(cert, issuer, der, others))
-        .fold(Status::Unknown, Status::merge)
+    Parsed::new(responses, others).status(cert, issuer)
 }
 
-/// The status of `cert` in one DER response, `None` when the response is unusable (not
-/// successful, not verifiable, or silent about `cert`).
-pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
+/// OCSP responses decoded once, with the certificates that may complete a responder's chain,
+/// for asking about several certificates of a path without decoding anything again.
+pub struct Parsed<'a> {
+    basics: Vec<OcspBasicResponse>,
+    others: Option<Stack<X509>>,
+    /// Certificates not decoded yet (DER), tried with `others` when a response does not
+    /// verify with `others` alone.
+    fallback: Vec<&'a [u8]>,
+    with_fallback: std::cell::OnceCell<Option<Stack<X509>>>,
+    others_list: Vec<X509>,
+}
+
+impl<'a> Parsed<'a> {
+    /// Decodes the successful basic responses among the DER `responses` (whole OCSPResponses
+    /// or bare BasicOCSPResponses), skipping the rest; `others` as in [`status`].
+    pub fn new(responses: &[Vec<u8>], others: &[X509]) -> Parsed<'a> {
+        Parsed::about(responses, others, &[])
+    }
+
+    /// Like [`Parsed::new`], but decodes only the responses that may be about one of `certs`
+    /// (those whose DER holds its serial number, which every CertID about it carries, RFC 6960
+    /// §4.1.1); all of them when `certs` is empty. Decoding a response decodes the
+    /// certificates it carries, the bulk of the cost of reading revocation data.
+    pub fn about(responses: &[Vec<u8>], others: &[X509], certs: &[&X509Ref]) -> Parsed<'a> {
+        let serials: Option<Vec<Vec<u8>>> = certs
+            .iter()
+            .map(|c| {
+                let bn = c.serial_number().to_bn().ok()?;
+                let bytes = bn.to_vec();
+                (!bn.is_negative() && !bytes.is_empty()).then_some(bytes)
+            })
+            .collect();
+        let wanted = |der: &[u8]| match &serials {
+            Some(s) if !s.is_empty() => s
+                .iter()
+                .any(|serial| der.windows(serial.len()).any(|w| w == serial.as_slice())),
+            _ => true,
+        };
+        let basics = responses
+            .iter()
+            .filter(|der| wanted(der))
+            .filter_map(|der| basic(der))
+            .collect();
+        let others_list = others.to_vec();
+        let others = Stack::new().ok().and_then(|mut st| {
+            others
+                .iter()
+                .try_for_each(|c| st.push(c.clone()))
+                .ok()
+                .map(|()| st)
+        });
+        Parsed {
+            basics,
+            others,
+            fallback: Vec::new(),
+            with_fallback: std::cell::OnceCell::new(),
+            others_list,
+        }
+    }
+
+    /// Certificates (DER, decoded only if needed) that may also hold a delegated responder's
+    /// certificate: a response that does not verify with `others` is tried again with these.
+    pub fn or_with(mut self, fallback: Vec<&'a [u8]>) -> Parsed<'a> {
+        self.fallback = fallback;
+        self
+    }
+
+    fn verifies(&self, b: &OcspBasicResponse, store: &X509Store) -> bool {
+        let with = |st: &Stack<X509>| b.verify(st, store, OcspFlag::empty()).is_ok();
+        if self.others.as_ref().is_some_and(with) {
+            return true;
+        }
+        if self.fallback.is_empty() {
+            return false;
+        }
+        self.with_fallback
+            .get_or_init(|| {
+                let mut st = Stack::new().ok()?;
+                let decoded = self.fallback.iter().filter_map(|d| X509::from_der(d).ok());
+                for c in self.others_list.iter().cloned().chain(decoded) {
+                    st.push(c).ok()?;
+                }
+                Some(st)
+            })
+            .as_ref()
+            .is_some_and(with)
+    }
+
+    /// The status of `cert` (issued by `issuer`) in these responses.
+    pub fn status(&self, cert: &X509Ref, issuer: &X509Ref) -> Status {
+        // The certificate is looked up first (CertID with SHA-1, else SHA-256, RFC 6960
+        // §4.1.1), so a response about other certificates costs no signature verification.
+        let ids = [MessageDigest::sha1(), MessageDigest::sha256()]
+            .into_iter()
+            .filter_map(|md| OcspCertId::from_cert(md, cert, issuer).ok())
+            .collect::<Vec<_>>();
+        let mut store = None;
+        self.basics
+            .iter()
+            .filter_map(|b| {
+                let s = ids.iter().find_map(|id| b.find_status(id))?;
+                if store.is_none() {
+                    store = issuer_store(issuer);
+                }
+                if !self.verifies(b, store.as_ref()?) {
+                    return None;
+                }
+                read(&s)
+            })
+            .fold(Status::Unknown, Status::merge)
+    }
+}
+
+fn basic(der: &[u8]) -> Option<OcspBasicResponse> {
     let response = match OcspResponse::from_der(der) {
         Ok(r) => r,
         Err(_) => OcspResponse::from_der(&wrap_basic(der)).ok()?,
@@ -40,25 +151,20 @@ pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Opt
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         return None;
     }
-    let basic = response.basic().ok()?;
-    // The certificate is looked up first (CertID with SHA-1, else SHA-256, RFC 6960 §4.1.1),
-    // so a response about other certificates costs no signature verification.
-    let ids = [MessageDigest::sha1(), MessageDigest::sha256()]
-        .into_iter()
-        .filter_map(|md| OcspCertId::from_cert(md, cert, issuer).ok())
-        .collect::<Vec<_>>();
-    let s = ids.iter().find_map(|id| basic.find_status(id))?;
+    response.basic().ok()
+}
+
+/// A store holding only `issuer`, checked with no clock.
+fn issuer_store(issuer: &X509Ref) -> Option<X509Store> {
     let mut store = X509StoreBuilder::new().ok()?;
     store.add_cert(issuer.to_owned()).ok()?;
     store
         .set_flags(X509VerifyFlags::PARTIAL_CHAIN | X509VerifyFlags::NO_CHECK_TIME)
         .ok()?;
-    let store = store.build();
-    let mut certs = Stack::new().ok()?;
-    for c in others {
-        certs.push(c.clone()).ok()?;
-    }
-    basic.verify(&certs, &store, OcspFlag::empty()).ok()?;
+    Some(store.build())
+}
+
+fn read(s: &OcspStatus<'_>) -> Option<Status> {
     if s.status == OcspCertStatus::REVOKED {
         return Some(Status::Revoked(to_utc(s.revocation_time?)?));
     }
@@ -69,6 +175,15 @@ pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Opt
         this_update: to_utc(s.this_update)?,
         next_update: s.next_update().and_then(to_utc),
     }))
+}
+
+/// The status of `cert` in one DER response, `None` when the response is unusable (not
+/// successful, not verifiable, or silent about `cert`).
+pub fn one(cert: &X509Ref, issuer: &X509Ref, der: &[u8], others: &[X509]) -> Option<Status> {
+    match Parsed::new(std::slice::from_ref(&der.to_vec()), others).status(cert, issuer) {
+        Status::Unknown => None,
+        s => Some(s),
+    }
 }
 
 /// One DER element: tag, definite length, content (for the few structures written here and

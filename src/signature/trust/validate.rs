@@ -74,21 +74,48 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
         v.sub_indication = Some("NO_SIGNING_CERTIFICATE_FOUND".into());
         return v;
     };
-    let embedded: Vec<X509> = input
-        .certificates
-        .iter()
-        .filter_map(|d| X509::from_der(d).ok())
-        .collect();
-    let chain = match path::build(
-        &leaf,
-        embedded.iter().chain(&trust.intermediates),
-        trust.all_anchors(),
-    ) {
+    let (mut near, mut far) = match input.signing_certificate.as_deref() {
+        Some(d) => path_candidates(d, &input.certificates),
+        None => (
+            input.certificates.iter().map(Vec::as_slice).collect(),
+            Vec::new(),
+        ),
+    };
+    let decode = |ders: &[&[u8]]| -> Vec<X509> {
+        ders.iter().filter_map(|d| X509::from_der(d).ok()).collect()
+    };
+    // A root the signature carries that is also a configured anchor is in the store already.
+    let anchor_ders: Vec<Vec<u8>> = if near.iter().any(|d| self_issued(d)) {
+        trust
+            .anchors
+            .iter()
+            .filter_map(|a| a.to_der().ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    near.retain(|d| !(self_issued(d) && anchor_ders.iter().any(|a| a.as_slice() == *d)));
+    let mut embedded = decode(&near);
+    let build = |embedded: &[X509]| {
+        path::build(
+            &leaf,
+            embedded.iter().chain(&trust.intermediates),
+            trust.all_anchors(),
+        )
+    };
+    let mut built = build(&embedded);
+    if built.is_err() && !far.is_empty() {
+        // Names that match only once canonicalised (RFC 5280 §7.1): openssl finds them.
+        embedded.extend(decode(&far));
+        far.clear();
+        built = build(&embedded);
+    }
+    let chain = match built {
         Ok(p) => p,
         Err(e) => return Validation::fail(e.sub, format!("certificate path: {}", e.reason)),
     };
     let mut warnings = Vec::new();
-    let verdict = check_path(input, trust, &chain, &embedded, at, &mut warnings);
+    let verdict = check_path(input, trust, &chain, (&embedded, far), at, &mut warnings);
     let mut v = match verdict {
         Ok(()) => Validation::verdict(Verdict::PASSED),
         Err((sub, e)) => Validation::fail(sub, e),
@@ -100,8 +127,7 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
     if v.passed() {
         v.kind = kind::decide(&chain, q.as_ref(), input, &trust.settings, &mut v.warnings);
         if matches!(v.kind, Kind::Qes | Kind::QualifiedSeal) {
-            v.warnings
-                .extend(supporting_services(input, &embedded, trust, when));
+            v.warnings.extend(supporting_services(input, trust, when));
         }
     } else if let Some(q) = &q {
         v.warnings.extend(q.notes.iter().cloned());
@@ -112,22 +138,20 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
 /// TS 119 612 §5.5.1: whether the OCSP responders and TSAs the signature relies on are
 /// qualified services at that time (libdigidocpp's rule; a warning here, since eIDAS does not
 /// make the QES depend on them).
-fn supporting_services(
-    input: &ValidationInput,
-    embedded: &[X509],
-    trust: &Trust,
-    when: DateTime<Utc>,
-) -> Vec<String> {
+fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Utc>) -> Vec<String> {
     use super::cert::{extended_key_usages, KP_OCSP_SIGNING};
     use super::qualify::{supporting_service, Support};
     let mut out = Vec::new();
-    for c in embedded {
-        let der = c.to_der().unwrap_or_default();
-        if extended_key_usages(&der)
+    for der in &input.certificates {
+        if !extended_key_usages(der)
             .iter()
             .any(|u| u == KP_OCSP_SIGNING)
         {
-            if let Err(e) = supporting_service(std::slice::from_ref(c), trust, when, Support::Ocsp)
+            continue;
+        }
+        // Decoded only now: most embedded certificates are not OCSP responders.
+        if let Ok(c) = X509::from_der(der) {
+            if let Err(e) = supporting_service(std::slice::from_ref(&c), trust, when, Support::Ocsp)
             {
                 out.push(format!("OCSP responder not a qualified service: {e}"));
             }
@@ -151,11 +175,46 @@ fn supporting_services(
 
 type Check = Result<(), (SubIndication, String)>;
 
+fn self_issued(der: &[u8]) -> bool {
+    super::cert::names(der).is_some_and(|(issuer, subject)| issuer == subject)
+}
+
+/// Splits the embedded certificates (DER) into those that may lie on the path of `leaf`
+/// (their subject, as encoded, is the issuer of `leaf` or of another one kept, transitively)
+/// and the others (time-stamp and responder chains, …), which are decoded only if the path
+/// or a response needs them: decoding a certificate (its key above all, through openssl 3's
+/// provider decoders) is the dearest part of validating. A certificate whose names cannot be
+/// read is kept.
+fn path_candidates<'a>(leaf: &[u8], certs: &'a [Vec<u8>]) -> (Vec<&'a [u8]>, Vec<&'a [u8]>) {
+    let all = || (certs.iter().map(Vec::as_slice).collect(), Vec::new());
+    let Some((first_issuer, _)) = super::cert::names(leaf) else {
+        return all();
+    };
+    let names: Vec<Option<(&[u8], &[u8])>> = certs.iter().map(|d| super::cert::names(d)).collect();
+    let mut keep: Vec<bool> = names.iter().map(Option::is_none).collect();
+    let mut wanted = vec![first_issuer];
+    while let Some(issuer) = wanted.pop() {
+        for (k, n) in keep.iter_mut().zip(&names) {
+            if let (false, Some((i, subject))) = (*k, n) {
+                if *subject == issuer {
+                    *k = true;
+                    wanted.push(i);
+                }
+            }
+        }
+    }
+    let (near, far): (Vec<_>, Vec<_>) = certs.iter().zip(keep).partition(|(_, k)| *k);
+    (
+        near.into_iter().map(|(d, _)| d.as_slice()).collect(),
+        far.into_iter().map(|(d, _)| d.as_slice()).collect(),
+    )
+}
+
 fn check_path(
     input: &ValidationInput,
     trust: &Trust,
     chain: &[X509],
-    embedded: &[X509],
+    embedded: (&[X509], Vec<&[u8]>),
     at: DateTime<Utc>,
     warnings: &mut Vec<String>,
 ) -> Check {
@@ -244,7 +303,7 @@ fn check_revocation(
     input: &ValidationInput,
     trust: &Trust,
     chain: &[X509],
-    embedded_certs: &[X509],
+    (embedded_certs, undecoded): (&[X509], Vec<&[u8]>),
     control: DateTime<Utc>,
     poe: Option<DateTime<Utc>>,
     warnings: &mut Vec<String>,
@@ -254,6 +313,15 @@ fn check_revocation(
     // response (RFC 6960 §4.2.2.2).
     let others: Vec<X509> = chain.iter().chain(embedded_certs).cloned().collect();
     let others = others.as_slice();
+    // Decoded once for the whole path.
+    let subjects: Vec<&openssl::x509::X509Ref> = chain
+        .get(..chain.len().saturating_sub(1))
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| c.as_ref())
+        .collect();
+    let embedded_ocsp =
+        super::ocsp::Parsed::about(&input.ocsp_responses, others, &subjects).or_with(undecoded);
     let fresh_for = poe.map_or(control, |p| p.min(control));
     let settings = &trust.revocation;
     for (i, pair) in chain.windows(2).enumerate() {
@@ -265,12 +333,10 @@ fn check_revocation(
             issuer,
             embedded.iter().chain(&trust.crls).chain(&cached_crls),
         );
-        let from_ocsp = super::ocsp::status(
-            cert,
-            issuer,
-            &[input.ocsp_responses.as_slice(), cached_ocsp.as_slice()].concat(),
-            others,
-        );
+        let mut from_ocsp = embedded_ocsp.status(cert, issuer);
+        if !cached_ocsp.is_empty() {
+            from_ocsp = from_ocsp.merge(super::ocsp::status(cert, issuer, &cached_ocsp, others));
+        }
         let mut status = from_crl.merge(from_ocsp);
         let conclusive = |s: &Status| match s {
             Status::Revoked(_) => true,
@@ -339,4 +405,37 @@ fn check_crypto(certs: &[X509], when: DateTime<Utc>, warnings: &mut Vec<String>)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::fixtures::pki;
+
+    #[test]
+    fn only_the_certificates_chaining_to_the_signer_are_decoded_first() {
+        let p = pki::committed().unwrap();
+        let der = |n: &str| p.get(n).unwrap().cert.to_der().unwrap();
+        let certs = vec![
+            der("untrusted-root"),
+            der("root"),
+            der("qes-signer"),
+            der("qualified-ca"),
+            der("commercial-ca"),
+        ];
+        let (near, far) = path_candidates(&der("qes-signer"), &certs);
+        assert_eq!(near, vec![certs[1].as_slice(), certs[3].as_slice()]);
+        assert_eq!(
+            far,
+            vec![
+                certs[0].as_slice(),
+                certs[2].as_slice(),
+                certs[4].as_slice()
+            ]
+        );
+        // Unreadable names: everything is kept.
+        let (near, far) = path_candidates(b"not a certificate", &certs);
+        assert_eq!((near.len(), far.len()), (5, 0));
+    }
 }

@@ -82,7 +82,7 @@ print(f"check: {r['registration_number']} {s['format']} {s['indication']} {s['ki
 PY
 
 log "wrk: $CONNS connections, ${SECS}s, $(stat -c %s "$WORK/wniosek.pdf") B signed PDF, $DB"
-wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s "$WORK/post.lua" \
+wrk -t"$(( CONNS < 2 ? CONNS : 2 ))" -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s "$WORK/post.lua" \
   "http://127.0.0.1:$PORT/api/v1/submissions" | tee "$WORK/wrk.out"
 RSS_KB="$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")"
 REGISTERED="$("$BIN" submissions --json --limit 1000000 | wc -l)"

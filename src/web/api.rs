@@ -26,9 +26,7 @@ pub const OPENAPI: &str = include_str!("../../templates/openapi.json");
 
 /// The API routes.
 pub fn router(app: Arc<App>, public: Public) -> Router {
-    let body_limit = usize::try_from(app.config.upload.max_request_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(64 * 1024);
+    let body_limit = super::public::body_limit(&app);
     let api = Router::new()
         .route(
             "/submissions",
@@ -149,16 +147,8 @@ async fn create(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    if let Err(wait) = public.limiter.check(ip, std::time::Instant::now()) {
-        let secs = wait.as_secs().max(1);
-        return with_retry_after(
-            problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                &format!("Za dużo żądań z tego adresu; spróbuj za {secs} s."),
-            ),
-            secs,
-        );
+    if let Some(r) = limited(&public, ip) {
+        return r;
     }
     let token = match authenticate(&app, &headers).await {
         Ok(t) => t,
@@ -250,7 +240,7 @@ pub async fn submission_json(app: &App, id: &SubmissionId) -> Result<serde_json:
         .department
         .as_deref()
         .filter(|_| sub.state == crate::model::State::Dispatched)
-        .map(|c| serde_json::json!({"code": c, "name": super::public::department_name(app, c)}));
+        .map(|c| serde_json::json!({"code": c, "name": crate::dispatch::department_name(&app.config.routing, c)}));
     let receipt = records::receipt(&app.db, &id.0).await?;
     let documents: Vec<serde_json::Value> = docs
         .iter()

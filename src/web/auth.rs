@@ -49,7 +49,13 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn set_cookie(app: &App, name: &str, value: &str, max_age_secs: i64) -> Option<HeaderValue> {
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, path `/`, `Secure` when configured.
+pub(crate) fn set_cookie(
+    app: &App,
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+) -> Option<HeaderValue> {
     let secure = if app.config.web.secure_cookies {
         "; Secure"
     } else {

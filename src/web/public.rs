@@ -73,9 +73,7 @@ impl Public {
 
 /// The public routes (with their security headers).
 pub fn router(app: Arc<App>, public: Public) -> Router {
-    let body_limit = usize::try_from(app.config.upload.max_request_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(64 * 1024);
+    let body_limit = body_limit(&app);
     Router::new()
         .route("/", get(upload_form))
         .route(
@@ -97,6 +95,14 @@ pub fn router(app: Arc<App>, public: Public) -> Router {
         .layer(Extension(public))
         .layer(axum::middleware::map_response(public_headers))
         .with_state(app)
+}
+
+/// The most a submission's request body may hold: `[upload] max_request_bytes` and room for the
+/// multipart framing (the exact limit is counted while reading).
+pub fn body_limit(app: &App) -> usize {
+    usize::try_from(app.config.upload.max_request_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024)
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {
@@ -209,14 +215,7 @@ fn form_token(headers: &HeaderMap) -> (String, bool) {
 
 fn with_form_cookie(app: &App, mut resp: Response, token: &str, new: bool) -> Response {
     if new {
-        let secure = if app.config.web.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{FORM_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=86400{secure}"
-        )) {
+        if let Some(v) = super::auth::set_cookie(app, FORM_COOKIE, token, 86_400) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -355,17 +354,6 @@ pub fn state_text(state: Pipeline, clerk_state: Option<&str>) -> &'static str {
     }
 }
 
-/// The name of a department by its code.
-pub fn department_name(app: &App, code: &str) -> String {
-    app.config
-        .routing
-        .departments
-        .iter()
-        .find(|d| d.code == code)
-        .map(|d| d.name.clone())
-        .unwrap_or_else(|| code.to_string())
-}
-
 async fn result_page(
     state: State<Arc<App>>,
     public: Extension<Public>,
@@ -429,7 +417,7 @@ async fn result_page_inner(
         .map(|c| {
             format!(
                 "<dt>Wydział</dt><dd id=\"department\">{}</dd>",
-                h(&department_name(&app, c))
+                h(crate::dispatch::department_name(&app.config.routing, c))
             )
         })
         .unwrap_or_default();
@@ -449,7 +437,7 @@ async fn result_page_inner(
             "<p>Pismo trafiło do: <strong>{}</strong>. Urząd załatwia sprawę bez zbędnej zwłoki \
              (art. 35 KPA); termin dla tej sprawy to {} od wpływu, czyli do <strong>{}</strong>. \
              W sprawie szczególnie skomplikowanej urząd może go przedłużyć i zawiadomi o tym.</p>",
-            h(&department_name(&app, c)),
+            h(crate::dispatch::department_name(&app.config.routing, c)),
             h(&limit_words(limit)),
             deadline.format("%d.%m.%Y")
         ),
@@ -698,7 +686,7 @@ async fn status_post_inner(
         .map(|c| {
             format!(
                 "<dt>Wydział</dt><dd id=\"status-department\">{}</dd>",
-                h(&department_name(&app, c))
+                h(crate::dispatch::department_name(&app.config.routing, c))
             )
         })
         .unwrap_or_default();

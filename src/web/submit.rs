@@ -255,16 +255,10 @@ pub async fn issue_receipt(
         .ok_or(crate::web::error::WebError::NotFound)?;
     let docs = queries::documents(&app.db, id).await?;
     let tz = app.config.timezone();
-    let department = match &sub.department {
-        Some(code) => app
-            .config
-            .routing
-            .departments
-            .iter()
-            .find(|d| &d.code == code)
-            .map(|d| d.name.clone()),
-        None => None,
-    };
+    let department = sub
+        .department
+        .as_deref()
+        .map(|code| crate::dispatch::department_name(&app.config.routing, code).to_string());
     let issued_at = crate::clock::now();
     let receipt = crate::receipt::Receipt {
         office: app.config.office.name.clone(),

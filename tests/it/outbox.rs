@@ -346,21 +346,8 @@ async fn an_upload_with_an_address_gets_its_receipt_by_mail_with_the_pdf_and_the
     let vars = smtp_vars(&sink, "starttls");
     let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let site = crate::upload::site(&refs).await;
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = c
-        .get(format!("{}/", site.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let token = page[at..].split('"').next().unwrap().to_string();
+    let c = crate::upload::client();
+    let token = crate::upload::csrf(&c, &site.base).await;
     let qes = std::fs::read(crate::common::fixtures().join("pki/samples/qes.xml")).unwrap();
     let form = reqwest::multipart::Form::new()
         .text("csrf", token)

@@ -85,7 +85,8 @@ pub async fn site(extra: &[(&str, &str)]) -> Site {
     }
 }
 
-fn client() -> reqwest::Client {
+/// A client that keeps cookies and does not follow redirects.
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -94,15 +95,13 @@ fn client() -> reqwest::Client {
 }
 
 /// The form token of the upload page (sets the cookie in `c`).
-async fn csrf(c: &reqwest::Client, base: &str) -> String {
-    let page = c
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+pub async fn csrf(c: &reqwest::Client, base: &str) -> String {
+    form_token(c, &format!("{base}/")).await
+}
+
+/// The form token of the page at `url` (sets the cookie in `c`).
+async fn form_token(c: &reqwest::Client, url: &str) -> String {
+    let page = c.get(url).send().await.unwrap().text().await.unwrap();
     let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     page[at..].split('"').next().unwrap().to_string()
 }
@@ -318,14 +317,7 @@ async fn uploads_of_every_kind_get_verdicts_that_agree_with_verify_on_the_page_a
     let (status, location, _) = upload(&site, &files).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.starts_with("/p/"));
-    let page = client()
-        .get(format!("{}{location}", site.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&site, &location).await;
     assert!(
         page.contains("Podpis kwalifikowany — ważny. Podpisał:"),
         "{page}"
@@ -346,6 +338,18 @@ async fn uploads_of_every_kind_get_verdicts_that_agree_with_verify_on_the_page_a
     }
 }
 
+/// The text of the page at `path`.
+async fn page_at(site: &Site, path: &str) -> String {
+    client()
+        .get(format!("{}{path}", site.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn podawcza_html(s: &str) -> String {
     podawcza::web::html::h(s)
 }
@@ -356,14 +360,7 @@ async fn a_zip_bomb_and_a_corrupt_file_are_registered_kept_and_reported() {
     let bomb = zip_bomb();
     let (status, location, _) = upload(&site, &[("dokumenty.zip", bomb.clone())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let page = client()
-        .get(format!("{}{location}", site.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&site, &location).await;
     assert!(
         page.contains("Przekazane do Biura Podawczego do sprawdzenia"),
         "{page}"
@@ -389,14 +386,7 @@ async fn a_zip_bomb_and_a_corrupt_file_are_registered_kept_and_reported() {
     }
     let (status, location, _) = upload(&site, &[("wnioski.zip", out.into_inner())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let page = client()
-        .get(format!("{}{location}", site.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&site, &location).await;
     assert!(page.contains("z archiwum wnioski.zip"), "{page}");
     assert!(page.contains("Podpis kwalifikowany — ważny."));
 }
@@ -589,16 +579,7 @@ async fn status_lookup_answers_only_to_the_right_number_and_code() {
         .await
         .unwrap();
     let c = client();
-    let page = c
-        .get(format!("{}/status", site.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let t = page[at..].split('"').next().unwrap().to_string();
+    let t = form_token(&c, &format!("{}/status", site.base)).await;
     let ask = |number: String, code: String, t: String| {
         let c = c.clone();
         let base = site.base.clone();
@@ -906,14 +887,7 @@ async fn public_pages_send_the_security_headers_and_escape_names() {
     assert!(page.contains("20 MB"), "limits stated up front");
     assert!(page.contains(".xades"));
     let (_, location, _) = upload(&site, &[("<b x=\"1\">&.pdf", plain_pdf())]).await;
-    let page = client()
-        .get(format!("{}{location}", site.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&site, &location).await;
     assert!(
         page.contains("&lt;b x=&quot;1&quot;&gt;&amp;.pdf"),
         "{page}"

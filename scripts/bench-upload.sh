@@ -6,7 +6,8 @@
 # verifies and validates the signature, classifies and dispatches it, and issues the sealed
 # receipt before its 201. Prints requests per second, p50/p99 and the server's peak RSS.
 # Usage: scripts/bench-upload.sh   (UPLOAD_BENCH_SECS=20, UPLOAD_BENCH_CONNECTIONS=20,
-#        UPLOAD_BENCH_BYTES=1048576, UPLOAD_BENCH_DB=sqlite|postgres)
+#        UPLOAD_BENCH_BYTES=1048576, UPLOAD_BENCH_DB=sqlite|postgres, UPLOAD_BENCH_PERF=FILE to
+#        record the server's profile with perf while wrk runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -81,12 +82,21 @@ assert (s["indication"], s["kind"]) == ("TOTAL_PASSED", "qes"), s
 print(f"check: {r['registration_number']} {s['format']} {s['indication']} {s['kind']}, state {r['state']}")
 PY
 
+# UPLOAD_BENCH_PERF=FILE: also record the server's profile (perf record -g) while wrk runs.
+PERF_PID=
+if [[ -n "${UPLOAD_BENCH_PERF:-}" ]]; then
+  perf record -q -F 499 --call-graph ${UPLOAD_BENCH_PERF_GRAPH:-fp} -p "$SERVER" -o "$UPLOAD_BENCH_PERF" -- sleep "$SECS" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
 log "wrk: $CONNS connections, ${SECS}s, $(stat -c %s "$WORK/wniosek.pdf") B signed PDF, $DB"
 wrk -t"$(( CONNS < 2 ? CONNS : 2 ))" -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s "$WORK/post.lua" \
   "http://127.0.0.1:$PORT/api/v1/submissions" | tee "$WORK/wrk.out"
+[[ -n "$PERF_PID" ]] && wait "$PERF_PID"
 RSS_KB="$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")"
+# The server's CPU time (user + system, clock ticks) over everything it did, warm-up included.
+CPU_TICKS="$(awk '{print $14 + $15}' "/proc/$SERVER/stat")"
 REGISTERED="$("$BIN" submissions --json --limit 1000000 | wc -l)"
-python3 - "$WORK/wrk.out" "$RSS_KB" "$REGISTERED" <<'PY'
+python3 - "$WORK/wrk.out" "$RSS_KB" "$REGISTERED" "$CPU_TICKS" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 out = open(sys.argv[1]).read()
 def ms(label):
@@ -97,5 +107,6 @@ rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 print(f"uploads/s {rps:.1f}  p50 {ms('50%'):.1f} ms  p99 {ms('99%'):.1f} ms  "
       f"peak RSS {int(sys.argv[2]) / 1024:.0f} MB  registered {sys.argv[3]}  "
-      f"non-2xx {non2xx.group(1) if non2xx else 0}")
+      f"non-2xx {non2xx.group(1) if non2xx else 0}  "
+      f"server CPU {int(sys.argv[4]) / int(sys.argv[5]) * 1000 / max(int(sys.argv[3]), 1):.1f} ms per upload")
 PY

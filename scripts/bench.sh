@@ -2,7 +2,7 @@
 # Benchmarks that print figures (never run as tests): the register's end-to-end ingest and the
 # mailbox drain from a real Dovecot next to a plain IMAP download (SQLite and a private PostgreSQL),
 # the XML verifier (100 KB XAdES-B; the corpus against an xmlsec1 loop) and trusted-list loading.
-# PAdES throughput on a 50 MB PDF against pyHanko (pdf).
+# PAdES throughput on a 10 MB PDF (PODAWCZA_BENCH_PDF_MB) against pyHanko (pdf).
 # Usage: scripts/bench.sh [ingest|mailbox|xml|trust|pdf]   (PODAWCZA_BENCH_N=10000 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."

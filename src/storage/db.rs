@@ -45,6 +45,10 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite only: one connection for write transactions, so writers queue for it in order
+    /// instead of sleeping in SQLite's busy handler (whose back-off of up to 100 ms per try made
+    /// the slowest of many concurrent uploads wait a second).
+    writer: Option<AnyPool>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -69,26 +73,39 @@ impl Db {
             ensure_sqlite_dir(url);
         }
         let busy_ms = timeout_secs.saturating_mul(1000);
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(timeout_secs))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if conn.backend_name() == "SQLite" {
-                        // WAL lets readers run beside the writer; FULL makes each commit durable
-                        // before the channel is acknowledged (invariant 1).
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
-                            .await?;
-                    }
-                    Ok(())
+        let options = move |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max.max(1))
+                .acquire_timeout(Duration::from_secs(timeout_secs))
+                // A SQLite connection is a local file and a thread: nothing to test before use,
+                // and the test costs a round trip to that thread on every acquire.
+                .test_before_acquire(backend != Backend::Sqlite)
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if conn.backend_name() == "SQLite" {
+                            // WAL lets readers run beside the writer; FULL makes each commit
+                            // durable before the channel is acknowledged (invariant 1).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(url)
-            .await?;
-        Ok(Db { pool, backend })
+        };
+        let pool = options(max_connections).connect(url).await?;
+        let writer = match backend {
+            // The pool hands its one connection out in the order it was asked for.
+            Backend::Sqlite => Some(options(1).connect(url).await?),
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     /// Applies the migrations of this backend.
@@ -110,18 +127,22 @@ impl Db {
         &self.pool
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so two writers wait for each other instead of failing half-way.
+    /// Begins a transaction that will write. On SQLite it runs on the one writing connection,
+    /// taken in turn, and takes the write lock at once (`BEGIN IMMEDIATE`), so two writers wait
+    /// for each other instead of failing half-way.
     pub async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        let tx = match &self.writer {
+            Some(writer) => writer.begin_with("BEGIN IMMEDIATE").await?,
+            None => self.pool.begin().await?,
         };
         Ok(tx)
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
 }

@@ -584,7 +584,14 @@ fn verify_documents(
                 r
             });
         let mut report = smime_report.unwrap_or_else(|| {
-            crate::signature::inspect_with(&d.name, &d.media_type, &bytes, &resolve)
+            // The blob's key is the SHA-256 of its bytes, computed as they were written.
+            crate::signature::inspect_stored(
+                &d.name,
+                &d.media_type,
+                &bytes,
+                &resolve,
+                Some(&d.sha256),
+            )
         });
         // Validated at the arrival time: was the signature valid when the letter came in
         // (EN 319 102-1 validation at a given time; later revocation does not undo that).

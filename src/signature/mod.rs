@@ -43,6 +43,19 @@ pub fn inspect_validated(
 
 /// Inspects one document: verifies what a verifier exists for, finds the rest. Never fails.
 pub fn inspect_with(name: &str, media_type: &str, bytes: &[u8], detached: Detached<'_>) -> Report {
+    inspect_stored(name, media_type, bytes, detached, None)
+}
+
+/// [`inspect_with`] for a document whose SHA-256 the caller already knows (lowercase hex: the
+/// blob store's key, computed when its bytes were written): a PDF is then hashed only over its
+/// signed ranges, not a second time whole for the report.
+pub fn inspect_stored(
+    name: &str,
+    media_type: &str,
+    bytes: &[u8],
+    detached: Detached<'_>,
+    sha256: Option<&str>,
+) -> Report {
     if bytes.len() > detect::MAX_INPUT_BYTES {
         return detect::inspect(name, media_type, bytes);
     }
@@ -52,7 +65,7 @@ pub fn inspect_with(name: &str, media_type: &str, bytes: &[u8], detached: Detach
         {
             // An ASiC container may carry CAdES signatures (`META-INF/*.p7s`) beside or instead of
             // XAdES ones: the CMS verifier checks those.
-            if let Some(cades) = cms::verify_cms_family(name, bytes, detached) {
+            if let Some(cades) = cms::verify_cms_family_stored(name, bytes, detached, sha256) {
                 merge_checked(&mut report, cades);
             }
         }
@@ -63,7 +76,7 @@ pub fn inspect_with(name: &str, media_type: &str, bytes: &[u8], detached: Detach
         }
         return report;
     }
-    if let Some(report) = cms::verify_cms_family(name, bytes, detached) {
+    if let Some(report) = cms::verify_cms_family_stored(name, bytes, detached, sha256) {
         return report;
     }
     detect::inspect(name, media_type, bytes)

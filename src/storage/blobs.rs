@@ -248,6 +248,9 @@ impl BlobStore {
             path: tmp.clone(),
             source,
         })?;
+        // The network hands a body over in pieces of a few KB: gathered to 256 KB per write, a
+        // 1 MB upload takes 4 system calls instead of a hundred.
+        let file = io::BufWriter::with_capacity(256 * 1024, file);
         Ok(BlobWriter {
             root: self.root.clone(),
             fsync: self.fsync,
@@ -265,7 +268,7 @@ pub struct BlobWriter {
     root: PathBuf,
     fsync: bool,
     tmp: Option<PathBuf>,
-    file: Option<File>,
+    file: Option<io::BufWriter<File>>,
     hasher: openssl::sha::Sha256,
     size: u64,
 }
@@ -317,6 +320,10 @@ impl BlobWriter {
             return Ok((key, self.size));
         }
         if let Some(f) = file {
+            let f = f.into_inner().map_err(|e| BlobError::Io {
+                path: tmp.clone(),
+                source: e.into_error(),
+            })?;
             if self.fsync {
                 f.sync_all().map_err(io(&tmp))?;
             }

@@ -41,12 +41,23 @@ pub use smime::verify_smime;
 /// a detached signature's data by name (`x.pdf` for `x.pdf.p7s`; the empty name is asked
 /// last, for a file given with `--detached`).
 pub fn verify_cms_family(name: &str, bytes: &[u8], detached: Resolver<'_>) -> Option<Report> {
+    verify_cms_family_stored(name, bytes, detached, None)
+}
+
+/// [`verify_cms_family`] for bytes whose SHA-256 the caller already knows (lowercase hex, the
+/// blob store's key): a PDF is not hashed whole a second time for the report.
+pub fn verify_cms_family_stored(
+    name: &str,
+    bytes: &[u8],
+    detached: Resolver<'_>,
+    sha256: Option<&str>,
+) -> Option<Report> {
     use crate::signature::pdf;
     if bytes.starts_with(b"PK\x03\x04") {
         return asic::verify_asic(name, bytes);
     }
     if pdf::is_pdf(bytes) {
-        return Some(pdf::verify_pdf(name, bytes));
+        return Some(pdf::verify_pdf_with_sha256(name, bytes, sha256));
     }
     if name.to_ascii_lowercase().ends_with(".pdf") && bytes.first() != Some(&0x30) {
         return Some(Report {

@@ -207,8 +207,65 @@ pub async fn process_claimed(
 async fn advance_together(
     app: &Arc<App>,
     owner: &str,
-    mut c: Claimed,
+    c: Claimed,
 ) -> Result<RunStats, PipelineError> {
+    let together = compute_together(app, owner, c).await?;
+    commit_together(app, owner, together, None).await
+}
+
+/// The steps of one claimed submission worked out one after the other and not yet committed
+/// ([`compute_together`]).
+#[derive(Debug)]
+pub struct Together {
+    results: Results,
+    rest: Option<Claimed>,
+    stats: RunStats,
+}
+
+impl Together {
+    /// Whether committing these results finishes the submission (dispatched, or quarantined),
+    /// so what it looks like afterwards is known now.
+    pub fn finished(&self) -> bool {
+        self.rest.is_none()
+            && matches!(
+                self.results.last(),
+                Some((
+                    _,
+                    _,
+                    StepResult::Dispatched | StepResult::Quarantined { .. }
+                ))
+            )
+    }
+
+    /// The department the classification chose, if it ran.
+    pub fn department(&self) -> Option<&str> {
+        self.results.iter().find_map(|(_, _, r)| match r {
+            StepResult::Classified { department, .. } => Some(department.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The verification report of each document (by document id), if verification ran.
+    pub fn reports(&self) -> std::collections::HashMap<&str, &serde_json::Value> {
+        self.results
+            .iter()
+            .filter_map(|(_, _, r)| match r {
+                StepResult::Verified { reports, .. } => Some(reports),
+                _ => None,
+            })
+            .flatten()
+            .map(|(doc, report, _)| (doc.as_str(), report))
+            .collect()
+    }
+}
+
+/// Works out the steps of one claimed submission (see [`process_claimed`]) without committing
+/// them: [`commit_together`] does, with anything the caller adds to the same transaction.
+pub async fn compute_together(
+    app: &Arc<App>,
+    owner: &str,
+    mut c: Claimed,
+) -> Result<Together, PipelineError> {
     let mut results: Results = Vec::new();
     let mut stats = RunStats::default();
     let mut rest = None;
@@ -247,13 +304,34 @@ async fn advance_together(
             break;
         }
     }
-    if !results.is_empty() {
-        work::commit_step(
+    Ok(Together {
+        results,
+        rest,
+        stats,
+    })
+}
+
+/// Commits what [`compute_together`] worked out, with `extra` writes in the same transaction,
+/// then takes anything left step by step.
+pub async fn commit_together(
+    app: &Arc<App>,
+    owner: &str,
+    together: Together,
+    extra: Option<work::TxExtra>,
+) -> Result<RunStats, PipelineError> {
+    let Together {
+        results,
+        rest,
+        mut stats,
+    } = together;
+    if !results.is_empty() || extra.is_some() {
+        work::commit_step_with(
             &app.db,
             owner,
             "system:pipeline",
             crate::clock::now(),
             &results,
+            extra,
         )
         .await?;
     }

@@ -326,6 +326,10 @@ pub struct Accepted {
     pub claimed: crate::storage::work::Claimed,
     /// The owner of that claim.
     pub owner: String,
+    /// The sender's address for the receipt, when given.
+    pub sender: Option<String>,
+    /// The subject the sender gave.
+    pub subject: Option<String>,
 }
 
 /// Registers a submission from its stored files: the envelope blob, the row with its number and
@@ -421,6 +425,8 @@ pub async fn register(
         id,
         registration_number: number,
         received_at,
+        sender: submission.sender,
+        subject: submission.subject,
     })
 }
 

@@ -69,8 +69,18 @@ pub async fn enqueue_receipt(
     id: &SubmissionId,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let now = format_time(&now);
     let mut tx = db.begin_write().await?;
+    enqueue_receipt_in(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`enqueue_receipt`] inside a caller's transaction.
+pub async fn enqueue_receipt_in(
+    tx: &mut Transaction<'static, sqlx::Any>,
+    id: &SubmissionId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO outbox (id, kind, submission_id, recipient, message, state, next_attempt_at,
             created_at)
@@ -80,10 +90,9 @@ pub async fn enqueue_receipt(
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&id.0)
-    .bind(&now)
-    .execute(&mut *tx)
+    .bind(format_time(&now))
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

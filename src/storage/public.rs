@@ -84,6 +84,20 @@ pub async fn set_receipt(
     sealed: bool,
 ) -> Result<bool, DbError> {
     let mut tx = db.begin_write().await?;
+    let done = set_receipt_in(&mut tx, id, issued_at, xml_sha256, pdf_sha256, sealed).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`set_receipt`] inside a caller's transaction.
+pub async fn set_receipt_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &SubmissionId,
+    issued_at: DateTime<Utc>,
+    xml_sha256: &str,
+    pdf_sha256: &str,
+    sealed: bool,
+) -> Result<bool, DbError> {
     let done = sqlx::query(
         "UPDATE receipts SET issued_at = $2, xml_sha256 = $3, pdf_sha256 = $4, sealed = $5
          WHERE submission_id = $1 AND issued_at IS NULL",
@@ -93,13 +107,13 @@ pub async fn set_receipt(
     .bind(xml_sha256)
     .bind(pdf_sha256)
     .bind(i64::from(sealed))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected()
         == 1;
     if done {
         super::audit::record(
-            &mut tx,
+            tx,
             id,
             issued_at,
             "system:web",
@@ -109,7 +123,6 @@ pub async fn set_receipt(
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(done)
 }
 

@@ -185,12 +185,37 @@ pub async fn commit_step(
     now: DateTime<Utc>,
     results: &[(SubmissionId, State, StepResult)],
 ) -> Result<usize, DbError> {
+    commit_step_with(db, owner, actor, now, results, None).await
+}
+
+/// More writes for the transaction of [`commit_step_with`] (what a caller records about the same
+/// submission, such as its receipt), run after the transitions.
+pub type TxExtra = Box<
+    dyn for<'t> FnOnce(
+            &'t mut Transaction<'static, sqlx::Any>,
+        ) -> futures::future::BoxFuture<'t, Result<(), DbError>>
+        + Send,
+>;
+
+/// [`commit_step`] with `extra` writes in the same transaction: they commit with the transitions
+/// or not at all.
+pub async fn commit_step_with(
+    db: &Db,
+    owner: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+    results: &[(SubmissionId, State, StepResult)],
+    extra: Option<TxExtra>,
+) -> Result<usize, DbError> {
     let mut tx = db.begin_write().await?;
     let mut moved = 0;
     for (id, from, result) in results {
         if apply(&mut tx, owner, actor, now, id, *from, result).await? {
             moved += 1;
         }
+    }
+    if let Some(extra) = extra {
+        extra(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(moved)

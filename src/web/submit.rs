@@ -203,7 +203,9 @@ pub enum SubmitError {
 
 /// After registration: the pipeline takes the submission through while its sender waits (in a
 /// processing slot, at most a minute), then the receipt is issued and, when an address was
-/// given, queued for e-mail. Failures here lose nothing: the submission is registered, the workers
+/// given, queued for e-mail. When the steps finish the submission, its receipt is made from
+/// their results and committed in the same transaction as they are (one commit for the sender
+/// to wait for, not two). Failures here lose nothing: the submission is registered, the workers
 /// finish it, and the receipt is issued when its page is next opened.
 pub async fn process_and_issue(
     app: &Arc<App>,
@@ -215,18 +217,88 @@ pub async fn process_and_issue(
     let work = pass.run(async {
         match tokio::time::timeout(
             PROCESS_WAIT,
-            crate::pipeline::process_claimed(app, &accepted.owner, vec![accepted.claimed.clone()]),
+            process_with_receipt(app, accepted, access_code),
         )
         .await
         {
-            Ok(Ok(_)) => {}
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(submission_id = %id, error = %e, "processing an upload"),
             Err(_) => tracing::warn!(submission_id = %id, "processing an upload took too long"),
         }
     });
     work.await;
+    // Issued with the steps already, unless they did not finish it or failed.
     issue_receipt(app, &id, access_code).await?;
     Ok(())
+}
+
+async fn process_with_receipt(
+    app: &Arc<App>,
+    accepted: &Accepted,
+    access_code: &str,
+) -> Result<(), String> {
+    let owner = &accepted.owner;
+    let together = crate::pipeline::compute_together(app, owner, accepted.claimed.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let extra = if together.finished() {
+        match receipt_with_steps(app, accepted, &together, access_code).await {
+            Ok(extra) => Some(extra),
+            Err(e) => {
+                tracing::warn!(submission_id = %accepted.id, error = %e, "making a receipt");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    crate::pipeline::commit_together(app, owner, together, extra)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The receipt of a submission the steps in `together` finish, made and stored now; the returned
+/// writes record it (and queue its e-mail) in the steps' transaction.
+async fn receipt_with_steps(
+    app: &Arc<App>,
+    accepted: &Accepted,
+    together: &crate::pipeline::Together,
+    access_code: &str,
+) -> Result<crate::storage::work::TxExtra, crate::web::error::WebError> {
+    let docs = queries::documents(&app.db, &accepted.id).await?;
+    let reports = together.reports();
+    let issued_at = crate::clock::now();
+    let receipt = receipt_of(
+        app,
+        Head {
+            id: &accepted.id.0,
+            number: &accepted.registration_number,
+            channel: accepted.claimed.channel,
+            received_at: accepted.received_at,
+            sender: accepted.sender.as_deref(),
+            subject: accepted.subject.as_deref(),
+            department: together.department(),
+        },
+        &docs,
+        &|d| reports.get(d.id.as_str()).copied().or(d.report.as_ref()),
+        access_code,
+        issued_at,
+    );
+    let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
+    let id = accepted.id.clone();
+    let email = accepted.sender.is_some();
+    Ok(Box::new(move |tx| {
+        Box::pin(async move {
+            let recorded =
+                public::set_receipt_in(tx, &id, issued_at, &xml_sha256, &pdf_sha256, sealed)
+                    .await?;
+            if recorded && email {
+                crate::outbox::store::enqueue_receipt_in(tx, &id, issued_at).await?;
+            }
+            Ok(())
+        })
+    }))
 }
 
 /// The public address of a path (`[upload] public_url` + path, or the path alone).
@@ -235,6 +307,88 @@ pub fn public_link(app: &App, path: &str) -> String {
         "{}{path}",
         app.config.upload.public_url.trim_end_matches('/')
     )
+}
+
+/// What a receipt says of its submission.
+struct Head<'a> {
+    id: &'a str,
+    number: &'a str,
+    channel: Channel,
+    received_at: chrono::DateTime<chrono::Utc>,
+    sender: Option<&'a str>,
+    subject: Option<&'a str>,
+    /// Department code.
+    department: Option<&'a str>,
+}
+
+fn receipt_of<'d>(
+    app: &App,
+    head: Head<'_>,
+    docs: &'d [crate::model::Document],
+    report_of: &dyn Fn(&'d crate::model::Document) -> Option<&'d serde_json::Value>,
+    access_code: &str,
+    issued_at: chrono::DateTime<chrono::Utc>,
+) -> crate::receipt::Receipt {
+    let tz = app.config.timezone();
+    crate::receipt::Receipt {
+        office: app.config.office.name.clone(),
+        registration_number: head.number.to_string(),
+        submission_id: head.id.to_string(),
+        channel: head.channel.as_str().to_string(),
+        received_at: head.received_at,
+        issued_at,
+        sender_email: head.sender.map(str::to_string),
+        subject: head.subject.map(str::to_string),
+        access_code: Some(access_code.to_string()),
+        status_url: Some(public_link(app, "/status")),
+        department: head
+            .department
+            .map(|code| crate::dispatch::department_name(&app.config.routing, code).to_string()),
+        documents: docs
+            .iter()
+            .map(|d| crate::receipt::ReceiptDocument {
+                name: d.name.clone(),
+                sha256: d.sha256.clone(),
+                size: d.size,
+                verdict: super::verdict::text(report_of(d), tz),
+            })
+            .collect(),
+    }
+}
+
+/// Renders the receipt as PDF and as sealed XML and stores both (one round of fsyncs); returns
+/// their keys and whether the XML is sealed.
+async fn make_receipt(
+    app: &Arc<App>,
+    receipt: crate::receipt::Receipt,
+) -> Result<(String, String, bool), crate::web::error::WebError> {
+    let app2 = app.clone();
+    let tz = app.config.timezone();
+    tokio::task::spawn_blocking(move || -> Result<(String, String, bool), String> {
+        // The access code is printed on the PDF the resident keeps; the sealed XML, the office's
+        // evidence, does not carry it (the database keeps only its hash).
+        let pdf = crate::receipt::pdf(&receipt, tz);
+        let receipt = crate::receipt::Receipt {
+            access_code: None,
+            ..receipt
+        };
+        let (xml, sealed) = match &app2.seal {
+            Some(seal) => (
+                crate::receipt::sealed_xml(&receipt, tz, seal).map_err(|e| e.to_string())?,
+                true,
+            ),
+            None => (crate::receipt::xml(&receipt, tz), false),
+        };
+        let x = crate::storage::blobs::sha256_hex(xml.as_bytes());
+        let p = crate::storage::blobs::sha256_hex(&pdf);
+        app2.blobs
+            .put_many(&[(x.as_str(), xml.as_bytes()), (p.as_str(), pdf.as_slice())])
+            .map_err(|e| e.to_string())?;
+        Ok((x, p, sealed))
+    })
+    .await
+    .map_err(|e| crate::web::error::WebError::Internal(e.to_string()))?
+    .map_err(crate::web::error::WebError::Internal)
 }
 
 /// Makes the receipt of `id` (once: an existing receipt is kept as it was issued) and queues it
@@ -254,62 +408,24 @@ pub async fn issue_receipt(
         .await?
         .ok_or(crate::web::error::WebError::NotFound)?;
     let docs = queries::documents(&app.db, id).await?;
-    let tz = app.config.timezone();
-    let department = sub
-        .department
-        .as_deref()
-        .map(|code| crate::dispatch::department_name(&app.config.routing, code).to_string());
     let issued_at = crate::clock::now();
-    let receipt = crate::receipt::Receipt {
-        office: app.config.office.name.clone(),
-        registration_number: sub.registration_number.clone(),
-        submission_id: sub.id.0.clone(),
-        channel: sub.channel.as_str().to_string(),
-        received_at: sub.received_at,
+    let receipt = receipt_of(
+        app,
+        Head {
+            id: &sub.id.0,
+            number: &sub.registration_number,
+            channel: sub.channel,
+            received_at: sub.received_at,
+            sender: sub.sender.as_deref(),
+            subject: sub.subject.as_deref(),
+            department: sub.department.as_deref(),
+        },
+        &docs,
+        &|d| d.report.as_ref(),
+        access_code,
         issued_at,
-        sender_email: sub.sender.clone(),
-        subject: sub.subject.clone(),
-        access_code: Some(access_code.to_string()),
-        status_url: Some(public_link(app, "/status")),
-        department,
-        documents: docs
-            .iter()
-            .map(|d| crate::receipt::ReceiptDocument {
-                name: d.name.clone(),
-                sha256: d.sha256.clone(),
-                size: d.size,
-                verdict: super::verdict::text(d.report.as_ref(), tz),
-            })
-            .collect(),
-    };
-    let app2 = app.clone();
-    let made = tokio::task::spawn_blocking(move || -> Result<(String, String, bool), String> {
-        // The access code is printed on the PDF the resident keeps; the sealed XML, the office's
-        // evidence, does not carry it (the database keeps only its hash).
-        let pdf = crate::receipt::pdf(&receipt, tz);
-        let receipt = crate::receipt::Receipt {
-            access_code: None,
-            ..receipt
-        };
-        let (xml, sealed) = match &app2.seal {
-            Some(seal) => (
-                crate::receipt::sealed_xml(&receipt, tz, seal).map_err(|e| e.to_string())?,
-                true,
-            ),
-            None => (crate::receipt::xml(&receipt, tz), false),
-        };
-        // Both made durable in one round of fsyncs.
-        let x = crate::storage::blobs::sha256_hex(xml.as_bytes());
-        let p = crate::storage::blobs::sha256_hex(&pdf);
-        app2.blobs
-            .put_many(&[(x.as_str(), xml.as_bytes()), (p.as_str(), pdf.as_slice())])
-            .map_err(|e| e.to_string())?;
-        Ok((x, p, sealed))
-    })
-    .await
-    .map_err(|e| crate::web::error::WebError::Internal(e.to_string()))?
-    .map_err(crate::web::error::WebError::Internal)?;
-    let (xml_sha256, pdf_sha256, sealed) = made;
+    );
+    let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
     let recorded =
         public::set_receipt(&app.db, id, issued_at, &xml_sha256, &pdf_sha256, sealed).await?;
     if recorded && sub.sender.is_some() && sub.channel != Channel::Email {

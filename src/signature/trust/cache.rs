@@ -14,15 +14,20 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{PKeyRef, Public};
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
-use openssl::x509::{X509Crl, X509NameRef, X509Ref};
+use openssl::x509::{X509Crl, X509NameRef, X509Ref, X509};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-/// The derived trust material (see the module's description); `Default` is empty.
+/// The derived trust material (see the module's description), and the certificates decoded
+/// lately; `Default` is empty.
 #[derive(Default)]
 pub struct TrustCache {
     built: RwLock<Option<Arc<Derived>>>,
+    certificates: Mutex<HashMap<Vec<u8>, X509>>,
 }
+
+/// How many decoded certificates are kept (a few MB at most); when full, they are dropped.
+const CERTIFICATES_KEPT: usize = 1024;
 
 impl std::fmt::Debug for TrustCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,6 +40,40 @@ impl TrustCache {
     pub fn clear(&self) {
         if let Ok(mut b) = self.built.write() {
             *b = None;
+        }
+    }
+
+    /// The certificate of `der`, decoded once for all validations that meet it again (the CA
+    /// and OCSP responder certificates most signatures of one CA carry): with OpenSSL 3.0,
+    /// decoding a certificate (its public key above all) costs as much as two RSA-4096
+    /// signature checks. Kept by its exact DER, so it is the same certificate whatever its use.
+    pub fn certificate(&self, der: &[u8]) -> Option<X509> {
+        if let Some(c) = self.certificates.lock().ok()?.get(der) {
+            return Some(c.clone());
+        }
+        let c = X509::from_der(der).ok()?;
+        if let Ok(mut kept) = self.certificates.lock() {
+            if kept.len() >= CERTIFICATES_KEPT {
+                kept.clear();
+            }
+            kept.insert(der.to_vec(), c.clone());
+        }
+        Some(c)
+    }
+
+    /// Forgets the decoded certificate of `der` (a benchmark measuring a new signing
+    /// certificate under a known CA forgets only that one).
+    pub fn forget_certificate(&self, der: &[u8]) {
+        if let Ok(mut kept) = self.certificates.lock() {
+            kept.remove(der);
+        }
+    }
+
+    /// Forgets the decoded certificates (a benchmark measuring validation of certificates never
+    /// seen before clears them before each round).
+    pub fn forget_certificates(&self) {
+        if let Ok(mut kept) = self.certificates.lock() {
+            kept.clear();
         }
     }
 }

@@ -14,14 +14,14 @@ pub fn of(input: &ValidationInput, trust: &Trust) -> Vec<CertificateInfo> {
     let Some(leaf) = input
         .signing_certificate
         .as_deref()
-        .and_then(|d| X509::from_der(d).ok())
+        .and_then(|d| trust.cache.certificate(d))
     else {
         return Vec::new();
     };
     let embedded: Vec<X509> = input
         .certificates
         .iter()
-        .filter_map(|d| X509::from_der(d).ok())
+        .filter_map(|d| trust.cache.certificate(d))
         .collect();
     match path::build_in(
         &leaf,

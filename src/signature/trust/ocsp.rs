@@ -43,6 +43,8 @@ pub struct Parsed<'a> {
     /// verify with `others` alone.
     fallback: Vec<&'a [u8]>,
     decoded_fallback: std::cell::OnceCell<Vec<X509>>,
+    /// Where certificates are decoded (and kept for later validations), when given.
+    cache: Option<&'a super::cache::TrustCache>,
 }
 
 /// One basic response, decoded without the certificates it carries (`certs`, RFC 6960
@@ -91,6 +93,7 @@ impl<'a> Parsed<'a> {
             carried: std::cell::RefCell::new(Vec::new()),
             fallback: Vec::new(),
             decoded_fallback: std::cell::OnceCell::new(),
+            cache: None,
         }
     }
 
@@ -99,6 +102,19 @@ impl<'a> Parsed<'a> {
     pub fn or_with(mut self, fallback: Vec<&'a [u8]>) -> Parsed<'a> {
         self.fallback = fallback;
         self
+    }
+
+    /// Decodes certificates through the trust material's cache of decoded certificates.
+    pub fn decoding_with(mut self, cache: &'a super::cache::TrustCache) -> Parsed<'a> {
+        self.cache = Some(cache);
+        self
+    }
+
+    fn decode(&self, der: &[u8]) -> Option<X509> {
+        match self.cache {
+            Some(c) => c.certificate(der),
+            None => X509::from_der(der).ok(),
+        }
     }
 
     /// A certificate a response carried: one of `others` with the same DER, else decoded
@@ -114,7 +130,7 @@ impl<'a> Parsed<'a> {
         if let Some((_, c)) = carried.iter().find(|(d, _)| d.as_slice() == der) {
             return Some(c.clone());
         }
-        let c = X509::from_der(der).ok()?;
+        let c = self.decode(der)?;
         carried.push((der.to_vec(), c.clone()));
         Some(c)
     }
@@ -145,7 +161,7 @@ impl<'a> Parsed<'a> {
         let decoded = self.decoded_fallback.get_or_init(|| {
             self.fallback
                 .iter()
-                .filter_map(|d| X509::from_der(d).ok())
+                .filter_map(|d| self.decode(d))
                 .collect()
         });
         stack(decoded).as_ref().is_some_and(with)

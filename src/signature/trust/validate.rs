@@ -78,7 +78,7 @@ pub fn validate_with_path(
     let Some(leaf) = input
         .signing_certificate
         .as_deref()
-        .and_then(|d| X509::from_der(d).ok())
+        .and_then(|d| trust.cache.certificate(d))
     else {
         let mut v = Validation::verdict(Verdict::PASSED);
         v.indication = "INDETERMINATE".into();
@@ -93,7 +93,9 @@ pub fn validate_with_path(
         ),
     };
     let decode = |ders: &[&[u8]]| -> Vec<X509> {
-        ders.iter().filter_map(|d| X509::from_der(d).ok()).collect()
+        ders.iter()
+            .filter_map(|d| trust.cache.certificate(d))
+            .collect()
     };
     // Anchors' store and DER, derived once per trust material.
     let derived = super::cache::derived(trust);
@@ -159,7 +161,7 @@ fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Ut
             continue;
         }
         // Decoded only now: most embedded certificates are not OCSP responders.
-        if let Ok(c) = X509::from_der(der) {
+        if let Some(c) = trust.cache.certificate(der) {
             if let Err(e) = supporting_service(std::slice::from_ref(&c), trust, when, Support::Ocsp)
             {
                 out.push(format!("OCSP responder not a qualified service: {e}"));
@@ -170,7 +172,7 @@ fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Ut
         let Some(tsa) = p
             .tsa_certificate
             .as_deref()
-            .and_then(|d| X509::from_der(d).ok())
+            .and_then(|d| trust.cache.certificate(d))
         else {
             continue;
         };
@@ -338,8 +340,9 @@ fn check_revocation(
         .iter()
         .map(|c| c.as_ref())
         .collect();
-    let embedded_ocsp =
-        super::ocsp::Parsed::about(&input.ocsp_responses, others, &subjects).or_with(undecoded);
+    let embedded_ocsp = super::ocsp::Parsed::about(&input.ocsp_responses, others, &subjects)
+        .or_with(undecoded)
+        .decoding_with(&trust.cache);
     let fresh_for = poe.map_or(control, |p| p.min(control));
     let settings = &trust.revocation;
     for (i, pair) in chain.windows(2).enumerate() {

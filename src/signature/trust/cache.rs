@@ -1,12 +1,15 @@
 //! What validation derives from the trust material once rather than per signature: the
 //! openssl store of every anchor (the directory's and the trusted lists' CA certificates), the
-//! DER of the directory's anchors, and an index of the trusted lists' services by the subject
-//! name of their certificates (TS 119 615 §4.3.2 matches a service by name and key; walking
-//! every service of the EU list for each certificate of each path cost more than the path).
+//! DER of the directory's anchors, an index of the trusted lists' services by the subject name
+//! of their certificates (TS 119 615 §4.3.2 matches a service by name and key; walking every
+//! service of the EU list for each certificate of each path cost more than the path), and the
+//! signature checks of the cached CRLs. Beside it, the certificates decoded lately, kept by
+//! their DER (see [`TrustCache::certificate`]).
 //!
-//! Built on first use and rebuilt when anchors or lists were added since ([`super::Trust`]'s
-//! fields are public: the cache notices a changed number of anchors, lists or services, or
-//! a reallocated anchor vector).
+//! Built on first use and rebuilt when anchors, lists or CRLs were added since
+//! ([`super::Trust`]'s fields are public: the cache notices a changed number of anchors, lists,
+//! services or CRLs, or a reallocated anchor or CRL vector). Nothing here changes a verdict:
+//! only work already done for the same material is not done again.
 
 use super::Trust;
 use crate::signature::der::{self, Tag};
@@ -90,7 +93,7 @@ pub struct Derived {
     services: HashMap<String, Vec<(usize, usize)>>,
     /// Services with a certificate whose subject name could not be read here.
     unreadable: Vec<(usize, usize)>,
-    /// Whether the CRL `Trust::crls[i]` verifies with the key of the issuer whose SHA-1
+    /// Whether the CRL `Trust::crls[i]` verifies with the key of the issuer whose SHA-256
     /// fingerprint is given: cached CRLs are trust material, checked once, not per signature.
     crl_checks: Mutex<HashMap<(usize, Vec<u8>), bool>>,
 }
@@ -109,8 +112,7 @@ impl Derived {
         let Some(i) = trust.crls.iter().position(|c| std::ptr::eq(c, crl)) else {
             return check();
         };
-        // X509_digest keeps the SHA-1 fingerprint computed on decoding: no hashing here.
-        let Ok(fingerprint) = issuer.digest(MessageDigest::sha1()) else {
+        let Ok(fingerprint) = issuer.digest(MessageDigest::sha256()) else {
             return check();
         };
         let k = (i, fingerprint.to_vec());

@@ -5,8 +5,14 @@
 //! goal: under 1 ms), and the validation alone of a XAdES-B-LT and a PAdES-B-LT from the
 //! corpus from their embedded OCSP responses and CRLs. Prints median and p99.
 //!
+//! Decoded certificates are kept by the trust material for later validations (the CA and
+//! OCSP responder certificates recur in every signature of a CA): each B-LT is measured with
+//! every certificate new (`new`), with only the signing certificate new (`leaf new`, the usual
+//! case once a CA was seen), and validated again (`again`).
+//!
 //! Run: `cargo bench --bench trust` (`PODAWCZA_BENCH_N` changes the number of rounds;
-//! `PODAWCZA_BENCH_ONLY=lt` runs only the two B-LT validations, e.g. under
+//! `PODAWCZA_BENCH_ONLY=lt` runs only the B-LT validations, `lt-new`, `lt-leaf`, `lt-again` one
+//! case of them, `lt-new-XAdES` / `lt-new-PAdES` … one case of one format, e.g. under
 //! `valgrind --tool=callgrind`, whose instruction counts stay stable on a loaded machine).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark may stop loudly
@@ -41,8 +47,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    // `PODAWCZA_BENCH_ONLY=lt` runs only the B-LT validations (for profiling under callgrind).
-    let only_lt = std::env::var("PODAWCZA_BENCH_ONLY").as_deref() == Ok("lt");
+    // `PODAWCZA_BENCH_ONLY=lt` runs only the B-LT validations (for profiling under callgrind),
+    // `lt-new` / `lt-leaf` / `lt-again` one case of them.
+    let only = std::env::var("PODAWCZA_BENCH_ONLY").unwrap_or_default();
+    let only_lt = only.starts_with("lt");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus = std::env::var("PODAWCZA_CORPUS")
         .map(std::path::PathBuf::from)
@@ -50,7 +58,7 @@ fn main() {
     if !only_lt {
         lists_and_test_pki(n, root, &corpus);
     }
-    b_lt(n, &corpus);
+    b_lt(n, &corpus, only.strip_prefix("lt-"));
 }
 
 fn lists_and_test_pki(n: usize, root: &Path, corpus: &Path) {
@@ -143,7 +151,9 @@ fn lists_and_test_pki(n: usize, root: &Path, corpus: &Path) {
         let r = podawcza::signature::inspect_with("qes.xml", "application/xml", &sample, &|_| None);
         assert_eq!(r.signatures.len(), 1);
     });
+    // Every certificate new each round (the trust material keeps decoded ones).
     let full = time(n, || {
+        t.cache.forget_certificates();
         let r = podawcza::signature::inspect_validated(
             "qes.xml",
             "application/xml",
@@ -159,16 +169,25 @@ fn lists_and_test_pki(n: usize, root: &Path, corpus: &Path) {
     let report =
         podawcza::signature::inspect_with("qes.xml", "application/xml", &sample, &|_| None);
     let input = report.signatures[0].validation_input.clone().unwrap();
-    stats(
-        "validation alone (path, CRLs, qualification)",
-        time(n, || {
-            let v = trust::validate(&input, &t, at);
-            assert!(v.passed());
-        }),
-    );
+    let alone = |forget: bool| {
+        (0..n)
+            .map(|_| {
+                if forget {
+                    t.cache.forget_certificates();
+                }
+                let start = Instant::now();
+                let v = trust::validate(&input, &t, at);
+                let took = start.elapsed();
+                assert!(v.passed());
+                took
+            })
+            .collect()
+    };
+    stats("validation alone (path, CRLs, qualification)", alone(true));
+    stats("  the same signature validated again", alone(false));
 }
 
-fn b_lt(n: usize, corpus: &Path) {
+fn b_lt(n: usize, corpus: &Path, case: Option<&str>) {
     // A XAdES-B-LT of the ETSI plugtests (Spain, 2015) validated in 2026 from what it carries:
     // path to its own root, its OCSP responses and CRL, its time-stamp as proof of existence.
     let lt_name = "dss/xades/Signature-X-ES-100.xml";
@@ -186,13 +205,7 @@ fn b_lt(n: usize, corpus: &Path) {
         ..Trust::default()
     };
     let at_2026 = trust::input::parse_time("2026-01-01T00:00:00Z").unwrap();
-    stats(
-        "XAdES-B-LT validation alone (embedded OCSP+CRL)",
-        time(n, || {
-            let v = trust::validate(&lt_input, &lt_trust, at_2026);
-            assert!(v.passed(), "{v:?}");
-        }),
-    );
+    lt_cases(n, "XAdES-B-LT", &lt_input, &lt_trust, at_2026, case);
 
     // A PAdES-B-LT of the ETSI plugtests (Hungary) whose CMS carries OCSP responses in
     // Adobe's revocationInfoArchival, likewise.
@@ -209,11 +222,51 @@ fn b_lt(n: usize, corpus: &Path) {
             .collect(),
         ..Trust::default()
     };
-    stats(
-        "PAdES-B-LT validation alone (embedded OCSP+CRL)",
-        time(n, || {
-            let v = trust::validate(&pdf_input, &pdf_trust, at_2026);
-            assert!(v.passed(), "{v:?}");
-        }),
-    );
+    lt_cases(n, "PAdES-B-LT", &pdf_input, &pdf_trust, at_2026, case);
+}
+
+/// Validation alone of one B-LT from its embedded OCSP responses and CRLs: every certificate
+/// new, only the signing certificate new, everything seen before.
+fn lt_cases(
+    n: usize,
+    name: &str,
+    input: &trust::ValidationInput,
+    t: &Trust,
+    at: chrono::DateTime<chrono::Utc>,
+    case: Option<&str>,
+) {
+    // `lt-new-XAdES`: the case, then the format.
+    let (case, format) = match case.map(|c| c.split_once('-')) {
+        Some(Some((c, f))) => (Some(c), Some(f)),
+        _ => (case, None),
+    };
+    if format.is_some_and(|f| !name.starts_with(f)) {
+        return;
+    }
+    let leaf = input.signing_certificate.clone().unwrap();
+    let run = |prepare: &dyn Fn()| -> Vec<Duration> {
+        (0..n)
+            .map(|_| {
+                prepare();
+                let start = Instant::now();
+                let v = trust::validate(input, t, at);
+                let took = start.elapsed();
+                assert!(v.passed(), "{v:?}");
+                took
+            })
+            .collect()
+    };
+    if case.is_none_or(|c| c == "new") {
+        let times = run(&|| t.cache.forget_certificates());
+        stats(&format!("{name} validation alone, certificates new"), times);
+    }
+    if case.is_none_or(|c| c == "leaf") {
+        trust::validate(input, t, at);
+        let times = run(&|| t.cache.forget_certificate(&leaf));
+        stats(&format!("{name} validation alone, leaf new"), times);
+    }
+    if case.is_none_or(|c| c == "again") {
+        let times = run(&|| {});
+        stats(&format!("{name} validation alone, again"), times);
+    }
 }

@@ -14,28 +14,32 @@ pub fn of(input: &ValidationInput, trust: &Trust) -> Vec<CertificateInfo> {
     let Some(leaf) = input
         .signing_certificate
         .as_deref()
-        .and_then(|d| X509::from_der(d).ok())
+        .and_then(|d| trust.cache.certificate(d))
     else {
         return Vec::new();
     };
     let embedded: Vec<X509> = input
         .certificates
         .iter()
-        .filter_map(|d| X509::from_der(d).ok())
+        .filter_map(|d| trust.cache.certificate(d))
         .collect();
-    match path::build(
+    match path::build_in(
         &leaf,
         embedded.iter().chain(&trust.intermediates),
-        trust.all_anchors(),
+        super::cache::derived(trust).store.as_ref(),
     ) {
-        Ok(chain) => chain
-            .iter()
-            .filter_map(|c| {
-                c.to_der()
-                    .ok()
-                    .map(|der| certinfo::certificate_info_of(c, &der))
-            })
-            .collect(),
+        Ok(chain) => summarise(&chain),
         Err(_) => Vec::new(),
     }
+}
+
+/// The report's summary of a path already built (leaf first).
+pub fn summarise(path: &[X509]) -> Vec<CertificateInfo> {
+    path.iter()
+        .filter_map(|c| {
+            c.to_der()
+                .ok()
+                .map(|der| certinfo::certificate_info_of(c, &der))
+        })
+        .collect()
 }

@@ -4,7 +4,6 @@
 //! configured subject attributes, with the citizen named in the signed data) and `personal`
 //! (podpis osobisty: a path to the pinned `pl.ID Root CA`); otherwise `advanced`.
 
-use super::cert::sha256_hex;
 use super::input::ValidationInput;
 use super::qualify::{QcType, Qualification};
 use super::store::KindSettings;
@@ -74,12 +73,15 @@ pub fn decide(
             "signed with the podpis zaufany seal, but no citizen is named in the signature".into(),
         );
     }
+    // Compared as bytes: no hex text is written per certificate and validation.
     let pinned = |c: &X509| {
-        let h = sha256_hex(c);
+        let Ok(h) = c.digest(openssl::hash::MessageDigest::sha256()) else {
+            return false;
+        };
         settings
             .personal_root_sha256
             .iter()
-            .any(|p| p.eq_ignore_ascii_case(&h))
+            .any(|p| hex_equals(p, &h))
     };
     if chain.iter().any(pinned) {
         return Kind::Personal;
@@ -93,5 +95,32 @@ pub fn decide(
             Kind::Advanced
         }
         _ => Kind::Advanced,
+    }
+}
+
+/// Whether the hex text `hex` (either case) spells `bytes`.
+fn hex_equals(hex: &str, bytes: &[u8]) -> bool {
+    hex.len() == 2 * bytes.len()
+        && hex.as_bytes().chunks(2).zip(bytes).all(|(pair, b)| {
+            let digit = |c: u8| char::from(c).to_digit(16);
+            match pair {
+                [hi, lo] => digit(*hi)
+                    .zip(digit(*lo))
+                    .is_some_and(|(h, l)| h * 16 + l == u32::from(*b)),
+                _ => false,
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares_a_pinned_hash_in_either_case() {
+        assert!(hex_equals("0aFf", &[0x0a, 0xff]));
+        assert!(!hex_equals("0aff00", &[0x0a, 0xff]));
+        assert!(!hex_equals("0afe", &[0x0a, 0xff]));
+        assert!(!hex_equals("+aff", &[0x0a, 0xff]));
     }
 }

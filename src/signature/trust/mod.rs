@@ -16,6 +16,7 @@
 //!
 //! No clock is read here: the validation time is always a parameter.
 
+pub mod cache;
 pub mod cert;
 pub mod chain;
 pub mod crypto;
@@ -67,8 +68,14 @@ pub fn apply(v: &Validation, s: &mut SignatureReport) {
 pub fn validate_report(report: &mut Report, trust: &Trust, at: DateTime<Utc>) {
     for s in &mut report.signatures {
         if let Some(input) = s.validation_input.take() {
-            s.chain = chain::of(&input, trust);
-            let v = validate(&input, trust, at);
+            let (v, path) = validate::validate_with_path(&input, trust, at);
+            // The path validation built; when it built none (the format's verdict stood, or no
+            // path was found) the report's path is looked for as before.
+            s.chain = if path.is_empty() {
+                chain::of(&input, trust)
+            } else {
+                chain::summarise(&path)
+            };
             apply(&v, s);
         }
     }

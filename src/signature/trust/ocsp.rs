@@ -33,13 +33,27 @@ pub fn status(cert: &X509Ref, issuer: &X509Ref, responses: &[Vec<u8>], others: &
 /// OCSP responses decoded once, with the certificates that may complete a responder's chain,
 /// for asking about several certificates of a path without decoding anything again.
 pub struct Parsed<'a> {
-    basics: Vec<OcspBasicResponse>,
-    others: Option<Stack<X509>>,
+    basics: Vec<Basic>,
+    others: Vec<X509>,
+    /// DER of `others`, for recognising a certificate a response carries again.
+    others_der: std::cell::OnceCell<Vec<Vec<u8>>>,
+    /// The certificates the responses carry, decoded on first need, once for all responses.
+    carried: std::cell::RefCell<Vec<(Vec<u8>, X509)>>,
     /// Certificates not decoded yet (DER), tried with `others` when a response does not
     /// verify with `others` alone.
     fallback: Vec<&'a [u8]>,
-    with_fallback: std::cell::OnceCell<Option<Stack<X509>>>,
-    others_list: Vec<X509>,
+    decoded_fallback: std::cell::OnceCell<Vec<X509>>,
+    /// Where certificates are decoded (and kept for later validations), when given.
+    cache: Option<&'a super::cache::TrustCache>,
+}
+
+/// One basic response, decoded without the certificates it carries (`certs`, RFC 6960
+/// §4.2.1): decoding a certificate is the dearest part of reading revocation data, and they
+/// are often the signature's own certificates again, or the same responder in every response.
+struct Basic {
+    response: OcspBasicResponse,
+    /// DER of the certificates it carried, in their order.
+    certs: Vec<Vec<u8>>,
 }
 
 impl<'a> Parsed<'a> {
@@ -51,8 +65,7 @@ impl<'a> Parsed<'a> {
 
     /// Like [`Parsed::new`], but decodes only the responses that may be about one of `certs`
     /// (those whose DER holds its serial number, which every CertID about it carries, RFC 6960
-    /// §4.1.1); all of them when `certs` is empty. Decoding a response decodes the
-    /// certificates it carries, the bulk of the cost of reading revocation data.
+    /// §4.1.1); all of them when `certs` is empty.
     pub fn about(responses: &[Vec<u8>], others: &[X509], certs: &[&X509Ref]) -> Parsed<'a> {
         let serials: Option<Vec<Vec<u8>>> = certs
             .iter()
@@ -73,20 +86,14 @@ impl<'a> Parsed<'a> {
             .filter(|der| wanted(der))
             .filter_map(|der| basic(der))
             .collect();
-        let others_list = others.to_vec();
-        let others = Stack::new().ok().and_then(|mut st| {
-            others
-                .iter()
-                .try_for_each(|c| st.push(c.clone()))
-                .ok()
-                .map(|()| st)
-        });
         Parsed {
             basics,
-            others,
+            others: others.to_vec(),
+            others_der: std::cell::OnceCell::new(),
+            carried: std::cell::RefCell::new(Vec::new()),
             fallback: Vec::new(),
-            with_fallback: std::cell::OnceCell::new(),
-            others_list,
+            decoded_fallback: std::cell::OnceCell::new(),
+            cache: None,
         }
     }
 
@@ -97,25 +104,67 @@ impl<'a> Parsed<'a> {
         self
     }
 
-    fn verifies(&self, b: &OcspBasicResponse, store: &X509Store) -> bool {
-        let with = |st: &Stack<X509>| b.verify(st, store, OcspFlag::empty()).is_ok();
-        if self.others.as_ref().is_some_and(with) {
+    /// Decodes certificates through the trust material's cache of decoded certificates.
+    pub fn decoding_with(mut self, cache: &'a super::cache::TrustCache) -> Parsed<'a> {
+        self.cache = Some(cache);
+        self
+    }
+
+    fn decode(&self, der: &[u8]) -> Option<X509> {
+        match self.cache {
+            Some(c) => c.certificate(der),
+            None => X509::from_der(der).ok(),
+        }
+    }
+
+    /// A certificate a response carried: one of `others` with the same DER, else decoded
+    /// (once for all responses).
+    fn carried(&self, der: &[u8]) -> Option<X509> {
+        let others_der = self
+            .others_der
+            .get_or_init(|| self.others.iter().filter_map(|c| c.to_der().ok()).collect());
+        if let Some(i) = others_der.iter().position(|d| d.as_slice() == der) {
+            return self.others.get(i).cloned();
+        }
+        let mut carried = self.carried.borrow_mut();
+        if let Some((_, c)) = carried.iter().find(|(d, _)| d.as_slice() == der) {
+            return Some(c.clone());
+        }
+        let c = self.decode(der)?;
+        carried.push((der.to_vec(), c.clone()));
+        Some(c)
+    }
+
+    /// Whether `b` verifies (`OCSP_basic_verify` against a store of the issuer alone) with the
+    /// certificates it carried, then `others`, as untrusted certificates — what openssl does
+    /// with a response that still holds them — and, failing that, also the fallback ones.
+    fn verifies(&self, b: &Basic, store: &X509Store) -> bool {
+        let stack = |extra: &[X509]| -> Option<Stack<X509>> {
+            let mut st = Stack::new().ok()?;
+            // A carried certificate that does not decode makes the response unusable, as
+            // when openssl decodes the response whole.
+            for der in &b.certs {
+                st.push(self.carried(der)?).ok()?;
+            }
+            for c in self.others.iter().chain(extra) {
+                st.push(c.clone()).ok()?;
+            }
+            Some(st)
+        };
+        let with = |st: &Stack<X509>| b.response.verify(st, store, OcspFlag::empty()).is_ok();
+        if stack(&[]).as_ref().is_some_and(with) {
             return true;
         }
         if self.fallback.is_empty() {
             return false;
         }
-        self.with_fallback
-            .get_or_init(|| {
-                let mut st = Stack::new().ok()?;
-                let decoded = self.fallback.iter().filter_map(|d| X509::from_der(d).ok());
-                for c in self.others_list.iter().cloned().chain(decoded) {
-                    st.push(c).ok()?;
-                }
-                Some(st)
-            })
-            .as_ref()
-            .is_some_and(with)
+        let decoded = self.decoded_fallback.get_or_init(|| {
+            self.fallback
+                .iter()
+                .filter_map(|d| self.decode(d))
+                .collect()
+        });
+        stack(decoded).as_ref().is_some_and(with)
     }
 
     /// The status of `cert` (issued by `issuer`) in these responses.
@@ -130,7 +179,7 @@ impl<'a> Parsed<'a> {
         self.basics
             .iter()
             .filter_map(|b| {
-                let s = ids.iter().find_map(|id| b.find_status(id))?;
+                let s = ids.iter().find_map(|id| b.response.find_status(id))?;
                 if store.is_none() {
                     store = issuer_store(issuer);
                 }
@@ -143,7 +192,24 @@ impl<'a> Parsed<'a> {
     }
 }
 
-fn basic(der: &[u8]) -> Option<OcspBasicResponse> {
+/// The successful basic response in `der` (a whole OCSPResponse or a bare BasicOCSPResponse),
+/// decoded without the certificates it carries.
+fn basic(der: &[u8]) -> Option<Basic> {
+    let basic_der = match OcspResponse::from_der(der) {
+        // Decoding a whole response leaves its basic response undecoded (an OCTET STRING).
+        Ok(r) if r.status() != OcspResponseStatus::SUCCESSFUL => return None,
+        Ok(_) => basic_of(der),
+        Err(_) => Some(der.to_vec()),
+    };
+    if let Some((stripped, certs)) = basic_der.as_deref().and_then(split_certs) {
+        if let Some(response) = OcspResponse::from_der(&wrap_basic(&stripped))
+            .ok()
+            .and_then(|r| r.basic().ok())
+        {
+            return Some(Basic { response, certs });
+        }
+    }
+    // What the split could not read, openssl reads whole.
     let response = match OcspResponse::from_der(der) {
         Ok(r) => r,
         Err(_) => OcspResponse::from_der(&wrap_basic(der)).ok()?,
@@ -151,7 +217,31 @@ fn basic(der: &[u8]) -> Option<OcspBasicResponse> {
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         return None;
     }
-    response.basic().ok()
+    Some(Basic {
+        response: response.basic().ok()?,
+        certs: Vec::new(),
+    })
+}
+
+/// A BasicOCSPResponse without its `certs [0]`, and the DER of those certificates. The signed
+/// part (`tbsResponseData`) keeps its bytes as received.
+fn split_certs(basic: &[u8]) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+    use crate::signature::der::{self, Tag};
+    let (top, _) = der::read(basic).ok()?;
+    let mut kept = Vec::new();
+    let mut certs = Vec::new();
+    for item in der::children_raw(top.content) {
+        let (t, raw) = item.ok()?;
+        if t.tag == Tag::context(0, true) {
+            let (seq, _) = der::read(t.content).ok()?;
+            for c in der::children_raw(seq.content) {
+                certs.push(c.ok()?.1.to_vec());
+            }
+        } else {
+            kept.extend_from_slice(raw);
+        }
+    }
+    Some((tlv(0x30, &kept), certs))
 }
 
 /// A store holding only `issuer`, checked with no clock.

@@ -6,7 +6,7 @@
 
 use super::indication::SubIndication;
 use openssl::stack::Stack;
-use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509Ref, X509StoreContext, X509};
 
@@ -68,23 +68,37 @@ pub fn build<'a>(
         // Duplicates are refused by some openssl versions; they change nothing.
         any |= store.add_cert(a.clone()).is_ok();
     }
-    if !any {
-        return Err(PathFailure {
-            sub: SubIndication::NoCertificateChainFound,
-            reason: "no trust anchor configured".into(),
-        });
-    }
     store
         .set_flags(X509VerifyFlags::PARTIAL_CHAIN | X509VerifyFlags::NO_CHECK_TIME)
         .map_err(general)?;
     let store = store.build();
+    build_in(leaf, untrusted, any.then_some(&store))
+}
+
+/// [`build`] with the anchors already in `store` (built with `PARTIAL_CHAIN | NO_CHECK_TIME`,
+/// as [`super::cache`] does once per trust material); `None`: no anchor at all.
+pub fn build_in<'a>(
+    leaf: &X509Ref,
+    untrusted: impl IntoIterator<Item = &'a X509>,
+    store: Option<&X509Store>,
+) -> Result<Vec<X509>, PathFailure> {
+    let general = |e: openssl::error::ErrorStack| PathFailure {
+        sub: SubIndication::CertificateChainGeneralFailure,
+        reason: e.to_string(),
+    };
+    let Some(store) = store else {
+        return Err(PathFailure {
+            sub: SubIndication::NoCertificateChainFound,
+            reason: "no trust anchor configured".into(),
+        });
+    };
     let mut chain = Stack::new().map_err(general)?;
     for c in untrusted {
         chain.push(c.clone()).map_err(general)?;
     }
     let mut ctx = X509StoreContext::new().map_err(general)?;
     let leaf = leaf.to_owned();
-    ctx.init(&store, &leaf, &chain, |c| {
+    ctx.init(store, &leaf, &chain, |c| {
         let ok = c.verify_cert()?;
         let path: Vec<X509> = c
             .chain()

@@ -35,30 +35,39 @@ pub struct Qualification {
 }
 
 fn same_certificate(a: &X509Ref, b: &X509Ref) -> bool {
-    let name_eq =
-        a.subject_name().try_cmp(b.subject_name()).ok() == Some(std::cmp::Ordering::Equal);
-    let key_eq = match (a.public_key(), b.public_key()) {
-        (Ok(x), Ok(y)) => x.public_eq(&y),
-        _ => false,
-    };
-    name_eq && key_eq
+    // The name first: comparing keys is the dearer part, and most pairs differ by name.
+    a.subject_name().try_cmp(b.subject_name()).ok() == Some(std::cmp::Ordering::Equal)
+        && match (a.public_key(), b.public_key()) {
+            (Ok(x), Ok(y)) => x.public_eq(&y),
+            _ => false,
+        }
+}
+
+/// The services of the loaded lists one of whose certificates is one of `certs` (TS 119 615
+/// §4.3.2: a service identity matches by certificate, or by subject name and public key), in
+/// list order; found through the lists' index by subject name.
+fn services_of<'a>(certs: &[X509], trust: &'a Trust) -> Vec<&'a Service> {
+    if trust.lists.is_empty() || certs.is_empty() {
+        return Vec::new();
+    }
+    let index = super::cache::derived(trust);
+    index
+        .services_named(certs.iter().map(|c| c.subject_name()))
+        .into_iter()
+        .filter_map(|(l, s)| trust.lists.get(l)?.services.get(s))
+        .filter(|s| {
+            s.certificates
+                .iter()
+                .any(|sc| certs.iter().any(|c| same_certificate(sc, c)))
+        })
+        .collect()
 }
 
 /// The services of the loaded lists whose identity is one of the CAs of `path` (RFC 5280 path,
 /// leaf first). TS 119 615 §4.3.2: a service identity matches by certificate, or by subject
 /// name and public key.
 pub fn issuing_services<'a>(path: &[X509], trust: &'a Trust) -> Vec<&'a Service> {
-    let cas = path.get(1..).unwrap_or(&[]);
-    trust
-        .lists
-        .iter()
-        .flat_map(|l| l.services.iter())
-        .filter(|s| {
-            s.certificates
-                .iter()
-                .any(|sc| cas.iter().any(|c| same_certificate(sc, c)))
-        })
-        .collect()
+    services_of(path.get(1..).unwrap_or(&[]), trust)
 }
 
 /// The qualification of `path`'s leaf at `t` (TS 119 615 §4.3.3–§4.3.5): the issuing service
@@ -126,14 +135,7 @@ pub fn supporting_service(
         Support::Tsa => "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST",
     };
     let mut why = format!("{kind:?} service not on any loaded list");
-    for s in trust.lists.iter().flat_map(|l| l.services.iter()) {
-        if !s
-            .certificates
-            .iter()
-            .any(|sc| chain.iter().any(|c| same_certificate(sc, c)))
-        {
-            continue;
-        }
+    for s in services_of(chain, trust) {
         match s.state_at(t) {
             Some(st) if st.service_type == wanted && st.is_granted() => {
                 return Ok(format!("{} / {}", s.provider, s.name))

@@ -5,6 +5,7 @@
 
 use super::cert::to_utc;
 use chrono::{DateTime, Utc};
+use openssl::pkey::{PKeyRef, Public};
 use openssl::x509::{CrlStatus, X509Crl, X509Ref};
 use std::cmp::Ordering;
 
@@ -72,6 +73,19 @@ pub fn status<'a>(
     issuer: &X509Ref,
     crls: impl IntoIterator<Item = &'a X509Crl>,
 ) -> Status {
+    status_checked(cert, issuer, crls, |crl, key| {
+        crl.verify(key).unwrap_or(false)
+    })
+}
+
+/// [`status`], with the check of a CRL's signature by the issuer's key left to `verified`
+/// (which may remember it for CRLs of the trust material).
+pub fn status_checked<'a>(
+    cert: &X509Ref,
+    issuer: &X509Ref,
+    crls: impl IntoIterator<Item = &'a X509Crl>,
+    verified: impl Fn(&X509Crl, &PKeyRef<Public>) -> bool,
+) -> Status {
     let Ok(key) = issuer.public_key() else {
         return Status::Unknown;
     };
@@ -79,7 +93,7 @@ pub fn status<'a>(
     for crl in crls {
         let same_issuer =
             crl.issuer_name().try_cmp(cert.issuer_name()).ok() == Some(Ordering::Equal);
-        if !same_issuer || !crl.verify(&key).unwrap_or(false) {
+        if !same_issuer || !verified(crl, &key) {
             continue;
         }
         match crl.get_by_serial(cert.serial_number()) {

@@ -70,6 +70,9 @@ pub struct Trust {
     pub settings: KindSettings,
     /// Online revocation, the revocation cache and freshness.
     pub revocation: super::online::Settings,
+    /// What validation derives from the above once (the anchors' store, the lists' index);
+    /// rebuilt on its own when anchors or lists are added.
+    pub cache: super::cache::TrustCache,
 }
 
 fn io(path: &Path, source: std::io::Error) -> TrustError {
@@ -119,6 +122,7 @@ impl Trust {
                         l.signature
                     ));
                     self.lists.push(l);
+                    self.cache.clear();
                 }
                 Ok(l) => notes.push(format!("{name}: refused, {}", l.signature)),
                 Err(e) => notes.push(format!("{name}: refused, {e}")),

@@ -58,21 +58,32 @@ impl Validation {
 /// Validates one signature against `trust` at the validation time `at` (a parameter: no clock
 /// is read here; DESIGN.md invariant 4).
 pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Validation {
+    validate_with_path(input, trust, at).0
+}
+
+/// [`validate()`], with the certification path it built (leaf first, ending at the anchor;
+/// empty when the format's verdict stood or no path was found), which the report shows
+/// (`chain`) without building it again.
+pub fn validate_with_path(
+    input: &ValidationInput,
+    trust: &Trust,
+    at: DateTime<Utc>,
+) -> (Validation, Vec<X509>) {
     if let Some(i) = &input.integrity {
         let mut v = Validation::verdict(Verdict::PASSED);
         v.indication = i.indication.clone();
         v.sub_indication = Some(i.sub_indication.clone());
-        return v;
+        return (v, Vec::new());
     }
     let Some(leaf) = input
         .signing_certificate
         .as_deref()
-        .and_then(|d| X509::from_der(d).ok())
+        .and_then(|d| trust.cache.certificate(d))
     else {
         let mut v = Validation::verdict(Verdict::PASSED);
         v.indication = "INDETERMINATE".into();
         v.sub_indication = Some("NO_SIGNING_CERTIFICATE_FOUND".into());
-        return v;
+        return (v, Vec::new());
     };
     let (mut near, mut far) = match input.signing_certificate.as_deref() {
         Some(d) => path_candidates(d, &input.certificates),
@@ -82,25 +93,20 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
         ),
     };
     let decode = |ders: &[&[u8]]| -> Vec<X509> {
-        ders.iter().filter_map(|d| X509::from_der(d).ok()).collect()
-    };
-    // A root the signature carries that is also a configured anchor is in the store already.
-    let anchor_ders: Vec<Vec<u8>> = if near.iter().any(|d| self_issued(d)) {
-        trust
-            .anchors
-            .iter()
-            .filter_map(|a| a.to_der().ok())
+        ders.iter()
+            .filter_map(|d| trust.cache.certificate(d))
             .collect()
-    } else {
-        Vec::new()
     };
-    near.retain(|d| !(self_issued(d) && anchor_ders.iter().any(|a| a.as_slice() == *d)));
+    // Anchors' store and DER, derived once per trust material.
+    let derived = super::cache::derived(trust);
+    // A root the signature carries that is also a configured anchor is in the store already.
+    near.retain(|d| !(self_issued(d) && derived.anchor_ders.iter().any(|a| a.as_slice() == *d)));
     let mut embedded = decode(&near);
     let build = |embedded: &[X509]| {
-        path::build(
+        path::build_in(
             &leaf,
             embedded.iter().chain(&trust.intermediates),
-            trust.all_anchors(),
+            derived.store.as_ref(),
         )
     };
     let mut built = build(&embedded);
@@ -112,7 +118,12 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
     }
     let chain = match built {
         Ok(p) => p,
-        Err(e) => return Validation::fail(e.sub, format!("certificate path: {}", e.reason)),
+        Err(e) => {
+            return (
+                Validation::fail(e.sub, format!("certificate path: {}", e.reason)),
+                Vec::new(),
+            )
+        }
     };
     let mut warnings = Vec::new();
     let verdict = check_path(input, trust, &chain, (&embedded, far), at, &mut warnings);
@@ -132,7 +143,7 @@ pub fn validate(input: &ValidationInput, trust: &Trust, at: DateTime<Utc>) -> Va
     } else if let Some(q) = &q {
         v.warnings.extend(q.notes.iter().cloned());
     }
-    v
+    (v, chain)
 }
 
 /// TS 119 612 §5.5.1: whether the OCSP responders and TSAs the signature relies on are
@@ -150,7 +161,7 @@ fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Ut
             continue;
         }
         // Decoded only now: most embedded certificates are not OCSP responders.
-        if let Ok(c) = X509::from_der(der) {
+        if let Some(c) = trust.cache.certificate(der) {
             if let Err(e) = supporting_service(std::slice::from_ref(&c), trust, when, Support::Ocsp)
             {
                 out.push(format!("OCSP responder not a qualified service: {e}"));
@@ -161,7 +172,7 @@ fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Ut
         let Some(tsa) = p
             .tsa_certificate
             .as_deref()
-            .and_then(|d| X509::from_der(d).ok())
+            .and_then(|d| trust.cache.certificate(d))
         else {
             continue;
         };
@@ -174,6 +185,17 @@ fn supporting_services(input: &ValidationInput, trust: &Trust, when: DateTime<Ut
 }
 
 type Check = Result<(), (SubIndication, String)>;
+
+/// A certificate's subject as text (`CN=…, O=…`), written only when a message needs it.
+struct Subject<'a>(&'a X509);
+
+impl std::fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::signature::xml::certinfo::name_to_string(
+            self.0.subject_name(),
+        ))
+    }
+}
 
 fn self_issued(der: &[u8]) -> bool {
     super::cert::names(der).is_some_and(|(issuer, subject)| issuer == subject)
@@ -250,15 +272,12 @@ fn check_times(
     poe: Option<DateTime<Utc>>,
     warnings: &mut Vec<String>,
 ) -> Result<DateTime<Utc>, (SubIndication, String)> {
-    let windows: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = certs
+    // The subject's text is written only for a message.
+    let windows: Vec<(Subject<'_>, DateTime<Utc>, DateTime<Utc>)> = certs
         .iter()
         .filter_map(|c| {
             let (nb, na) = validity(c)?;
-            Some((
-                crate::signature::xml::certinfo::name_to_string(c.subject_name()),
-                nb,
-                na,
-            ))
+            Some((Subject(c), nb, na))
         })
         .collect();
     if let Some((who, nb, _)) = windows.iter().find(|(_, nb, _)| at < *nb) {
@@ -309,6 +328,7 @@ fn check_revocation(
     warnings: &mut Vec<String>,
 ) -> Check {
     let embedded = revocation::parse_all(&input.crls);
+    let derived = super::cache::derived(trust);
     // A delegated OCSP responder's certificate may travel in the signature rather than in the
     // response (RFC 6960 §4.2.2.2).
     let others: Vec<X509> = chain.iter().chain(embedded_certs).cloned().collect();
@@ -320,18 +340,20 @@ fn check_revocation(
         .iter()
         .map(|c| c.as_ref())
         .collect();
-    let embedded_ocsp =
-        super::ocsp::Parsed::about(&input.ocsp_responses, others, &subjects).or_with(undecoded);
+    let embedded_ocsp = super::ocsp::Parsed::about(&input.ocsp_responses, others, &subjects)
+        .or_with(undecoded)
+        .decoding_with(&trust.cache);
     let fresh_for = poe.map_or(control, |p| p.min(control));
     let settings = &trust.revocation;
     for (i, pair) in chain.windows(2).enumerate() {
         let [cert, issuer] = pair else { continue };
-        let who = crate::signature::xml::certinfo::name_to_string(cert.subject_name());
+        let who = Subject(cert);
         let (cached_ocsp, cached_crls) = super::online::cached(settings, cert, issuer);
-        let from_crl = revocation::status(
+        let from_crl = revocation::status_checked(
             cert,
             issuer,
             embedded.iter().chain(&trust.crls).chain(&cached_crls),
+            |crl, key| derived.crl_verified(trust, crl, issuer, key),
         );
         let mut from_ocsp = embedded_ocsp.status(cert, issuer);
         if !cached_ocsp.is_empty() {
@@ -349,7 +371,7 @@ fn check_revocation(
             status = status.merge(fetched.status);
             fetch_errors = fetched.errors;
         }
-        let mut why_unknown = format!("no revocation data for {who}");
+        let mut why_unknown = String::new();
         if let Status::Good(issued) = status {
             if !conclusive(&status) {
                 why_unknown = format!(
@@ -359,6 +381,9 @@ fn check_revocation(
                 );
                 status = Status::Unknown;
             }
+        }
+        if matches!(status, Status::Unknown) && why_unknown.is_empty() {
+            why_unknown = format!("no revocation data for {who}");
         }
         if matches!(status, Status::Unknown) && !fetch_errors.is_empty() {
             why_unknown = format!("{why_unknown}; {}", fetch_errors.join("; "));
@@ -394,7 +419,7 @@ fn check_revocation(
 fn check_crypto(certs: &[X509], when: DateTime<Utc>, warnings: &mut Vec<String>) -> Check {
     for c in certs {
         if let Some((until, why)) = crypto::expiry(c) {
-            let who = crate::signature::xml::certinfo::name_to_string(c.subject_name());
+            let who = Subject(c);
             if when >= until {
                 return Err((
                     SubIndication::CryptoConstraintsFailure,

@@ -326,3 +326,34 @@ fn an_embedded_ocsp_response_answers_without_any_crl() {
         ("TOTAL_FAILED", Some("REVOKED"), "unknown")
     );
 }
+
+#[test]
+fn what_one_trust_keeps_between_validations_changes_no_verdict() {
+    let p = pki::committed().unwrap();
+    let kept = trust(&p);
+    for (signer, expected) in [
+        ("qes-signer", ("TOTAL_PASSED", None, "qes")),
+        (
+            "revoked-signer",
+            ("INDETERMINATE", Some("REVOKED_NO_POE"), "unknown"),
+        ),
+    ] {
+        let i = input(&p, signer, &["qualified-ca"]);
+        // Decoded certificates, the anchors' store, the list index and the cached CRLs'
+        // signature checks are reused the second time.
+        for _ in 0..2 {
+            let v = validate(&i, &kept, t(NOW));
+            assert_eq!(verdict(&v), expected, "{v:?}");
+            assert_eq!(v, validate(&i, &trust(&p), t(NOW)));
+        }
+    }
+    // A list added after a validation is seen by the next one.
+    let mut later = trust(&p);
+    later.lists.clear();
+    let qes = input(&p, "qes-signer", &["qualified-ca"]);
+    assert_eq!(validate(&qes, &later, t(NOW)).qualified, None);
+    later
+        .lists
+        .push(parse(&pki::trusted_list(&p).unwrap()).unwrap());
+    assert_eq!(validate(&qes, &later, t(NOW)).qualified, Some(true));
+}

@@ -187,8 +187,10 @@ impl Where {
     }
 }
 
-/// Builds the WHERE clause of a filtered, scoped list; returns it with its bound values.
-fn where_clause(scope: &Scope, f: &InboxFilter) -> (String, Vec<String>) {
+/// Builds the WHERE clause of a filtered, scoped list; returns it with its bound values. With a
+/// rare word (PostgreSQL only, see [`TextPlan`]) the trigram index is asked for that word alone
+/// and the whole text is checked with `strpos` on the rows it finds.
+fn where_clause(scope: &Scope, f: &InboxFilter, rare_word: Option<&str>) -> (String, Vec<String>) {
     let mut w = Where::default();
     if let Some(d) = scope.department.as_ref().or(f.department.as_ref()) {
         w.bind("s.department = $?", d.clone());
@@ -235,9 +237,20 @@ fn where_clause(scope: &Scope, f: &InboxFilter) -> (String, Vec<String>) {
     if let Some(t) = f.until {
         w.bind("s.received_at < $?", format_time(&t));
     }
-    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
-        w.bind(&format!("{SEARCH_TEXT} LIKE $? ESCAPE '\\'"), pattern);
+    if let Some(t) = search_text(f) {
+        match rare_word {
+            Some(word) => {
+                w.bind(
+                    &format!("{SEARCH_TEXT} LIKE $? ESCAPE '\\'"),
+                    format!("%{}%", like_escape(word)),
+                );
+                w.bind(&format!("strpos({SEARCH_TEXT}, $?) > 0"), t);
+            }
+            None => {
+                let pattern = format!("%{}%", like_escape(&t));
+                w.bind(&format!("{SEARCH_TEXT} LIKE $? ESCAPE '\\'"), pattern);
+            }
+        }
     }
     let sql = if w.conds.is_empty() {
         "TRUE".to_string()
@@ -273,23 +286,288 @@ const LIST_COLUMNS: &str =
     s.message_id, s.raw_sha256, s.raw_size, s.state, s.department, s.routing_rule, s.signed,
     s.quarantine_reason, s.clerk_state, s.assignee";
 
+/// The text searched for, trimmed and lower-cased (as [`SEARCH_TEXT`] is), if any.
+fn search_text(f: &InboxFilter) -> Option<String> {
+    f.text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// The words of a search as the trigram index sees them: runs of letters and digits, of three
+/// characters or more (a shorter word yields no trigram to look up).
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// How a text search reaches its rows.
+///
+/// A trigram index answers fast for a rare string and slowly for a common one: its cost is in
+/// the posting lists of the common trigrams (at 100,000 submissions "wniosek-12346" takes about
+/// 20 ms, since every submission has "wniosek", while "12346" alone takes 0.05 ms). So on
+/// PostgreSQL each word of the search is looked up in the planner's sample of the indexed text
+/// (`pg_stats` of the trigram index, up to 101 values kept by ANALYZE): a word found in at most
+/// one of them is rare, and the index is asked for the rarest word alone, the whole text being
+/// checked on the rows it finds. If every word is common, the list walks the newest first and
+/// keeps what matches, which finds a page quickly exactly because the words are common.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TextPlan {
+    /// The rarest word, when it is rare.
+    rare_word: Option<String>,
+    /// Every word is common (by the sample), or there is no word to look up.
+    common: bool,
+}
+
+/// Decides the [`TextPlan`] of a lower-cased search, with one look at the statistics.
+async fn text_plan(db: &Db, text: &str) -> Result<TextPlan, DbError> {
+    if db.backend() != Backend::Postgres {
+        // No trigram index: every search scans, and the bounded candidates keep counts exact.
+        return Ok(TextPlan::default());
+    }
+    let ws = words(text);
+    if ws.is_empty() {
+        return Ok(TextPlan {
+            rare_word: None,
+            common: true,
+        });
+    }
+    // The words are letters and digits only, so they are no LIKE wildcards.
+    let rows = sqlx::query(
+        "SELECT w, CAST((SELECT COUNT(*) FROM unnest(CAST(CAST(histogram_bounds AS TEXT) AS TEXT[])) v
+                         WHERE v LIKE '%' || w || '%') AS BIGINT) AS hits,
+                CAST(cardinality(CAST(CAST(histogram_bounds AS TEXT) AS TEXT[])) AS BIGINT) AS sample
+         FROM pg_stats, unnest(string_to_array($1, ' ')) w
+         WHERE schemaname = current_schema() AND tablename = 'submissions_search'",
+    )
+    .bind(ws.join(" "))
+    .persistent(false)
+    .fetch_all(db.pool())
+    .await?;
+    let mut best: Option<(i64, String)> = None;
+    let mut sample = 0;
+    for r in &rows {
+        let w = db::text(r, "w")?;
+        let hits: i64 = sqlx::Row::try_get(r, "hits")?;
+        sample = sqlx::Row::try_get::<i64, _>(r, "sample")?;
+        let better = match &best {
+            None => true,
+            Some((h, b)) => hits < *h || (hits == *h && w.chars().count() > b.chars().count()),
+        };
+        if better {
+            best = Some((hits, w));
+        }
+    }
+    Ok(match best {
+        // Not analysed yet (a new or small database): the whole text goes to the index.
+        None => TextPlan::default(),
+        Some((hits, w)) if hits <= 1 || hits * 100 <= sample => TextPlan {
+            rare_word: Some(w),
+            common: false,
+        },
+        Some(_) => TextPlan {
+            rare_word: None,
+            common: true,
+        },
+    })
+}
+
+/// One page of the list and the counts per clerk state, under the same scope and filters.
+///
+/// Without a text search: the page is picked from an index (see [`list`]) and each state is
+/// counted apart, up to [`COUNT_CAP`] + 1 (see [`counts`]). With one, it depends on the
+/// [`TextPlan`]: a rare word, or a signature problem filter (whose submissions have their own
+/// trigram index), first fetches the matching submissions regardless of clerk state, at most
+/// [`COUNT_CAP`] + 1 of them; if they are no more than the cap, the counts and the page come
+/// from them and only the page's rows are read. Otherwise (more, or only common words) the
+/// page is listed newest first and the counts are "more than the cap": known when the bounded
+/// fetch overflowed; for common words, when the planner expects more than twice the cap,
+/// else counted as before.
+pub async fn browse(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    page: u32,
+    page_size: u32,
+) -> Result<(Page, Counts), DbError> {
+    let Some(text) = search_text(filter) else {
+        let list = list(db, scope, filter, page, page_size, None).await?;
+        return Ok((list, counts(db, scope, filter, None).await?));
+    };
+    let plan = text_plan(db, &text).await?;
+    let rare = plan.rare_word.as_deref();
+    let problem = matches!(
+        filter.validity,
+        Some(Validity::Failed | Validity::Indeterminate | Validity::Problem)
+    );
+    if !plan.common || problem {
+        if let Some(found) = candidates(db, scope, filter, rare, page, page_size).await? {
+            return Ok(found);
+        }
+        let list = list(db, scope, filter, page, page_size, rare).await?;
+        return Ok((list, Counts::over_cap()));
+    }
+    let list = list(db, scope, filter, page, page_size, rare).await?;
+    let counts = if estimate(db, scope, filter, rare).await? > 2 * COUNT_CAP {
+        Counts::over_cap()
+    } else {
+        counts(db, scope, filter, rare).await?
+    };
+    Ok((list, counts))
+}
+
+/// The planner's estimate of how many submissions match (PostgreSQL; 0 elsewhere).
+async fn estimate(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    rare_word: Option<&str>,
+) -> Result<i64, DbError> {
+    if db.backend() != Backend::Postgres {
+        return Ok(0);
+    }
+    let (cond, binds) = where_clause(scope, filter, rare_word);
+    let sql = format!("EXPLAIN SELECT 1 FROM submissions s WHERE {cond}");
+    let mut q = sqlx::query(&sql).persistent(false);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    let Some(row) = q.fetch_optional(db.pool()).await? else {
+        return Ok(0);
+    };
+    // The top line: "Bitmap Heap Scan on submissions s  (cost=... rows=5690 width=0)".
+    let line: String = sqlx::Row::try_get(&row, 0)?;
+    Ok(line
+        .split("rows=")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}
+
+/// The submissions matching the filters in any clerk state, if they are at most [`COUNT_CAP`]:
+/// the counts per state and the requested page, from them (`None` when there are more).
+async fn candidates(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    rare_word: Option<&str>,
+    page: u32,
+    page_size: u32,
+) -> Result<Option<(Page, Counts)>, DbError> {
+    let any_state = InboxFilter {
+        clerk_state: None,
+        ..filter.clone()
+    };
+    let (cond, binds) = where_clause(scope, &any_state, rare_word);
+    let sql = format!(
+        "SELECT s.id, s.received_at, s.clerk_state FROM submissions s WHERE {cond} LIMIT {}",
+        COUNT_CAP + 1
+    );
+    let mut q = sqlx::query(&sql).persistent(false);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    if rows.len() as i64 > COUNT_CAP {
+        return Ok(None);
+    }
+    let mut found = Vec::with_capacity(rows.len());
+    for r in &rows {
+        found.push((
+            db::text(r, "received_at")?,
+            db::text(r, "id")?,
+            db::text(r, "clerk_state")?,
+        ));
+    }
+    let counts = Counts {
+        total: found.len() as i64,
+        states: ClerkState::ALL
+            .iter()
+            .map(|cs| {
+                let n = found.iter().filter(|f| f.2 == cs.as_str()).count() as i64;
+                (*cs, Some(n))
+            })
+            .collect(),
+    };
+    // Newest first, as the list: the stored times sort as text.
+    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    let size = page_size.max(1) as usize;
+    let skip = (page.max(1) as usize - 1).saturating_mul(size);
+    let mut ids: Vec<String> = found
+        .into_iter()
+        .filter(|f| filter.clerk_state.is_none_or(|cs| f.2 == cs.as_str()))
+        .skip(skip)
+        .take(size + 1)
+        .map(|f| f.1)
+        .collect();
+    let has_more = ids.len() > size;
+    ids.truncate(size);
+    Ok(Some((
+        Page {
+            rows: rows_by_id(db, &ids).await?,
+            has_more,
+        },
+        counts,
+    )))
+}
+
+/// The list rows of these submissions, in this order.
+async fn rows_by_id(db: &Db, ids: &[String]) -> Result<Vec<Row>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} FROM submissions s WHERE s.id IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id.as_str());
+    }
+    let mut rows = Vec::with_capacity(ids.len());
+    for r in q.fetch_all(db.pool()).await? {
+        rows.push(row_of(&r)?);
+    }
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.submission.id.0));
+    Ok(rows)
+}
+
 /// One page of the list, newest arrival first.
+///
+/// The ids of the page are picked first, from the filter columns alone: on PostgreSQL the list
+/// indexes INCLUDE them (migrations/postgres/20261125100000_inbox_load.sql), so without a text
+/// search that is an index-only scan however selective the filter, and a deep page skips index
+/// entries rather than rows; then only the page's rows are read. The query is not kept as a
+/// prepared statement, so each is planned for its values (a generic plan cannot tell a rare
+/// search word from a common one).
 pub async fn list(
     db: &Db,
     scope: &Scope,
     filter: &InboxFilter,
     page: u32,
     page_size: u32,
+    rare_word: Option<&str>,
 ) -> Result<Page, DbError> {
-    let (cond, binds) = where_clause(scope, filter);
+    let (cond, binds) = where_clause(scope, filter, rare_word);
     let n = binds.len();
     let sql = format!(
-        "SELECT {LIST_COLUMNS} FROM submissions s WHERE {cond}
-         ORDER BY s.received_at DESC, s.id DESC LIMIT ${} OFFSET ${}",
+        "SELECT {LIST_COLUMNS} FROM submissions s JOIN (
+             SELECT s.id FROM submissions s WHERE {cond}
+             ORDER BY s.received_at DESC, s.id DESC LIMIT ${} OFFSET ${}) p ON p.id = s.id
+         ORDER BY s.received_at DESC, s.id DESC",
         n + 1,
         n + 2
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(&sql).persistent(false);
     for b in &binds {
         q = q.bind(b.as_str());
     }
@@ -336,20 +614,35 @@ pub struct Counts {
     pub total: i64,
 }
 
+impl Counts {
+    /// More than the cap in all, not counted per state (a text search).
+    fn over_cap() -> Counts {
+        Counts {
+            states: ClerkState::ALL.iter().map(|cs| (*cs, None)).collect(),
+            total: COUNT_CAP + 1,
+        }
+    }
+}
+
 /// Counts per clerk state under the same scope and filters, in one statement.
 ///
-/// Without a text search each state is counted apart, capped at [`COUNT_CAP`] + 1: the
-/// (department, clerk state, arrival) indexes make each a short index walk. A text search goes
-/// through the trigram index, whose scan costs the same however many rows it finds, so its
-/// matches are found once and grouped, up to [`COUNT_CAP`] + 1 of them: exact per state when
-/// there are no more, otherwise only "more than the cap" in all.
-pub async fn counts(db: &Db, scope: &Scope, filter: &InboxFilter) -> Result<Counts, DbError> {
+/// Without a text search each state is counted apart, capped at [`COUNT_CAP`] + 1: on
+/// PostgreSQL an index-only walk of the (department, clerk state, arrival) indexes, whose
+/// INCLUDEd columns answer the other filters. A text search finds its matches once and groups
+/// them, up to [`COUNT_CAP`] + 1 of them: exact per state when there are no more, otherwise
+/// only "more than the cap" in all.
+pub async fn counts(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    rare_word: Option<&str>,
+) -> Result<Counts, DbError> {
     let unfiltered = InboxFilter {
         clerk_state: None,
         ..filter.clone()
     };
-    let (cond, binds) = where_clause(scope, &unfiltered);
-    let text = filter.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let (cond, binds) = where_clause(scope, &unfiltered, rare_word);
+    let text = search_text(filter).is_some();
     // The clerk states are fixed names from the enum, never user input.
     let columns: Vec<String> = ClerkState::ALL
         .iter()
@@ -379,7 +672,7 @@ pub async fn counts(db: &Db, scope: &Scope, filter: &InboxFilter) -> Result<Coun
     } else {
         format!("SELECT {}", columns.join(", "))
     };
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(&sql).persistent(false);
     for b in &binds {
         q = q.bind(b.as_str());
     }
@@ -607,7 +900,7 @@ mod tests {
             department: Some("SO".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&scope, &f);
+        let (sql, binds) = where_clause(&scope, &f, None);
         assert_eq!(binds, vec!["KM".to_string(), "SO".to_string()]);
         assert!(sql.contains("s.department = $1 AND s.department = $2"));
     }
@@ -618,7 +911,7 @@ mod tests {
             text: Some(" Wniosek_50% ".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&Scope { department: None }, &f);
+        let (sql, binds) = where_clause(&Scope { department: None }, &f, None);
         assert_eq!(binds, vec!["%wniosek\\_50\\%%".to_string()]);
         assert!(sql.starts_with(SEARCH_TEXT));
         assert!(!sql.contains("$?"));

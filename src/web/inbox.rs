@@ -363,8 +363,7 @@ pub async fn list(
         .unwrap_or(1)
         .clamp(1, 100_000);
     let size = app.config.web.page_size;
-    let page = inbox::list(&app.db, &scope, &filter, page_no, size).await?;
-    let counts = inbox::counts(&app.db, &scope, &filter).await?;
+    let (page, counts) = inbox::browse(&app.db, &scope, &filter, page_no, size).await?;
     let ids: Vec<_> = page.rows.iter().map(|r| r.submission.id.clone()).collect();
     let docs = queries::documents_of(&app.db, &ids).await?;
     let today = crate::clock::now().with_timezone(&tz).date_naive();

@@ -9,6 +9,8 @@ use crate::model::{format_time, State, Submission, SubmissionId};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The clerk-side state of a submission, apart from the pipeline state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,7 +303,7 @@ fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 3)
-        .map(str::to_string)
+        .map(str::to_lowercase)
         .collect();
     out.sort();
     out.dedup();
@@ -326,7 +328,44 @@ struct TextPlan {
     common: bool,
 }
 
-/// Decides the [`TextPlan`] of a lower-cased search, with one look at the statistics.
+/// How long a database's sample of the indexed text is reused before it is read again.
+const SAMPLE_TTL: Duration = Duration::from_secs(60);
+
+/// The sample of the indexed text per database (by URL): when it was read, and the values.
+type Samples = Vec<(String, Instant, Arc<Vec<String>>)>;
+
+/// The planner's sample, read from `pg_stats` at most once a [`SAMPLE_TTL`] per database (the
+/// view costs milliseconds to read, the look-up of a few words in it microseconds).
+async fn sample(db: &Db) -> Result<Arc<Vec<String>>, DbError> {
+    static SAMPLES: Mutex<Samples> = Mutex::new(Vec::new());
+    let url = db.pool().connect_options().database_url.to_string();
+    let now = Instant::now();
+    if let Ok(cache) = SAMPLES.lock() {
+        if let Some((_, at, values)) = cache.iter().find(|(u, _, _)| *u == url) {
+            if now.duration_since(*at) < SAMPLE_TTL {
+                return Ok(values.clone());
+            }
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT v FROM pg_stats, unnest(CAST(CAST(histogram_bounds AS TEXT) AS TEXT[])) v
+         WHERE schemaname = current_schema() AND tablename = 'submissions_search'",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut values = Vec::with_capacity(rows.len());
+    for r in &rows {
+        values.push(db::text(r, "v")?);
+    }
+    let values = Arc::new(values);
+    if let Ok(mut cache) = SAMPLES.lock() {
+        cache.retain(|(u, _, _)| *u != url);
+        cache.push((url, now, values.clone()));
+    }
+    Ok(values)
+}
+
+/// Decides the [`TextPlan`] of a lower-cased search from the planner's sample.
 async fn text_plan(db: &Db, text: &str) -> Result<TextPlan, DbError> {
     if db.backend() != Backend::Postgres {
         // No trigram index: every search scans, and the bounded candidates keep counts exact.
@@ -339,44 +378,31 @@ async fn text_plan(db: &Db, text: &str) -> Result<TextPlan, DbError> {
             common: true,
         });
     }
-    // The words are letters and digits only, so they are no LIKE wildcards.
-    let rows = sqlx::query(
-        "SELECT w, CAST((SELECT COUNT(*) FROM unnest(CAST(CAST(histogram_bounds AS TEXT) AS TEXT[])) v
-                         WHERE v LIKE '%' || w || '%') AS BIGINT) AS hits,
-                CAST(cardinality(CAST(CAST(histogram_bounds AS TEXT) AS TEXT[])) AS BIGINT) AS sample
-         FROM pg_stats, unnest(string_to_array($1, ' ')) w
-         WHERE schemaname = current_schema() AND tablename = 'submissions_search'",
-    )
-    .bind(ws.join(" "))
-    .persistent(false)
-    .fetch_all(db.pool())
-    .await?;
-    let mut best: Option<(i64, String)> = None;
-    let mut sample = 0;
-    for r in &rows {
-        let w = db::text(r, "w")?;
-        let hits: i64 = sqlx::Row::try_get(r, "hits")?;
-        sample = sqlx::Row::try_get::<i64, _>(r, "sample")?;
-        let better = match &best {
-            None => true,
-            Some((h, b)) => hits < *h || (hits == *h && w.chars().count() > b.chars().count()),
-        };
-        if better {
-            best = Some((hits, w));
-        }
-    }
-    Ok(match best {
+    let sample = sample(db).await?;
+    if sample.is_empty() {
         // Not analysed yet (a new or small database): the whole text goes to the index.
-        None => TextPlan::default(),
-        Some((hits, w)) if hits <= 1 || hits * 100 <= sample => TextPlan {
-            rare_word: Some(w),
+        return Ok(TextPlan::default());
+    }
+    Ok(plan_from_sample(&ws, &sample))
+}
+
+/// The rarest of `words` in `sample` (ties: the longer word); rare when in at most 1% of it.
+fn plan_from_sample(words: &[String], sample: &[String]) -> TextPlan {
+    let hits = |w: &String| sample.iter().filter(|v| v.contains(w.as_str())).count();
+    let best = words
+        .iter()
+        .map(|w| (hits(w), w))
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.chars().count().cmp(&a.1.chars().count())));
+    match best {
+        Some((h, w)) if h <= 1 || h * 100 <= sample.len() => TextPlan {
+            rare_word: Some(w.clone()),
             common: false,
         },
-        Some(_) => TextPlan {
+        _ => TextPlan {
             rare_word: None,
             common: true,
         },
-    })
+    }
 }
 
 /// One page of the list and the counts per clerk state, under the same scope and filters.
@@ -885,6 +911,34 @@ fn check_note<'a>(note: &'a str, empty: &str) -> Result<&'a str, InboxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_is_looked_up_by_its_rarest_word() {
+        let ws = words("wniosek-12346 ab");
+        assert_eq!(ws, vec!["12346".to_string(), "wniosek".to_string()]);
+        let sample: Vec<String> = (0..100)
+            .map(|i| format!("osoba{i}@example.pl wniosek {i} rejestracja pojazdu wniosek-{i}.xml"))
+            .collect();
+        let plan = plan_from_sample(&ws, &sample);
+        assert_eq!(plan.rare_word.as_deref(), Some("12346"));
+        assert!(!plan.common);
+        let plan = plan_from_sample(&words("Pojazdu"), &sample);
+        assert_eq!(plan, TextPlan { rare_word: None, common: true });
+        // Equally rare: the longer word, which has more trigrams to narrow with.
+        let plan = plan_from_sample(&words("kowalski jan"), &sample);
+        assert_eq!(plan.rare_word.as_deref(), Some("kowalski"));
+    }
+
+    #[test]
+    fn a_rare_word_is_looked_up_alone_and_the_whole_text_checked() {
+        let f = InboxFilter {
+            text: Some("Wniosek-12346".into()),
+            ..Default::default()
+        };
+        let (sql, binds) = where_clause(&Scope { department: None }, &f, Some("12346"));
+        assert_eq!(binds, vec!["%12346%".to_string(), "wniosek-12346".to_string()]);
+        assert!(sql.contains("LIKE $1") && sql.contains(", $2) > 0"));
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

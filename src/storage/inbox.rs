@@ -358,6 +358,10 @@ async fn sample(db: &Db) -> Result<Arc<Vec<String>>, DbError> {
         values.push(db::text(r, "v")?);
     }
     let values = Arc::new(values);
+    if values.is_empty() {
+        // Not analysed yet: asked again next time, not held for a minute.
+        return Ok(values);
+    }
     if let Ok(mut cache) = SAMPLES.lock() {
         cache.retain(|(u, _, _)| *u != url);
         cache.push((url, now, values.clone()));

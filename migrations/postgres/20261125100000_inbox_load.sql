@@ -32,6 +32,11 @@ CREATE INDEX submissions_sig_problem ON submissions (department, clerk_state, re
 CREATE INDEX submissions_sig_problem_all ON submissions (clerk_state, received_at, id)
     INCLUDE (department, state, channel, signed, sig_failed, sig_indeterminate, sig_kinds)
     WHERE sig_failed = 1 OR sig_indeterminate = 1;
+-- Signed submissions (a signed or signature-kind filter) of a department: their lists and
+-- counts per state walk only them.
+CREATE INDEX submissions_signed ON submissions (department, clerk_state, received_at, id)
+    INCLUDE (state, channel, sig_failed, sig_indeterminate, sig_kinds)
+    WHERE signed = 1;
 
 -- A text search together with a signature problem (e.g. failed signatures mentioning "odpis")
 -- looks only among the few problem submissions, through a trigram index of just them. The

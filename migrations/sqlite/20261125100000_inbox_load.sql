@@ -16,3 +16,5 @@ CREATE INDEX submissions_sig_problem ON submissions (department, clerk_state, re
     WHERE sig_failed = 1 OR sig_indeterminate = 1;
 CREATE INDEX submissions_sig_problem_all ON submissions (clerk_state, received_at, id)
     WHERE sig_failed = 1 OR sig_indeterminate = 1;
+CREATE INDEX submissions_signed ON submissions (department, clerk_state, received_at, id)
+    WHERE signed = 1;

@@ -393,10 +393,10 @@ async fn text_plan(db: &Db, text: &str) -> Result<TextPlan, DbError> {
 /// The rarest of `words` in `sample` (ties: the longer word); rare when in at most 1% of it.
 fn plan_from_sample(words: &[String], sample: &[String]) -> TextPlan {
     let hits = |w: &String| sample.iter().filter(|v| v.contains(w.as_str())).count();
-    let best = words
-        .iter()
-        .map(|w| (hits(w), w))
-        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.chars().count().cmp(&a.1.chars().count())));
+    let best = words.iter().map(|w| (hits(w), w)).min_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.chars().count().cmp(&a.1.chars().count()))
+    });
     match best {
         Some((h, w)) if h <= 1 || h * 100 <= sample.len() => TextPlan {
             rare_word: Some(w.clone()),
@@ -571,9 +571,9 @@ async fn rows_by_id(db: &Db, ids: &[String]) -> Result<Vec<Row>, DbError> {
 /// The ids of the page are picked first, from the filter columns alone: on PostgreSQL the list
 /// indexes INCLUDE them (migrations/postgres/20261125100000_inbox_load.sql), so without a text
 /// search that is an index-only scan however selective the filter, and a deep page skips index
-/// entries rather than rows; then only the page's rows are read. The query is not kept as a
+/// entries rather than rows; then only the page's rows are read. A text search is not kept as a
 /// prepared statement, so each is planned for its values (a generic plan cannot tell a rare
-/// search word from a common one).
+/// search word from a common one); the others are (one round trip instead of two).
 pub async fn list(
     db: &Db,
     scope: &Scope,
@@ -583,23 +583,21 @@ pub async fn list(
     rare_word: Option<&str>,
 ) -> Result<Page, DbError> {
     let (cond, binds) = where_clause(scope, filter, rare_word);
-    let n = binds.len();
+    let size = i64::from(page_size.max(1));
+    // Numbers of ours, written into the statement: a generic plan of a bound LIMIT does not
+    // know it is small.
     let sql = format!(
         "SELECT {LIST_COLUMNS} FROM submissions s JOIN (
              SELECT s.id FROM submissions s WHERE {cond}
-             ORDER BY s.received_at DESC, s.id DESC LIMIT ${} OFFSET ${}) p ON p.id = s.id
+             ORDER BY s.received_at DESC, s.id DESC LIMIT {} OFFSET {}) p ON p.id = s.id
          ORDER BY s.received_at DESC, s.id DESC",
-        n + 1,
-        n + 2
+        size + 1,
+        i64::from(page.saturating_sub(1)) * size
     );
-    let mut q = sqlx::query(&sql).persistent(false);
+    let mut q = sqlx::query(&sql).persistent(search_text(filter).is_none());
     for b in &binds {
         q = q.bind(b.as_str());
     }
-    let size = i64::from(page_size.max(1));
-    q = q
-        .bind(size + 1)
-        .bind(i64::from(page.saturating_sub(1)) * size);
     let rows = q.fetch_all(db.pool()).await?;
     let has_more = rows.len() as i64 > size;
     let mut out = Vec::with_capacity(rows.len());
@@ -748,7 +746,7 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
         .collect();
     if !columns.is_empty() {
         let sql = format!("SELECT {}", columns.join(", "));
-        let mut q = sqlx::query(&sql).persistent(false);
+        let mut q = sqlx::query(&sql);
         for b in binds {
             q = q.bind(b.as_str());
         }
@@ -784,8 +782,9 @@ async fn state_estimates(
             )
         })
         .collect();
+    // Kept prepared: each EXPLAIN plans the query anew with the values bound.
     let sql = format!("EXPLAIN {}", branches.join(" UNION ALL "));
-    let mut q = sqlx::query(&sql).persistent(false);
+    let mut q = sqlx::query(&sql);
     for b in binds {
         q = q.bind(b.as_str());
     }
@@ -1025,7 +1024,13 @@ mod tests {
         assert_eq!(plan.rare_word.as_deref(), Some("12346"));
         assert!(!plan.common);
         let plan = plan_from_sample(&words("Pojazdu"), &sample);
-        assert_eq!(plan, TextPlan { rare_word: None, common: true });
+        assert_eq!(
+            plan,
+            TextPlan {
+                rare_word: None,
+                common: true
+            }
+        );
         // Equally rare: the longer word, which has more trigrams to narrow with.
         let plan = plan_from_sample(&words("kowalski jan"), &sample);
         assert_eq!(plan.rare_word.as_deref(), Some("kowalski"));
@@ -1038,7 +1043,10 @@ mod tests {
             ..Default::default()
         };
         let (sql, binds) = where_clause(&Scope { department: None }, &f, Some("12346"));
-        assert_eq!(binds, vec!["%12346%".to_string(), "wniosek-12346".to_string()]);
+        assert_eq!(
+            binds,
+            vec!["%12346%".to_string(), "wniosek-12346".to_string()]
+        );
         assert!(sql.contains("LIKE $1") && sql.contains(", $2) > 0"));
     }
 

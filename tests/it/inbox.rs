@@ -1292,7 +1292,10 @@ async fn a_text_search_pages_through_every_match_once_and_counts_them_per_state(
     .await;
     let km = logged_in(&s.base, "km1").await;
     let newest_first = |ns: &[i64]| -> Vec<String> {
-        ns.iter().rev().map(|n| format!("Budowa drogi nr {n}")).collect()
+        ns.iter()
+            .rev()
+            .map(|n| format!("Budowa drogi nr {n}"))
+            .collect()
     };
     // Without planner statistics (a new database), and on PostgreSQL again after ANALYZE, when
     // "drogi" is a common word of the sample and "osoba3" a rare one.
@@ -1307,7 +1310,11 @@ async fn a_text_search_pages_through_every_match_once_and_counts_them_per_state(
                 .unwrap();
         }
         let all = all_pages(&km, &s.base, "q=DROGI").await;
-        assert_eq!(all, newest_first(&[1, 2, 3, 4, 5, 6, 7]), "analysed {analysed}");
+        assert_eq!(
+            all,
+            newest_first(&[1, 2, 3, 4, 5, 6, 7]),
+            "analysed {analysed}"
+        );
         let waiting = all_pages(&km, &s.base, "q=drogi&stan=waiting").await;
         assert_eq!(waiting, newest_first(&[2, 5]), "analysed {analysed}");
         let (_, p) = get(&km, format!("{}/inbox?q=budowa+drogi", s.base)).await;
@@ -1322,7 +1329,10 @@ async fn a_text_search_pages_through_every_match_once_and_counts_them_per_state(
         let one = all_pages(&km, &s.base, "q=osoba3%40example").await;
         assert_eq!(one, newest_first(&[3]), "analysed {analysed}");
         let none = all_pages(&km, &s.base, "q=osoba3%40example.pl+x").await;
-        assert!(none.is_empty(), "the whole text must match, not only its rarest word");
+        assert!(
+            none.is_empty(),
+            "the whole text must match, not only its rarest word"
+        );
     }
 }
 

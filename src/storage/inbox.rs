@@ -263,9 +263,9 @@ fn where_clause(scope: &Scope, f: &InboxFilter, rare_word: Option<&str>) -> (Str
 }
 
 /// What the text search looks in: sender, name, subject, registration number and the document
-/// names (`doc_names`, kept by a trigger), lower-cased. On PostgreSQL a trigram index is built on
-/// exactly this expression (migrations/postgres/20261124230000_inbox_search.sql): change both or
-/// neither.
+/// names (`doc_names`, kept by a trigger), lower-cased. On PostgreSQL trigram indexes are built
+/// on exactly this expression (migrations/postgres/20261124230000_inbox_search.sql, and for
+/// signature problems 20261125100000_inbox_load.sql): change all or none.
 const SEARCH_TEXT: &str = "LOWER(COALESCE(s.sender, '') || ' ' || COALESCE(s.sender_name, '') \
      || ' ' || COALESCE(s.subject, '') || ' ' || COALESCE(s.registration_number, '') || ' ' \
      || s.doc_names)";
@@ -413,7 +413,7 @@ fn plan_from_sample(words: &[String], sample: &[String]) -> TextPlan {
 ///
 /// Without a text search: the page is picked from an index (see [`list`]) and each state is
 /// counted apart, up to [`COUNT_CAP`] + 1 (see [`counts`]). With one, it depends on the
-/// [`TextPlan`]: a rare word, or a signature problem filter (whose submissions have their own
+/// `TextPlan`: a rare word, or a signature problem filter (whose submissions have their own
 /// trigram index), first fetches the matching submissions regardless of clerk state, at most
 /// [`COUNT_CAP`] + 1 of them; if they are no more than the cap, the counts and the page come
 /// from them and only the page's rows are read. Otherwise (more, or only common words) the
@@ -647,11 +647,12 @@ impl Counts {
     }
 }
 
-/// Counts per clerk state under the same scope and filters, in one statement.
+/// Counts per clerk state under the same scope and filters.
 ///
 /// Without a text search each state is counted apart, capped at [`COUNT_CAP`] + 1: on
 /// PostgreSQL an index-only walk of the (department, clerk state, arrival) indexes, whose
-/// INCLUDEd columns answer the other filters. A text search finds its matches once and groups
+/// INCLUDEd columns answer the other filters, for the states the planner does not expect far
+/// over the cap (see `state_counts`). A text search finds its matches once and groups
 /// them, up to [`COUNT_CAP`] + 1 of them: exact per state when there are no more, otherwise
 /// only "more than the cap" in all.
 pub async fn counts(

@@ -363,8 +363,7 @@ pub async fn list(
         .unwrap_or(1)
         .clamp(1, 100_000);
     let size = app.config.web.page_size;
-    let page = inbox::list(&app.db, &scope, &filter, page_no, size).await?;
-    let counts = inbox::counts(&app.db, &scope, &filter).await?;
+    let (page, counts) = inbox::browse(&app.db, &scope, &filter, page_no, size).await?;
     let ids: Vec<_> = page.rows.iter().map(|r| r.submission.id.clone()).collect();
     let docs = queries::documents_of(&app.db, &ids).await?;
     let today = crate::clock::now().with_timezone(&tz).date_naive();
@@ -459,11 +458,17 @@ pub async fn list(
         Some(d) => format!("Wydział {}", h(d)),
         None => "Wszystkie wydziały".to_string(),
     };
+    // Only intake and administrators choose a department (a clerk's form has no such field).
+    let depts = if clerk.0.user.role.sees_all() {
+        departments(&app).await?
+    } else {
+        Vec::new()
+    };
     let body = format!(
         r#"<h1>Skrzynka — {who}</h1>{tabs}{form}
 <table id="inbox"><thead><tr><th>Nr RPW</th><th>Wpłynęło</th><th>Termin KPA</th><th>Nadawca</th><th>Temat</th><th>Dokumenty</th><th>Podpis</th><th>Wydział</th><th>Stan</th></tr></thead>
 <tbody>{rows}</tbody></table>{pager}"#,
-        form = filter_form(&q, &clerk, &departments(&app).await?),
+        form = filter_form(&q, &clerk, &depts),
     );
     Ok(Html(html::page("Skrzynka", &clerk.nav(), &body)))
 }

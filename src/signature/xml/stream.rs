@@ -79,6 +79,10 @@ impl<'t> Scope<'t> {
 
 /// What the tokenizer reports.
 trait Sink<'t> {
+    /// Whether the tokenizer checks characters, references, attributes and prefixes for this
+    /// sink. Only a second pass over a text the first pass checked may skip it: the checks
+    /// never change the tokens, they only refuse.
+    const CHECK: bool;
     /// A start tag, after its namespace declarations were added to `scope` (from `mark` on).
     fn start(
         &mut self,
@@ -94,7 +98,7 @@ trait Sink<'t> {
 }
 
 /// Tokenizes `text`, checking what well-formedness needs, and reports to `sink`.
-fn tokenize<'t>(text: &'t str, sink: &mut impl Sink<'t>) -> R<()> {
+fn tokenize<'t, S: Sink<'t>>(text: &'t str, sink: &mut S) -> R<()> {
     let b = text.as_bytes();
     let mut i = if b.starts_with(b"<?xml") {
         xml_declaration(b)?
@@ -116,7 +120,9 @@ fn tokenize<'t>(text: &'t str, sink: &mut impl Sink<'t>) -> R<()> {
                     return Err(Unsupported);
                 }
             } else {
-                check_text(raw.as_bytes())?;
+                if S::CHECK {
+                    check_text(raw.as_bytes())?;
+                }
                 sink.text(raw);
                 nodes += 1;
             }
@@ -130,7 +136,7 @@ fn tokenize<'t>(text: &'t str, sink: &mut impl Sink<'t>) -> R<()> {
             i = comment(b, i)?;
             nodes += 1;
         } else if here.starts_with(b"</") {
-            let (qname, after) = name(text, i + 2)?;
+            let (qname, _, after) = name(text, i + 2)?;
             let after = skip_ws(b, after);
             if b.get(after) != Some(&b'>') {
                 return Err(Unsupported);
@@ -153,7 +159,7 @@ fn tokenize<'t>(text: &'t str, sink: &mut impl Sink<'t>) -> R<()> {
             }
             seen_root = true;
             let mark = scope.bindings.len();
-            let (tag, empty) = start_tag(text, i, &mut attrs, &mut scope)?;
+            let (tag, empty) = start_tag(text, i, &mut attrs, &mut scope, S::CHECK)?;
             sink.start(&tag, &attrs, &scope, mark)?;
             nodes += 1;
             i = tag.end;
@@ -182,38 +188,84 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// An ASCII qualified name at `i` (at most one colon, not first or last): the name and the
-/// offset after it. Non-ASCII names are left to the tree parser.
-fn name(text: &str, i: usize) -> R<(&str, usize)> {
+/// Byte classes of the reader: name characters, and the bytes character data and attribute
+/// values need a closer look at.
+const NAME: u8 = 1;
+const NAME_START: u8 = 2;
+/// `&`, `]`, 0xEF (start of U+FFFE/U+FFFF), control characters other than tab and line feed.
+const TEXT_SPECIAL: u8 = 4;
+/// `&`, `<`, 0xEF, control characters other than tab and line feed.
+const ATTR_SPECIAL: u8 = 8;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if b.is_ascii_alphabetic() || b == b'_' {
+            k |= NAME | NAME_START;
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            k |= NAME;
+        }
+        if b == b'&' || b == 0xEF || (b < 0x20 && b != b'\t' && b != b'\n') {
+            k |= TEXT_SPECIAL | ATTR_SPECIAL;
+        }
+        if b == b']' {
+            k |= TEXT_SPECIAL;
+        }
+        if b == b'<' {
+            k |= ATTR_SPECIAL;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASSES[usize::from(b)]
+}
+
+/// An ASCII qualified name at `i` (at most one colon, not first or last): the name, the
+/// length of its prefix (0 without one) and the offset after it. Non-ASCII names are left to
+/// the tree parser.
+fn name(text: &str, i: usize) -> R<(&str, usize, usize)> {
     let b = text.as_bytes();
     let first = *b.get(i).ok_or(Unsupported)?;
-    if !(first.is_ascii_alphabetic() || first == b'_') {
+    if class(first) & NAME_START == 0 {
         return Err(Unsupported);
     }
     let mut j = i + 1;
-    let mut colon = None;
+    let mut colon = 0;
     while let Some(&c) = b.get(j) {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {}
-            b':' if colon.is_none() => colon = Some(j),
-            b':' => return Err(Unsupported),
-            c if c >= 0x80 => return Err(Unsupported),
-            _ => break,
+        if class(c) & NAME == 0 {
+            if c != b':' || colon != 0 {
+                break;
+            }
+            // The local part starts like a name too.
+            if b.get(j + 1).is_none_or(|n| class(*n) & NAME_START == 0) {
+                return Err(Unsupported);
+            }
+            colon = j - i;
         }
         j += 1;
     }
-    if let Some(c) = colon {
-        // The local part starts like a name too.
-        let next = *b.get(c + 1).ok_or(Unsupported)?;
-        if c + 1 >= j || !(next.is_ascii_alphabetic() || next == b'_') {
-            return Err(Unsupported);
-        }
+    if matches!(b.get(j), Some(&c) if c >= 0x80 || c == b':') {
+        return Err(Unsupported);
     }
-    Ok((text.get(i..j).ok_or(Unsupported)?, j))
+    Ok((text.get(i..j).ok_or(Unsupported)?, colon, j))
 }
 
-fn split_qname(qname: &str) -> (&str, &str) {
-    qname.split_once(':').unwrap_or(("", qname))
+/// Prefix and local part of a qualified name whose colon is at `colon` (0: none).
+fn split_at_colon(qname: &str, colon: usize) -> (&str, &str) {
+    if colon == 0 {
+        return ("", qname);
+    }
+    (
+        qname.get(..colon).unwrap_or_default(),
+        qname.get(colon + 1..).unwrap_or_default(),
+    )
 }
 
 /// `<?xml version="1.0" [encoding="..."] [standalone="yes|no"]?>` at offset 0, strictly; the
@@ -288,30 +340,32 @@ fn comment(b: &[u8], i: usize) -> R<usize> {
 /// and the non-characters U+FFFE and U+FFFF.
 fn check_chars(b: &[u8]) -> R<()> {
     for (k, &c) in b.iter().enumerate() {
-        if (c < 0x20 && c != b'\t' && c != b'\n')
-            || (c == 0xEF
-                && b.get(k + 1) == Some(&0xBF)
-                && matches!(b.get(k + 2), Some(0xBE | 0xBF)))
-        {
+        if (c < 0x20 && c != b'\t' && c != b'\n') || (c == 0xEF && is_non_character(b, k)) {
             return Err(Unsupported);
         }
     }
     Ok(())
 }
 
+/// Whether the 0xEF at `k` starts U+FFFE or U+FFFF.
+fn is_non_character(b: &[u8], k: usize) -> bool {
+    b.get(k + 1) == Some(&0xBF) && matches!(b.get(k + 2), Some(0xBE | 0xBF))
+}
+
 /// Character data: characters, references and no `]]>`.
 fn check_text(b: &[u8]) -> R<()> {
-    check_chars(b)?;
     let mut i = 0;
-    while let Some(p) = memchr::memchr2(b'&', b']', rest(b, i)) {
-        let at = i + p;
-        if b.get(at) == Some(&b'&') {
-            i = reference(b, at)?.1;
-        } else {
-            if rest(b, at).starts_with(b"]]>") {
-                return Err(Unsupported);
-            }
-            i = at + 1;
+    while let Some(&c) = b.get(i) {
+        if class(c) & TEXT_SPECIAL == 0 {
+            i += 1;
+            continue;
+        }
+        match c {
+            b'&' => i = reference(b, i)?.1,
+            b']' if rest(b, i).starts_with(b"]]>") => return Err(Unsupported),
+            b']' => i += 1,
+            0xEF if !is_non_character(b, i) => i += 1,
+            _ => return Err(Unsupported),
         }
     }
     Ok(())
@@ -321,6 +375,18 @@ fn check_text(b: &[u8]) -> R<()> {
 /// character and the offset after it. A reference to a character XML does not allow (or to a
 /// surrogate, which roxmltree turns into U+FFFD) is left to the tree.
 fn reference(b: &[u8], i: usize) -> R<(char, usize)> {
+    let after = rest(b, i + 1);
+    let predefined = match after {
+        [b'l', b't', b';', ..] => Some(('<', 4)),
+        [b'g', b't', b';', ..] => Some(('>', 4)),
+        [b'a', b'm', b'p', b';', ..] => Some(('&', 5)),
+        [b'q', b'u', b'o', b't', b';', ..] => Some(('"', 6)),
+        [b'a', b'p', b'o', b's', b';', ..] => Some(('\'', 6)),
+        _ => None,
+    };
+    if let Some((c, len)) = predefined {
+        return Ok((c, i + len));
+    }
     let semi = i + memchr::memchr(b';', rest(b, i)).ok_or(Unsupported)?;
     let body = b.get(i + 1..semi).ok_or(Unsupported)?;
     let c = match body {
@@ -357,13 +423,17 @@ fn reference(b: &[u8], i: usize) -> R<(char, usize)> {
 
 /// An attribute value: no `<`, valid references, no carriage return or control character.
 fn check_attribute_value(b: &[u8]) -> R<()> {
-    check_chars(b)?;
-    if memchr::memchr(b'<', b).is_some() {
-        return Err(Unsupported);
-    }
     let mut i = 0;
-    while let Some(p) = memchr::memchr(b'&', rest(b, i)) {
-        i = reference(b, i + p)?.1;
+    while let Some(&c) = b.get(i) {
+        if class(c) & ATTR_SPECIAL == 0 {
+            i += 1;
+            continue;
+        }
+        match c {
+            b'&' => i = reference(b, i)?.1,
+            0xEF if !is_non_character(b, i) => i += 1,
+            _ => return Err(Unsupported),
+        }
     }
     Ok(())
 }
@@ -375,10 +445,11 @@ fn start_tag<'t>(
     i: usize,
     attrs: &mut Vec<RawAttr<'t>>,
     scope: &mut Scope<'t>,
+    check: bool,
 ) -> R<(StartTag<'t>, bool)> {
     let b = text.as_bytes();
-    let (qname, mut j) = name(text, i + 1)?;
-    let (prefix, local) = split_qname(qname);
+    let (qname, colon, mut j) = name(text, i + 1)?;
+    let (prefix, local) = split_at_colon(qname, colon);
     if prefix == "xmlns" {
         return Err(Unsupported);
     }
@@ -397,7 +468,7 @@ fn start_tag<'t>(
             _ if after == j => return Err(Unsupported),
             _ => {}
         }
-        let (aq, k) = name(text, after)?;
+        let (aq, acolon, k) = name(text, after)?;
         let k = skip_ws(b, k);
         if b.get(k) != Some(&b'=') {
             return Err(Unsupported);
@@ -409,11 +480,14 @@ fn start_tag<'t>(
         }
         let close = k + 1 + memchr::memchr(quote, rest(b, k + 1)).ok_or(Unsupported)?;
         let value = text.get(k + 1..close).ok_or(Unsupported)?;
-        check_attribute_value(value.as_bytes())?;
-        let (ap, al) = split_qname(aq);
-        if attrs
-            .iter()
-            .any(|a| a.qname == aq || (!a.is_namespace_declaration() && a.local == al))
+        let (ap, al) = split_at_colon(aq, acolon);
+        if check {
+            check_attribute_value(value.as_bytes())?;
+        }
+        if check
+            && attrs
+                .iter()
+                .any(|a| a.qname == aq || (!a.is_namespace_declaration() && a.local == al))
         {
             // Duplicates, and attributes that could share an expanded name: left to the tree.
             return Err(Unsupported);
@@ -434,19 +508,21 @@ fn start_tag<'t>(
             || a.value.bytes().any(|c| matches!(c, b'&' | b'\t' | b'\n'))
             || a.value == XML_NS
             || a.value == XMLNS_NS;
-        if bad_uri || (a.prefix == "xmlns" && matches!(a.local, "xml" | "xmlns")) {
+        if check && (bad_uri || (a.prefix == "xmlns" && matches!(a.local, "xml" | "xmlns"))) {
             return Err(Unsupported);
         }
         let bound = if a.prefix == "xmlns" { a.local } else { "" };
         scope.bindings.push((bound, a.value));
     }
-    let declared = |p: &str| p == "xml" || scope.lookup(p).is_some_and(|u| !u.is_empty());
-    if !prefix.is_empty() && (prefix == "xml" || !declared(prefix)) {
-        return Err(Unsupported);
-    }
-    for a in attrs.iter() {
-        if !a.is_namespace_declaration() && !a.prefix.is_empty() && !declared(a.prefix) {
+    if check {
+        let declared = |p: &str| p == "xml" || scope.lookup(p).is_some_and(|u| !u.is_empty());
+        if !prefix.is_empty() && (prefix == "xml" || !declared(prefix)) {
             return Err(Unsupported);
+        }
+        for a in attrs.iter() {
+            if !a.is_namespace_declaration() && !a.prefix.is_empty() && !declared(a.prefix) {
+                return Err(Unsupported);
+            }
         }
     }
     let tag = StartTag {
@@ -525,6 +601,8 @@ pub struct Scan<'t> {
 }
 
 impl<'t> Sink<'t> for Scan<'t> {
+    const CHECK: bool = true;
+
     fn start(
         &mut self,
         tag: &StartTag<'t>,
@@ -630,6 +708,9 @@ impl Canon<'_, '_> {
 }
 
 impl<'t> Sink<'t> for Canon<'t, '_> {
+    // The text was checked by `scan` before it is canonicalized.
+    const CHECK: bool = false;
+
     fn start(
         &mut self,
         tag: &StartTag<'t>,

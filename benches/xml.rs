@@ -144,6 +144,28 @@ fn phases(signed: &str) {
             .unwrap();
         std::hint::black_box(n);
     });
+    let inclusive = median_of(|| {
+        let mut n = 0;
+        stream::canonicalize_without(signed, skip, Method::Inclusive10, &mut |c| n += c.len())
+            .unwrap();
+        std::hint::black_box(n);
+    });
+    let scan_again = median_of(|| {
+        std::hint::black_box(stream::scan(signed).map(|s| s.signatures).ok());
+    });
+    let exclusive_again = median_of(|| {
+        let mut n = 0;
+        stream::canonicalize_without(signed, skip, Method::Exclusive, &mut |c| n += c.len())
+            .unwrap();
+        std::hint::black_box(n);
+    });
+    let mut sink = Vec::new();
+    let exclusive_vec = median_of(|| {
+        sink.clear();
+        stream::canonicalize_without(signed, skip, Method::Exclusive, &mut |c| sink.extend_from_slice(c))
+            .unwrap();
+    });
+    eprintln!("debug: inclusive {inclusive:?} scan again {scan_again:?} exclusive again {exclusive_again:?} into vec {exclusive_vec:?}");
     println!(
         "  tree path: parse median {parse:?} (roxmltree alone {tree_only:?}), document C14N median {c14n:?}"
     );

@@ -7,7 +7,7 @@
 //! signature and the elements enclosing it, and counts every ID-typed attribute of the whole
 //! document. A small document — the enclosing start tags as written, the signature, their end
 //! tags — is then parsed into a tree and verified by the same code as any other
-//! ([`super::verify::signature_evidence`]), except that the `URI=""` reference is digested by a
+//! (`verify::signature_evidence`), except that the `URI=""` reference is digested by a
 //! second streaming pass that canonicalizes the document without the signature straight into
 //! the hash ([`stream::canonicalize_without`]).
 //!

@@ -160,7 +160,9 @@ fn fast_reports(
 #[test]
 fn the_fast_path_reports_what_the_tree_reports_on_the_corpus() {
     let mut fast_count = 0;
-    for (path, text) in corpus() {
+    let files = corpus();
+    let total = files.len();
+    for (path, text) in files {
         let resolve = |name: &str| beside(&path, name);
         let Some(fast) = fast_reports("f.xml", &text, &resolve) else {
             continue;

@@ -41,7 +41,8 @@ enum Plan {
 /// The evidence of the one signature of `text`, or `None` when the document is not of the
 /// shape this path handles (the caller then builds the whole tree).
 pub fn evidence(name: &str, text: &str, detached: Resolver) -> Option<Vec<Evidence>> {
-    let scan = stream::scan(text).ok()?;
+    let guess = likely_method(text);
+    let (scan, canonical) = stream::scan_and_canonicalize(text, guess).ok()?;
     if scan.signatures != 1 {
         return None;
     }
@@ -75,11 +76,35 @@ pub fn evidence(name: &str, text: &str, detached: Resolver) -> Option<Vec<Eviden
     for r in &sig.references {
         checks.push(match plan(r, &ids, node)? {
             Plan::Tree => dsig::check_reference(&doc, &ids, &sig, r, detached),
-            Plan::Stream(method) => streamed_check(text, start, r, method)?,
+            Plan::Stream(method) => {
+                let done = canonical.as_deref().filter(|_| method == guess);
+                streamed_check(text, start, r, method, done)?
+            }
         });
     }
     let ev = signature_evidence(0, name, &doc, &ids, &sig, &checks, detached);
     Some(vec![ev])
+}
+
+/// The canonicalization the enveloped reference most likely names: the algorithm after the
+/// last `enveloped-signature` of the text (inclusive C14N 1.0 when none follows it, as when
+/// it is the last transform). Only a guess that saves a pass: [`evidence`] checks it.
+fn likely_method(text: &str) -> Method {
+    let b = text.as_bytes();
+    let Some(at) = memchr::memmem::rfind(b, b"enveloped-signature") else {
+        return Method::Exclusive;
+    };
+    let after = b.get(at..).unwrap_or_default();
+    let value = memchr::memmem::find(after, b"Algorithm=")
+        .and_then(|p| after.get(p + "Algorithm=".len()..))
+        .and_then(|v| {
+            let quote = *v.first()?;
+            let v = v.get(1..)?;
+            v.get(..memchr::memchr(quote, v)?)
+        })
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or("");
+    Params::from_uri(value).map_or(Method::Inclusive10, |p| p.method)
 }
 
 /// How `r` can be checked here, or `None` when only the whole tree can.
@@ -116,13 +141,15 @@ fn plan(r: &ReferenceXml, ids: &IdIndex, signature: Node) -> Option<Plan> {
     }
 }
 
-/// The check of a `URI=""` enveloped reference, digested by the streaming canonicalizer;
-/// the same [`ReferenceCheck`] as [`dsig::check_reference`] makes of it over the tree.
+/// The check of a `URI=""` enveloped reference, digested by the streaming canonicalizer (or
+/// over `canonical`, its output already made by the scanning pass); the same
+/// [`ReferenceCheck`] as [`dsig::check_reference`] makes of it over the tree.
 fn streamed_check<'a, 'i>(
     text: &str,
     signature_start: usize,
     r: &ReferenceXml<'a, 'i>,
     method: Method,
+    canonical: Option<&[u8]>,
 ) -> Option<ReferenceCheck<'a, 'i>> {
     let mut check = ReferenceCheck {
         uri: r.uri.map(str::to_string),
@@ -151,7 +178,12 @@ fn streamed_check<'a, 'i>(
             failed |= h.update(chunk).is_err();
         }
     };
-    stream::canonicalize_without(text, Some(signature_start), method, &mut write).ok()?;
+    match canonical {
+        Some(bytes) => write(bytes),
+        None => {
+            stream::canonicalize_without(text, Some(signature_start), method, &mut write).ok()?
+        }
+    }
     if failed {
         return None;
     }

@@ -62,10 +62,17 @@ fn tree_form(text: &str, method: Method) -> Option<Vec<u8>> {
     Some(canonicalize(&doc, &set, &params))
 }
 
+/// The streaming canonical form, made both ways (a pass of its own after the scan, and in the
+/// scanning pass), which must agree.
 fn stream_form(text: &str, method: Method) -> Option<Vec<u8>> {
     let skip = stream::scan(text).ok()?.signature.map(|s| s.0);
     let mut out = Vec::new();
     stream::canonicalize_without(text, skip, method, &mut |c| out.extend_from_slice(c)).ok()?;
+    let (_, in_scan) = stream::scan_and_canonicalize(text, method).ok()?;
+    assert!(
+        in_scan.is_none() || in_scan.as_ref() == Some(&out),
+        "the one-pass form differs"
+    );
     Some(out)
 }
 
@@ -123,6 +130,23 @@ fn the_streaming_canonical_form_is_the_trees_on_every_corpus_file_it_reads() {
         }
     }
     assert!(read * 2 > files.len(), "read {read} of {}", files.len());
+}
+
+#[test]
+fn a_canonical_form_much_larger_than_the_input_is_not_kept_in_memory() {
+    let uri = format!("urn:{}", "x".repeat(200));
+    let xml = format!("<r xmlns:p=\"{uri}\">{}</r>", "<p:a/>".repeat(2000));
+    let (_, kept) = stream::scan_and_canonicalize(&xml, Method::Exclusive).unwrap();
+    assert!(
+        kept.is_none(),
+        "exclusive C14N re-renders the declaration 2000 times"
+    );
+    let (_, kept) = stream::scan_and_canonicalize(&xml, Method::Inclusive10).unwrap();
+    assert!(kept.is_some());
+    assert_eq!(
+        stream_form(&xml, Method::Exclusive),
+        tree_form(&xml, Method::Exclusive)
+    );
 }
 
 /// Detached data beside a corpus file or among the DSS companions.

@@ -916,21 +916,104 @@ pub fn canonicalize_without(
     method: Method,
     write: &mut dyn FnMut(&[u8]),
 ) -> Result<(), Unsupported> {
-    let mut canon = Canon {
-        method,
-        skip,
-        skipping: 0,
-        rendered: Vec::new(),
-        marks: Vec::new(),
-        used: Vec::new(),
-        decls: Vec::new(),
-        sorted: Vec::new(),
-        out: Vec::with_capacity(CHUNK + 4096),
-        write,
-    };
+    let mut canon = Canon::new(method, skip, write);
     tokenize(text, &mut canon)?;
-    if !canon.out.is_empty() {
-        (canon.write)(&canon.out);
-    }
+    canon.finish();
     Ok(())
+}
+
+impl<'t, 'w> Canon<'t, 'w> {
+    fn new(method: Method, skip: Option<usize>, write: &'w mut dyn FnMut(&[u8])) -> Self {
+        Canon {
+            method,
+            skip,
+            skipping: 0,
+            rendered: Vec::new(),
+            marks: Vec::new(),
+            used: Vec::new(),
+            decls: Vec::new(),
+            sorted: Vec::new(),
+            out: Vec::with_capacity(CHUNK + 4096),
+            write,
+        }
+    }
+
+    fn finish(&mut self) {
+        if !self.out.is_empty() {
+            (self.write)(&self.out);
+            self.out.clear();
+        }
+    }
+}
+
+/// [`scan`] and, in the same pass, the canonical form `method` of the document without its
+/// first `ds:Signature` (what [`canonicalize_without`] writes), kept in memory: one pass
+/// instead of two when the caller guessed the method its reference names. `None` for the
+/// canonical form when it would be larger than twice the input (exclusive C14N re-renders
+/// namespace declarations, and memory stays bounded by the input).
+pub fn scan_and_canonicalize(
+    text: &str,
+    method: Method,
+) -> Result<(Scan<'_>, Option<Vec<u8>>), Unsupported> {
+    let limit = text.len().saturating_mul(2).saturating_add(64 * 1024);
+    let mut kept: Vec<u8> = Vec::with_capacity(text.len() + CHUNK);
+    let mut overflow = false;
+    let mut write = |chunk: &[u8]| {
+        if overflow {
+            return;
+        }
+        if kept.len() + chunk.len() > limit {
+            overflow = true;
+            kept = Vec::new();
+        } else {
+            kept.extend_from_slice(chunk);
+        }
+    };
+    let mut both = Both {
+        scan: Scan {
+            text,
+            ..Scan::default()
+        },
+        canon: Canon::new(method, None, &mut write),
+    };
+    tokenize(text, &mut both)?;
+    both.canon.finish();
+    let scan = both.scan;
+    Ok((scan, (!overflow).then_some(kept)))
+}
+
+/// The scanning and the canonicalizing sink in one pass: the canonicalizer leaves out the
+/// element the scanner finds to be the first `ds:Signature`.
+struct Both<'t, 'w> {
+    scan: Scan<'t>,
+    canon: Canon<'t, 'w>,
+}
+
+impl<'t> Sink<'t> for Both<'t, '_> {
+    const CHECK: bool = true;
+
+    fn start(
+        &mut self,
+        tag: &StartTag<'t>,
+        attrs: &[RawAttr<'t>],
+        scope: &Scope<'t>,
+        mark: usize,
+    ) -> R<()> {
+        let found = self.scan.signature.is_some();
+        self.scan.start(tag, attrs, scope, mark)?;
+        if !found && self.scan.signature.is_some() {
+            self.canon.skip = Some(tag.start);
+        }
+        self.canon.start(tag, attrs, scope, mark)
+    }
+
+    fn end(&mut self, qname: &'t str, end: usize) {
+        self.scan.end(qname, end);
+        self.canon.end(qname, end);
+    }
+
+    fn text(&mut self, raw: &'t str) {
+        self.scan.text(raw);
+        self.canon.text(raw);
+    }
 }

@@ -41,7 +41,9 @@ enum Plan {
 /// The evidence of the one signature of `text`, or `None` when the document is not of the
 /// shape this path handles (the caller then builds the whole tree).
 pub fn evidence(name: &str, text: &str, detached: Resolver) -> Option<Vec<Evidence>> {
-    let guess = likely_method(text);
+    // Without an enveloped-signature transform no reference is streamed, and the tree is
+    // needed anyway (detached and enveloping signatures, unsigned documents): no pass here.
+    let guess = likely_method(text)?;
     let (scan, canonical) = stream::scan_and_canonicalize(text, guess).ok()?;
     if scan.signatures != 1 {
         return None;
@@ -88,12 +90,11 @@ pub fn evidence(name: &str, text: &str, detached: Resolver) -> Option<Vec<Eviden
 
 /// The canonicalization the enveloped reference most likely names: the algorithm after the
 /// last `enveloped-signature` of the text (inclusive C14N 1.0 when none follows it, as when
-/// it is the last transform). Only a guess that saves a pass: [`evidence`] checks it.
-fn likely_method(text: &str) -> Method {
+/// it is the last transform); `None` without one. Only a guess that saves a pass: [`evidence`]
+/// checks it.
+fn likely_method(text: &str) -> Option<Method> {
     let b = text.as_bytes();
-    let Some(at) = memchr::memmem::rfind(b, b"enveloped-signature") else {
-        return Method::Exclusive;
-    };
+    let at = memchr::memmem::rfind(b, b"enveloped-signature")?;
     let after = b.get(at..).unwrap_or_default();
     let value = memchr::memmem::find(after, b"Algorithm=")
         .and_then(|p| after.get(p + "Algorithm=".len()..))
@@ -104,7 +105,7 @@ fn likely_method(text: &str) -> Method {
         })
         .and_then(|v| std::str::from_utf8(v).ok())
         .unwrap_or("");
-    Params::from_uri(value).map_or(Method::Inclusive10, |p| p.method)
+    Some(Params::from_uri(value).map_or(Method::Inclusive10, |p| p.method))
 }
 
 /// How `r` can be checked here, or `None` when only the whole tree can.

@@ -4,14 +4,18 @@
 //!
 //! `cargo bench --bench xml` (release). `PODAWCZA_BENCH_RUNS` sets the number of timed runs
 //! (500 by default); `PODAWCZA_CORPUS` the corpus folder (default `../shared/corpus`).
-//! xmlsec1 must be installed (`scripts/lib/setup.sh` does it).
+//! `PODAWCZA_BENCH_ONLY=fast|tree` times only that path of the 100 KB verification and skips
+//! the rest (for `valgrind --tool=callgrind`). xmlsec1 must be installed (`scripts/lib/setup.sh`
+//! does it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark may fail loudly
 
 use podawcza::fixtures::{pki, xades};
+use podawcza::signature::report::Report;
+use podawcza::signature::xml::c14n::Method;
 use podawcza::signature::xml::c14n::{canonicalize, Params};
 use podawcza::signature::xml::nodeset::NodeSet;
-use podawcza::signature::xml::{parse, verify_xml};
+use podawcza::signature::xml::{parse, stream, verify_xml, verify_xml_tree};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -42,6 +46,9 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
+/// A verifier of the public API.
+type Verify = fn(&str, &[u8], podawcza::signature::xml::refs::Resolver) -> Report;
+
 /// Enveloped XAdES-B-B, RSA-2048 (`qes-signer` of the test PKI), exclusive C14N.
 fn bench_100_kb() {
     let pki = pki::committed().expect("the committed test PKI (fixtures/pki)");
@@ -54,29 +61,49 @@ fn bench_100_kb() {
     )
     .unwrap();
     let none = |_: &str| None;
-    let first = verify_xml("b.xml", signed.as_bytes(), &none);
-    assert_eq!(first.signatures.first().and_then(|s| s.intact), Some(true));
-    for _ in 0..20 {
-        verify_xml("b.xml", signed.as_bytes(), &none);
+    let only = std::env::var("PODAWCZA_BENCH_ONLY").ok();
+    let paths: [(&str, Verify); 2] = [
+        ("streaming path (verify_xml)", verify_xml),
+        (
+            "whole-tree path (verify_xml_tree, as before)",
+            verify_xml_tree,
+        ),
+    ];
+    for (label, verify) in paths {
+        let key = if label.starts_with("streaming") {
+            "fast"
+        } else {
+            "tree"
+        };
+        if only.as_deref().is_some_and(|o| o != key) {
+            continue;
+        }
+        let first = verify("b.xml", signed.as_bytes(), &none);
+        assert_eq!(first.signatures.first().and_then(|s| s.intact), Some(true));
+        for _ in 0..20 {
+            verify("b.xml", signed.as_bytes(), &none);
+        }
+        let mut times: Vec<Duration> = (0..runs())
+            .map(|_| {
+                let started = Instant::now();
+                let report = verify("b.xml", signed.as_bytes(), &none);
+                let elapsed = started.elapsed();
+                assert_eq!(report.signatures.len(), 1);
+                elapsed
+            })
+            .collect();
+        times.sort();
+        println!(
+            "100 KB XAdES-B ({} bytes signed), in-process, {label}: median {:?}, p99 {:?} over {} runs (goal: median under 1 ms)",
+            signed.len(),
+            percentile(&times, 50),
+            percentile(&times, 99),
+            times.len()
+        );
     }
-    let mut times: Vec<Duration> = (0..runs())
-        .map(|_| {
-            let started = Instant::now();
-            let report = verify_xml("b.xml", signed.as_bytes(), &none);
-            let elapsed = started.elapsed();
-            assert_eq!(report.signatures.len(), 1);
-            elapsed
-        })
-        .collect();
-    times.sort();
-    println!(
-        "100 KB XAdES-B ({} bytes signed), in-process: median {:?}, p99 {:?} over {} runs (goal: median under 1 ms)",
-        signed.len(),
-        percentile(&times, 50),
-        percentile(&times, 99),
-        times.len()
-    );
-    phases(&signed);
+    if only.is_none() {
+        phases(&signed);
+    }
 }
 
 /// Median of `f` over the benchmark's runs.
@@ -118,8 +145,27 @@ fn phases(signed: &str) {
     let c14n = median_of(|| {
         std::hint::black_box(canonicalize(&doc, &set, &params).len());
     });
+    let scan = median_of(|| {
+        std::hint::black_box(stream::scan(signed).map(|s| s.signatures).ok());
+    });
+    let skip = stream::scan(signed).unwrap().signature.map(|s| s.0);
+    let streamed = median_of(|| {
+        let mut n = 0;
+        stream::canonicalize_without(signed, skip, Method::Exclusive, &mut |c| n += c.len())
+            .unwrap();
+        std::hint::black_box(n);
+    });
+    let inclusive = median_of(|| {
+        let mut n = 0;
+        stream::canonicalize_without(signed, skip, Method::Inclusive10, &mut |c| n += c.len())
+            .unwrap();
+        std::hint::black_box(n);
+    });
     println!(
-        "  of which: parse median {parse:?} (roxmltree alone {tree_only:?}), document C14N median {c14n:?}"
+        "  tree path: parse median {parse:?} (roxmltree alone {tree_only:?}), document C14N median {c14n:?}"
+    );
+    println!(
+        "  streaming path: scan median {scan:?}, document C14N into a byte counter: exclusive median {streamed:?}, inclusive median {inclusive:?}"
     );
 }
 
@@ -188,6 +234,12 @@ fn bench_corpus() {
     }
     let ours = started.elapsed();
     let started = Instant::now();
+    for (path, data) in &files {
+        let resolve = |name: &str| beside(&corpus, path, name);
+        std::hint::black_box(verify_xml_tree(path, data, &resolve).signatures.len());
+    }
+    let tree = started.elapsed();
+    let started = Instant::now();
     let ran = files
         .iter()
         .filter(|(path, _)| xmlsec1(&corpus.join(path)))
@@ -199,7 +251,7 @@ fn bench_corpus() {
         "xmlsec1 is required: apt-get install -y xmlsec1"
     );
     println!(
-        "corpus, {} XML files ({bytes} bytes, {signatures} signatures): podawcza in-process {ours:?} | xmlsec1 --verify loop {peer:?} | {:.1}x the throughput (goal: 10x)",
+        "corpus, {} XML files ({bytes} bytes, {signatures} signatures): podawcza in-process {ours:?} (whole-tree path {tree:?}) | xmlsec1 --verify loop {peer:?} | {:.1}x the throughput (goal: 10x)",
         files.len(),
         peer.as_secs_f64() / ours.as_secs_f64().max(1e-9)
     );
@@ -213,5 +265,7 @@ fn main() {
         return;
     }
     bench_100_kb();
-    bench_corpus();
+    if std::env::var_os("PODAWCZA_BENCH_ONLY").is_none() {
+        bench_corpus();
+    }
 }

@@ -23,18 +23,22 @@ pub mod counter;
 pub mod der;
 pub mod dsig;
 pub mod evidence;
+pub mod fast;
+#[cfg(test)]
+mod fast_tests;
 pub mod keys;
 pub mod manifest;
 pub mod nodeset;
 pub mod parse;
 pub mod refs;
 pub mod sign;
+pub mod stream;
 pub mod transforms;
 pub mod verify;
 pub mod xades;
 pub mod xpath;
 
-pub use verify::verify_xml;
+pub use verify::{verify_xml, verify_xml_tree};
 
 use crate::signature::report::Report;
 

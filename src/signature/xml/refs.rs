@@ -66,6 +66,11 @@ impl<'a, 'i> IdIndex<'a, 'i> {
         IdIndex { ids }
     }
 
+    /// Every ID value with the number of elements carrying it.
+    pub fn counts(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        self.ids.iter().map(|(id, nodes)| (*id, nodes.len()))
+    }
+
     /// Every element carrying `id`.
     pub fn all(&self, id: &str) -> Vec<Node<'a, 'i>> {
         self.ids.get(id).cloned().unwrap_or_default()

@@ -18,7 +18,8 @@ use thiserror::Error;
 pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 const FILTER2_NS: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
 const EXC_C14N_NS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+/// The enveloped-signature transform (§6.6.4).
+pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
 const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 const FILTER2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";

@@ -45,27 +45,7 @@ pub async fn register_mails(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Registered>, IngestError> {
-    let app2 = app.clone();
-    let prepared =
-        tokio::task::spawn_blocking(move || -> Result<Vec<NewSubmission>, IngestError> {
-            let news: Vec<NewSubmission> = mails.iter().map(|m| prepare(m, now)).collect();
-            let items: Vec<(&str, &[u8])> = news
-                .iter()
-                .zip(&mails)
-                .map(|(n, m)| (n.raw_sha256.as_str(), m.bytes.as_slice()))
-                .collect();
-            app2.blobs.put_many(&items)?;
-            Ok(news)
-        })
-        .await
-        .map_err(|e| IngestError::Task(e.to_string()))??;
-    let news: Vec<NewSubmission> = prepared
-        .into_iter()
-        .map(|mut n| {
-            n.actor = actor.to_string();
-            n
-        })
-        .collect();
+    let news = store_mails(app, mails, actor, now).await?;
     let out = register::register_batch(
         &app.db,
         &app.config.register.number_pattern,
@@ -75,6 +55,43 @@ pub async fn register_mails(
     )
     .await?;
     Ok(out)
+}
+
+/// The first half of [`register_mails`]: reads each message's header, hashes it and makes its
+/// blob durable (one round of fsyncs for the batch), on a blocking thread. Returns the rows to
+/// register, in order; the bytes are dropped. A channel that registers the rows in a transaction
+/// of its own (the IMAP poller records its own rows in it) calls
+/// [`register::register_batch_in`] with them.
+pub async fn store_mails(
+    app: &std::sync::Arc<App>,
+    mails: Vec<RawMail>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewSubmission>, IngestError> {
+    if mails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let app2 = app.clone();
+    let actor = actor.to_string();
+    tokio::task::spawn_blocking(move || -> Result<Vec<NewSubmission>, IngestError> {
+        let news: Vec<NewSubmission> = mails
+            .iter()
+            .map(|m| {
+                let mut n = prepare(m, now);
+                n.actor.clone_from(&actor);
+                n
+            })
+            .collect();
+        let items: Vec<(&str, &[u8])> = news
+            .iter()
+            .zip(&mails)
+            .map(|(n, m)| (n.raw_sha256.as_str(), m.bytes.as_slice()))
+            .collect();
+        app2.blobs.put_many(&items)?;
+        Ok(news)
+    })
+    .await
+    .map_err(|e| IngestError::Task(e.to_string()))?
 }
 
 fn prepare(m: &RawMail, now: DateTime<Utc>) -> NewSubmission {

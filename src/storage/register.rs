@@ -97,11 +97,25 @@ pub async fn register_batch(
     batch: &[NewSubmission],
 ) -> Result<Vec<Registered>, DbError> {
     let mut tx = db.begin_write().await?;
+    let out = register_batch_in(&mut tx, pattern, tz, now, batch).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`register_batch`] inside the caller's write transaction (begun with [`Db::begin_write`]), so
+/// a channel commits its own records with the submissions (the IMAP poller: one commit per
+/// batch). Nothing is registered until the caller commits.
+pub async fn register_batch_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    pattern: &str,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    batch: &[NewSubmission],
+) -> Result<Vec<Registered>, DbError> {
     let mut out = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(CHUNK) {
-        out.extend(register_chunk(&mut tx, pattern, tz, now, chunk).await?);
+        out.extend(register_chunk(tx, pattern, tz, now, chunk).await?);
     }
-    tx.commit().await?;
     Ok(out)
 }
 

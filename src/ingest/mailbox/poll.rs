@@ -3,9 +3,11 @@
 //! 1. `SELECT` the folder and read its UIDVALIDITY; redo the marks a crash left undone.
 //! 2. `UID SEARCH UID <high+1>:* UNKEYWORD <keyword>` (no `CHARSET`), minus the UIDs already
 //!    recorded under this UIDVALIDITY.
-//! 3. Per batch: `RFC822.SIZE` first (oversized messages: their header and INTERNALDATE only,
-//!    recorded, left on the server), then `BODY.PEEK[]` + `INTERNALDATE`, [`register_mails`], record
-//!    the (mailbox, folder, UIDVALIDITY, UID) rows with the high-water UID, and only then mark.
+//! 3. `RFC822.SIZE` of them all first (oversized messages: their header and INTERNALDATE only,
+//!    recorded, left on the server); then per batch `BODY.PEEK[]` + `INTERNALDATE`, the blobs made
+//!    durable ([`store_mails`]), the submissions registered and the (mailbox, folder, UIDVALIDITY,
+//!    UID) rows recorded with the high-water UID in one transaction, and only then the mark. The
+//!    three steps run side by side on consecutive batches (`Pass::drain`).
 //!
 //! A new UIDVALIDITY starts with an empty high-water mark: every unmarked message is fetched again
 //! and the register recognises what it already has by SHA-256 and Message-ID, so nothing is
@@ -16,14 +18,16 @@ use super::store::{self, FolderKey, Taken};
 use super::MailboxError;
 use crate::app::App;
 use crate::config::{MailboxConfig, MarkMode};
-use crate::ingest::email::{register_mails, RawMail};
+use crate::ingest::email::{store_mails, RawMail};
 use crate::model::ArrivalSource;
-use crate::storage::register::Registered;
+use crate::storage::register::{self, NewSubmission, Registered};
 use async_imap::types::Fetch;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// What a pass over a folder did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,71 +94,10 @@ impl Pass<'_> {
             self.cfg.batch_size,
             self.cfg.max_message_bytes,
         );
-        let mut left = uids.len();
-        let mut renewed = tokio::time::Instant::now();
-        let mut next = match batches.first() {
-            Some(c) => Some(self.fetch_batch(s, c, &sizes).await?),
-            None => None,
-        };
-        // Two lanes per step: the database stores and records batch i while the IMAP session marks
-        // batch i-1 (recorded in the step before: store first, then mark) and downloads batch i+1.
-        // The marks are noted in the database with the next batch's records (one commit less per
-        // batch); a crash before that redoes only marks, which are idempotent.
-        let mut to_mark: Vec<i64> = Vec::new();
-        let mut marked: Vec<i64> = Vec::new();
-        for (i, batch) in batches.iter().enumerate() {
-            let Some(fetched) = next.take() else { break };
-            if renewed.elapsed().as_secs().saturating_mul(3) >= self.cfg.lease_secs {
-                self.renew_lease().await?;
-                renewed = tokio::time::Instant::now();
-            }
-            left = left.saturating_sub(batch.len());
-            let following = batches.get(i + 1);
-            let marking = std::mem::take(&mut to_mark);
-            let noting = std::mem::take(&mut marked);
-            let t0 = tokio::time::Instant::now();
-            let (db_lane, imap_lane) = tokio::join!(
-                async {
-                    let (taken, b) = self.register(&key, fetched).await?;
-                    let registered_in = t0.elapsed();
-                    let high = contiguous_high(batch, &taken);
-                    let now = (self.now)();
-                    store::record_taken(db, &key, &taken, high, to_i64(left), &noting, now).await?;
-                    Ok::<_, MailboxError>((taken, b, (registered_in, t0.elapsed())))
-                },
-                async {
-                    self.mark_on_server(s, &marking).await?;
-                    let f = match following {
-                        Some(c) => Some(self.fetch_batch(s, c, &sizes).await?),
-                        None => None,
-                    };
-                    Ok::<_, MailboxError>((f, t0.elapsed()))
-                }
-            );
-            let (taken, b, (register_time, db_time)) = db_lane?;
-            let (fetched_next, imap_time) = imap_lane?;
-            tracing::debug!(
-                mailbox = %key.mailbox,
-                messages = batch.len(),
-                register_ms = register_time.as_millis(),
-                db_ms = db_time.as_millis(),
-                imap_ms = imap_time.as_millis(),
-                "batch stored and recorded; previous marked, next fetched"
-            );
-            next = fetched_next;
-            marked = marking;
-            to_mark = taken
-                .iter()
-                .filter(|t| t.status == "registered")
-                .map(|t| t.uid)
-                .collect();
-            stats.registered += b.registered;
-            stats.duplicates += b.duplicates;
-            stats.oversized += b.oversized;
-        }
-        self.mark_on_server(s, &to_mark).await?;
-        marked.append(&mut to_mark);
-        store::set_marked(db, &key, &marked, (self.now)()).await?;
+        let drained = self.drain(s, &key, &batches, &sizes, uids.len()).await?;
+        stats.registered = drained.registered;
+        stats.duplicates = drained.duplicates;
+        stats.oversized = drained.oversized;
         Ok(stats)
     }
 
@@ -266,43 +209,271 @@ impl Pass<'_> {
         Ok(out)
     }
 
-    /// Stores and registers downloaded messages; returns the records of the whole batch.
-    async fn register(
+    /// Takes the planned batches in three lanes that run side by side, linked by channels that
+    /// hold one batch each:
+    ///
+    /// - IMAP (the session): downloads batch i+2, and between downloads marks on the server the
+    ///   batches the database lane has committed;
+    /// - blobs (a blocking thread): hashes and reads the header of batch i+1 and makes its blobs
+    ///   durable;
+    /// - database: registers batch i and records its IMAP rows in one transaction, noting the marks
+    ///   done since the previous batch, then hands the batch's UIDs to the IMAP lane for marking.
+    ///
+    /// Store first, then mark (DESIGN.md, invariant 1): a UID reaches the IMAP lane only after its
+    /// blob is durable (blob lane) and its rows are committed (database lane). A crash after a mark
+    /// and before it is noted redoes only the mark, which is idempotent. Bodies of at most three
+    /// batches are in memory (being downloaded, waiting, being stored).
+    async fn drain(
+        &self,
+        s: &mut Imap,
+        key: &FolderKey,
+        batches: &[Vec<u32>],
+        sizes: &HashMap<u32, u32>,
+        backlog: usize,
+    ) -> Result<FolderStats, MailboxError> {
+        if batches.is_empty() {
+            return Ok(FolderStats::default());
+        }
+        let t0 = tokio::time::Instant::now();
+        let (fetched_tx, mut fetched_rx) = mpsc::channel::<(usize, Fetched)>(1);
+        let (stored_tx, stored_rx) = mpsc::channel::<(usize, Stored)>(1);
+        // Committed UIDs to mark, and marked UIDs to note: never more than the batches in flight.
+        let (commit_tx, mut commit_rx) = mpsc::unbounded_channel::<Vec<i64>>();
+        let (marked_tx, mut marked_rx) = mpsc::unbounded_channel::<Vec<i64>>();
+
+        let imap_lane = async move {
+            let (mut fetching, mut marking) = (Duration::ZERO, Duration::ZERO);
+            for (i, batch) in batches.iter().enumerate() {
+                let mut due = Vec::new();
+                while let Ok(mut v) = commit_rx.try_recv() {
+                    due.append(&mut v);
+                }
+                marking += self.mark_and_pass(s, due, &marked_tx).await?;
+                let t = tokio::time::Instant::now();
+                let fetched = self.fetch_batch(s, batch, sizes).await?;
+                fetching += t.elapsed();
+                // Wait for room in the blob lane, marking what the database commits meanwhile.
+                let permit = loop {
+                    tokio::select! {
+                        biased;
+                        p = fetched_tx.reserve() => break p,
+                        Some(v) = commit_rx.recv() => {
+                            marking += self.mark_and_pass(s, v, &marked_tx).await?;
+                        }
+                    }
+                };
+                let Ok(permit) = permit else {
+                    // The blob lane stopped: its error ends the drain.
+                    return Ok((fetching, marking));
+                };
+                permit.send((i, fetched));
+            }
+            drop(fetched_tx);
+            while let Some(mut v) = commit_rx.recv().await {
+                while let Ok(mut w) = commit_rx.try_recv() {
+                    v.append(&mut w);
+                }
+                marking += self.mark_and_pass(s, v, &marked_tx).await?;
+            }
+            Ok::<_, MailboxError>((fetching, marking))
+        };
+
+        let blob_lane = async move {
+            let mut storing = Duration::ZERO;
+            while let Some((i, fetched)) = fetched_rx.recv().await {
+                let t = tokio::time::Instant::now();
+                let stored = self.store_blobs(key, fetched).await?;
+                storing += t.elapsed();
+                if stored_tx.send((i, stored)).await.is_err() {
+                    break;
+                }
+            }
+            Ok::<_, MailboxError>(storing)
+        };
+
+        // The database lane is a task of its own: on PostgreSQL its statements take CPU in this
+        // process (encoding, decoding) that would otherwise queue behind the IMAP lane's parsing.
+        let (app, cfg, owner, now) = (
+            self.app.clone(),
+            self.cfg.clone(),
+            self.owner.to_string(),
+            self.now,
+        );
+        let (db_key, db_batches) = (key.clone(), batches.to_vec());
+        let mut db_task = AbortOnDrop(tokio::spawn(async move {
+            let pass = Pass {
+                app: &app,
+                cfg: &cfg,
+                owner: &owner,
+                now,
+            };
+            let r = pass
+                .db_lane(
+                    &db_key,
+                    &db_batches,
+                    stored_rx,
+                    commit_tx,
+                    &mut marked_rx,
+                    backlog,
+                )
+                .await;
+            (r, marked_rx)
+        }));
+        let db_lane = async {
+            let (r, rx) = (&mut db_task.0)
+                .await
+                .map_err(|e| crate::ingest::IngestError::Task(e.to_string()))?;
+            r.map(|(stats, t)| (stats, t, rx))
+        };
+
+        let ((fetching, marking), storing, (stats, registering, mut marked_rx)) =
+            tokio::try_join!(imap_lane, blob_lane, db_lane)?;
+        let mut marked = Vec::new();
+        while let Ok(mut v) = marked_rx.try_recv() {
+            marked.append(&mut v);
+        }
+        store::set_marked(&self.app.db, key, &marked, (self.now)()).await?;
+        tracing::debug!(
+            mailbox = %key.mailbox,
+            folder = %key.folder,
+            batches = batches.len(),
+            total_ms = t0.elapsed().as_millis(),
+            fetch_ms = fetching.as_millis(),
+            mark_ms = marking.as_millis(),
+            blobs_ms = storing.as_millis(),
+            db_ms = registering.as_millis(),
+            "folder drained (busy time of each lane)"
+        );
+        Ok(stats)
+    }
+
+    /// The database lane of [`Pass::drain`]: registers each stored batch and records it (with the
+    /// marks noted since), then hands its UIDs to the IMAP lane for marking. Returns the totals
+    /// and the time it was busy.
+    async fn db_lane(
         &self,
         key: &FolderKey,
-        fetched: Fetched,
-    ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
-        let mut stats = FolderStats {
-            oversized: fetched.oversized.len(),
-            ..FolderStats::default()
-        };
-        let mut taken = fetched.oversized;
-        if fetched.bodies.is_empty() {
-            return Ok((taken, stats));
+        batches: &[Vec<u32>],
+        mut stored_rx: mpsc::Receiver<(usize, Stored)>,
+        commit_tx: mpsc::UnboundedSender<Vec<i64>>,
+        marked_rx: &mut mpsc::UnboundedReceiver<Vec<i64>>,
+        backlog: usize,
+    ) -> Result<(FolderStats, Duration), MailboxError> {
+        let mut stats = FolderStats::default();
+        let (mut registering, mut left) = (Duration::ZERO, backlog);
+        let mut renewed = tokio::time::Instant::now();
+        while let Some((i, stored)) = stored_rx.recv().await {
+            let t = tokio::time::Instant::now();
+            if renewed.elapsed().as_secs().saturating_mul(3) >= self.cfg.lease_secs {
+                self.renew_lease().await?;
+                renewed = tokio::time::Instant::now();
+            }
+            let batch = batches.get(i).map(Vec::as_slice).unwrap_or_default();
+            left = left.saturating_sub(batch.len());
+            let mut noting = Vec::new();
+            while let Ok(mut v) = marked_rx.try_recv() {
+                noting.append(&mut v);
+            }
+            let (taken, b) = self.register(key, stored, batch, left, &noting).await?;
+            registering += t.elapsed();
+            stats.registered += b.registered;
+            stats.duplicates += b.duplicates;
+            stats.oversized += b.oversized;
+            let to_mark: Vec<i64> = taken
+                .iter()
+                .filter(|t| t.status == "registered")
+                .map(|t| t.uid)
+                .collect();
+            if commit_tx.send(to_mark).is_err() {
+                // The IMAP lane stopped: its error ends the drain.
+                break;
+            }
         }
+        Ok((stats, registering))
+    }
+
+    /// Marks committed UIDs on the server and passes them on to be noted; returns the time taken.
+    async fn mark_and_pass(
+        &self,
+        s: &mut Imap,
+        uids: Vec<i64>,
+        marked: &tokio::sync::mpsc::UnboundedSender<Vec<i64>>,
+    ) -> Result<Duration, MailboxError> {
+        let t = tokio::time::Instant::now();
+        if uids.is_empty() {
+            return Ok(Duration::ZERO);
+        }
+        self.mark_on_server(s, &uids).await?;
+        // The receiver lives as long as the drain; a message not noted is marked again later.
+        let _ = marked.send(uids);
+        Ok(t.elapsed())
+    }
+
+    /// The blob lane's step: the records of a downloaded batch and its blobs made durable.
+    async fn store_blobs(&self, key: &FolderKey, fetched: Fetched) -> Result<Stored, MailboxError> {
         let source = format!(
             "imap:{}/{};UIDVALIDITY={}",
             key.mailbox, key.folder, key.uidvalidity
         );
-        let (mut records, mails) =
-            tokio::task::spawn_blocking(move || describe(&source, fetched.bodies))
-                .await
-                .map_err(|e| crate::ingest::IngestError::Task(e.to_string()))?;
-        let outcome = register_mails(self.app, mails, "system:imap", (self.now)()).await?;
-        for (t, r) in records.iter_mut().zip(outcome) {
-            let id = match r {
-                Registered::New { id, .. } => {
-                    stats.registered += 1;
-                    id
-                }
-                Registered::Duplicate { id } => {
-                    stats.duplicates += 1;
-                    id
-                }
-            };
-            t.submission_id = Some(id.0);
+        let (mut records, mails) = describe(&source, fetched.bodies);
+        let news = store_mails(self.app, mails, "system:imap", (self.now)()).await?;
+        // Message-ID and SHA-256 as the register computed them (a duplicate has the same ones).
+        for (t, n) in records.iter_mut().zip(&news) {
+            t.message_id.clone_from(&n.message_id);
+            t.sha256 = Some(n.raw_sha256.clone());
+        }
+        Ok(Stored {
+            oversized: fetched.oversized,
+            records,
+            news,
+        })
+    }
+
+    /// The database lane's step: registers a stored batch and records its IMAP rows (and the marks
+    /// to note) in one transaction; returns the records of the whole batch.
+    async fn register(
+        &self,
+        key: &FolderKey,
+        stored: Stored,
+        batch: &[u32],
+        left: usize,
+        noting: &[i64],
+    ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
+        let mut stats = FolderStats {
+            oversized: stored.oversized.len(),
+            ..FolderStats::default()
+        };
+        let mut taken = stored.oversized;
+        let mut records = stored.records;
+        let now = (self.now)();
+        let mut tx = self.app.db.begin_write().await?;
+        if !stored.news.is_empty() {
+            let outcome = register::register_batch_in(
+                &mut tx,
+                &self.app.config.register.number_pattern,
+                self.app.config.timezone(),
+                now,
+                &stored.news,
+            )
+            .await?;
+            for (t, r) in records.iter_mut().zip(outcome) {
+                let id = match r {
+                    Registered::New { id, .. } => {
+                        stats.registered += 1;
+                        id
+                    }
+                    Registered::Duplicate { id } => {
+                        stats.duplicates += 1;
+                        id
+                    }
+                };
+                t.submission_id = Some(id.0);
+            }
         }
         taken.append(&mut records);
+        let high = contiguous_high(batch, &taken);
+        store::record_taken(&mut tx, key, &taken, high, to_i64(left), noting, now).await?;
+        tx.commit().await.map_err(crate::storage::DbError::from)?;
         Ok((taken, stats))
     }
 
@@ -383,10 +554,27 @@ fn plan_batches(
     out
 }
 
+/// A task aborted when its handle is dropped (a drain that fails stops its database lane).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// One batch as downloaded: oversized messages' records, and the others' bytes.
 struct Fetched {
     oversized: Vec<Taken>,
     bodies: Vec<(u32, Option<DateTime<Utc>>, Vec<u8>)>,
+}
+
+/// One batch with its blobs durable: oversized messages' records, the others' records and the rows
+/// to register (in the same order).
+struct Stored {
+    oversized: Vec<Taken>,
+    records: Vec<Taken>,
+    news: Vec<NewSubmission>,
 }
 
 /// Records and raw mails for downloaded messages.

@@ -12,14 +12,11 @@ pub const MAX_HEADER_BYTES: usize = 256 * 1024;
 /// [`MAX_HEADER_BYTES`].
 pub fn header_block(raw: &[u8]) -> &[u8] {
     let capped = raw.get(..raw.len().min(MAX_HEADER_BYTES)).unwrap_or(raw);
+    // The earlier end of the first `\r\n\r\n` and the first `\n\n` (memmem: a message with CRLF
+    // lines is searched to its end for `\n\n`, byte by byte that was most of the time spent here).
     let end = [&b"\r\n\r\n"[..], b"\n\n"]
         .iter()
-        .filter_map(|sep| {
-            capped
-                .windows(sep.len())
-                .position(|w| w == *sep)
-                .map(|p| p + sep.len())
-        })
+        .filter_map(|sep| memchr::memmem::find(capped, sep).map(|p| p + sep.len()))
         .min()
         .unwrap_or(capped.len());
     capped.get(..end).unwrap_or(capped)

@@ -146,28 +146,18 @@ fn hostile_pdfs_end_quickly_with_a_reason() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
-/// Throughput on one core (run with `cargo test --release --lib signature::pdf::tests::bench
-/// -- --ignored --nocapture`): a 10 MB single-signature PDF and a 100-signature PDF.
+/// A 10 MB single-signature PDF and a 100-signature PDF (the shapes the benchmark times, in
+/// `benches/pdf.rs`) verify intact, every signature found.
 #[test]
-#[ignore = "benchmark: run in release"]
-fn bench_verification_time_of_a_large_and_a_many_times_signed_pdf() {
+fn a_large_and_a_many_times_signed_pdf_verify_intact() {
     let large = testkit::sign(
         pki(),
         &pki().rsa,
         &testkit::large_unsigned(10 * 1024 * 1024),
     );
-    let runs = 10;
-    let started = std::time::Instant::now();
-    for _ in 0..runs {
-        let report = verify(&large);
-        assert_eq!(report.signatures[0].intact, Some(true));
-    }
-    let per = started.elapsed() / runs;
-    let mb = large.len() as f64 / 1e6;
-    println!(
-        "10 MB PDF: {per:?} per verification, {:.0} MB/s",
-        mb / per.as_secs_f64()
-    );
+    let report = verify(&large);
+    assert_eq!(report.signatures.len(), 1);
+    assert_eq!(report.signatures[0].intact, Some(true));
     let mut many = testkit::sign(
         pki(),
         &pki().ec,
@@ -177,9 +167,7 @@ fn bench_verification_time_of_a_large_and_a_many_times_signed_pdf() {
         many = testkit::add_numbered_field(&many, false, k);
         many = testkit::sign(pki(), &pki().ec, &many);
     }
-    let started = std::time::Instant::now();
     let report = verify(&many);
-    let took = started.elapsed();
     assert_eq!(report.signatures.len(), 100);
     assert!(
         report
@@ -189,7 +177,6 @@ fn bench_verification_time_of_a_large_and_a_many_times_signed_pdf() {
         "{:?}",
         report.signatures.iter().find(|s| !s.errors.is_empty())
     );
-    println!("100-signature PDF ({} bytes): {took:?}", many.len());
 }
 
 /// A small deterministic generator for mutations (xorshift64).

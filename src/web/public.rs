@@ -410,17 +410,7 @@ async fn result_page_inner(
             h(&d.sha256),
         ));
     }
-    let department = sub
-        .department
-        .as_deref()
-        .filter(|_| sub.state == Pipeline::Dispatched)
-        .map(|c| {
-            format!(
-                "<dt>Wydział</dt><dd id=\"department\">{}</dd>",
-                h(crate::dispatch::department_name(&app.config.routing, c))
-            )
-        })
-        .unwrap_or_default();
+    let department = department_row(&app, &sub, "department");
     let pending = if matches!(sub.state, Pipeline::Dispatched | Pipeline::Quarantined) {
         String::new()
     } else {
@@ -480,6 +470,21 @@ async fn result_page_inner(
 }
 
 /// A time limit in words for residents: „miesiąc”, „2 miesiące”, „14 dni”.
+/// The department's name as a `<dt>`/`<dd>` pair (the `<dd>` with the element id `id`), once the
+/// submission is dispatched; empty before.
+fn department_row(app: &App, sub: &crate::model::Submission, id: &str) -> String {
+    sub.department
+        .as_deref()
+        .filter(|_| sub.state == Pipeline::Dispatched)
+        .map(|c| {
+            format!(
+                "<dt>Wydział</dt><dd id=\"{id}\">{}</dd>",
+                h(crate::dispatch::department_name(&app.config.routing, c))
+            )
+        })
+        .unwrap_or_default()
+}
+
 fn limit_words(limit: super::inbox::TimeLimit) -> String {
     use super::inbox::TimeLimit;
     match limit {
@@ -679,17 +684,7 @@ async fn status_post_inner(
         .await?
         .ok_or(WebError::NotFound)?;
     let clerk = clerk_state(&app, &id).await?;
-    let department = sub
-        .department
-        .as_deref()
-        .filter(|_| sub.state == Pipeline::Dispatched)
-        .map(|c| {
-            format!(
-                "<dt>Wydział</dt><dd id=\"status-department\">{}</dd>",
-                h(crate::dispatch::department_name(&app.config.routing, c))
-            )
-        })
-        .unwrap_or_default();
+    let department = department_row(&app, &sub, "status-department");
     let answer = format!(
         r#"<dl class="facts answer"><dt>Numer</dt><dd>{}</dd><dt>Stan</dt><dd id="status-state">{}</dd>{department}</dl>"#,
         h(&sub.registration_number),

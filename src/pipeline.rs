@@ -685,6 +685,22 @@ fn verify_documents(
     })
 }
 
+/// The verification step for the files of an upload not yet registered (the upload page and the
+/// API work out the steps while the sender waits, then register the result in one transaction):
+/// per document, by its id, the report and whether it is signed; the same reports
+/// [`verify_batch`] makes for a registered submission.
+pub(crate) fn verify_upload(
+    app: &App,
+    docs: &[crate::model::Document],
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(String, serde_json::Value, bool)>, String> {
+    match verify_documents(app, docs, &std::collections::HashMap::new(), received_at) {
+        Ok(StepResult::Verified { reports, .. }) => Ok(reports),
+        Ok(_) => Err("verification gave no reports".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Routes a batch: two queries for the whole batch, then the rules.
 async fn classify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, PipelineError> {
     let ids: Vec<SubmissionId> = batch.iter().map(|c| c.id.clone()).collect();

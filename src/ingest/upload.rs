@@ -332,18 +332,25 @@ pub struct Accepted {
     pub subject: Option<String>,
 }
 
-/// Registers a submission from its stored files: the envelope blob, the row with its number and
-/// the documents and the receipt's access code (kept as its SHA-256), committed together.
-/// `api_token` is the id of the token that submitted it.
-pub async fn register(
-    app: &std::sync::Arc<App>,
+/// What an upload registers: the submission (its envelope blob stored) and its files as
+/// documents.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// The submission.
+    pub submission: NewSubmission,
+    /// Its files, in order.
+    pub documents: Vec<NewDocument>,
+}
+
+/// Stores the envelope of an upload (a blocking call: it writes and syncs a blob) and returns
+/// what registration records of it.
+pub fn parts(
+    app: &App,
     channel: Channel,
     fields: &Fields,
     files: &[Staged],
     received_at: DateTime<Utc>,
-    api_token: Option<&str>,
-    access_code: &str,
-) -> Result<Accepted, UploadError> {
+) -> Result<Parts, UploadError> {
     if files.is_empty() {
         return Err(UploadError::NoFiles);
     }
@@ -358,10 +365,7 @@ pub async fn register(
     let bytes =
         serde_json::to_vec_pretty(&envelope).map_err(|e| UploadError::Malformed(e.to_string()))?;
     let raw_size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let blobs = app.clone();
-    let raw_sha256 = tokio::task::spawn_blocking(move || blobs.blobs.put(&bytes))
-        .await
-        .map_err(|e| UploadError::Malformed(format!("zadanie przerwane: {e}")))??;
+    let raw_sha256 = app.blobs.put(&bytes)?;
     let submission = NewSubmission {
         channel,
         received_at,
@@ -393,6 +397,32 @@ pub async fn register(
             role: "upload".into(),
         })
         .collect();
+    Ok(Parts {
+        submission,
+        documents,
+    })
+}
+
+/// Registers a submission from its stored files: the envelope blob, the row with its number and
+/// the documents and the receipt's access code (kept as its SHA-256), committed together, with
+/// a claim for this process to take it through the pipeline. `api_token` is the id of the token
+/// that submitted it.
+pub async fn register(
+    app: &std::sync::Arc<App>,
+    channel: Channel,
+    fields: &Fields,
+    files: &[Staged],
+    received_at: DateTime<Utc>,
+    api_token: Option<&str>,
+    access_code: &str,
+) -> Result<Accepted, UploadError> {
+    let (app2, fields, files) = (app.clone(), fields.clone(), files.to_vec());
+    let Parts {
+        submission,
+        documents,
+    } = tokio::task::spawn_blocking(move || parts(&app2, channel, &fields, &files, received_at))
+        .await
+        .map_err(|e| UploadError::Malformed(format!("zadanie przerwane: {e}")))??;
     let tz = app.config.timezone();
     let now = crate::clock::now();
     let owner = crate::pipeline::sync_owner();

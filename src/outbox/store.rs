@@ -46,6 +46,16 @@ pub async fn enqueue_for_dispatch(
     .bind(&now)
     .execute(&mut **tx)
     .await?;
+    enqueue_notify_in(tx, id, &now).await
+}
+
+/// Queues the notification to the department's address of a submission dispatched in the
+/// caller's transaction (nothing when the department has no address).
+pub async fn enqueue_notify_in(
+    tx: &mut Transaction<'static, sqlx::Any>,
+    id: &SubmissionId,
+    now: &str,
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO outbox (id, kind, submission_id, recipient, message, state, next_attempt_at,
             created_at)
@@ -56,7 +66,7 @@ pub async fn enqueue_for_dispatch(
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&id.0)
-    .bind(&now)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())

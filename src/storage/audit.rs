@@ -44,7 +44,7 @@ pub struct NewEvent {
     /// Details.
     pub detail: serde_json::Value,
     /// Why.
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
 }
 
 /// Appends many events in one statement, inside the caller's transaction.
@@ -80,7 +80,7 @@ pub async fn record_many(
                 .bind(e.actor.clone())
                 .bind(e.action)
                 .bind(e.detail.to_string())
-                .bind(e.reason);
+                .bind(e.reason.clone());
         }
         q.execute(&mut **tx).await?;
     }

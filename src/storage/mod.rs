@@ -8,6 +8,7 @@ pub mod audit;
 pub mod blobs;
 pub mod db;
 pub mod inbox;
+pub mod intake;
 pub mod public;
 pub mod queries;
 pub mod register;

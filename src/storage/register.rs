@@ -229,7 +229,7 @@ async fn register_chunk(
                 actor: s.actor.clone(),
                 action: "duplicate_ignored",
                 detail,
-                reason: Some("same Message-ID and SHA-256 already registered"),
+                reason: Some("same Message-ID and SHA-256 already registered".into()),
             });
             out.push(Registered::Duplicate { id: existing });
             continue;

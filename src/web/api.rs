@@ -193,8 +193,9 @@ async fn create(
         }
     };
     let code = records::new_access_code();
-    let accepted = match upload::register(
+    let taken = match submit::accept(
         &app,
+        &pass,
         Channel::Api,
         &fields,
         &files,
@@ -204,20 +205,26 @@ async fn create(
     )
     .await
     {
-        Ok(a) => a,
+        Ok(t) => t,
         Err(e) => {
             tracing::error!(error = ?e, "registering an api submission failed");
             return problem(StatusCode::INTERNAL_SERVER_ERROR, e.code(), &e.to_string());
         }
     };
-    if let Err(e) = submit::process_and_issue(&app, &pass, &accepted, &code).await {
-        tracing::warn!(submission_id = %accepted.id, error = %e, "api submission registered, receipt pending");
-    }
     drop(pass);
-    match submission_json(&app, &accepted.id).await {
+    let body = match &taken.view {
+        Some(v) => Ok(submission_json_of(
+            &app,
+            &v.submission,
+            &v.documents,
+            v.receipt_issued_at.clone(),
+        )),
+        None => submission_json(&app, &taken.id).await,
+    };
+    match body {
         Ok(mut body) => {
             body["access_code"] = code.into();
-            let location = format!("/api/v1/submissions/{}", accepted.id.0);
+            let location = format!("/api/v1/submissions/{}", taken.id.0);
             let mut r = (StatusCode::CREATED, Json(body)).into_response();
             if let Ok(v) = HeaderValue::from_str(&location) {
                 r.headers_mut().insert(header::LOCATION, v);
@@ -235,13 +242,29 @@ pub async fn submission_json(app: &App, id: &SubmissionId) -> Result<serde_json:
         .await?
         .ok_or(WebError::NotFound)?;
     let docs = queries::documents(&app.db, id).await?;
+    let receipt = records::receipt(&app.db, &id.0).await?;
+    Ok(submission_json_of(
+        app,
+        &sub,
+        &docs,
+        receipt.and_then(|r| r.issued).map(|i| i.issued_at),
+    ))
+}
+
+/// [`submission_json`] of a submission at hand: its row, its documents and when its receipt was
+/// issued (as stored).
+pub fn submission_json_of(
+    app: &App,
+    sub: &crate::model::Submission,
+    docs: &[crate::model::Document],
+    receipt_issued_at: Option<String>,
+) -> serde_json::Value {
     let tz = app.config.timezone();
     let department = sub
         .department
         .as_deref()
         .filter(|_| sub.state == crate::model::State::Dispatched)
         .map(|c| serde_json::json!({"code": c, "name": crate::dispatch::department_name(&app.config.routing, c)}));
-    let receipt = records::receipt(&app.db, &id.0).await?;
     let documents: Vec<serde_json::Value> = docs
         .iter()
         .map(|d| {
@@ -259,7 +282,7 @@ pub async fn submission_json(app: &App, id: &SubmissionId) -> Result<serde_json:
         })
         .collect();
     let base = submit::public_link(app, &format!("/api/v1/submissions/{}", sub.id.0));
-    Ok(serde_json::json!({
+    serde_json::json!({
         "id": sub.id.0,
         "registration_number": sub.registration_number,
         "channel": sub.channel.as_str(),
@@ -268,11 +291,11 @@ pub async fn submission_json(app: &App, id: &SubmissionId) -> Result<serde_json:
         "department": department,
         "signed": sub.signed,
         "documents": documents,
-        "receipt_issued_at": receipt.and_then(|r| r.issued).map(|i| i.issued_at),
+        "receipt_issued_at": receipt_issued_at,
         "receipt_url": format!("{base}/receipt.pdf"),
         "receipt_xml_url": format!("{base}/receipt.xml"),
         "status_url": submit::public_link(app, "/status"),
-    }))
+    })
 }
 
 /// The submission `id` if `token` made it.

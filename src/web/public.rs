@@ -308,8 +308,9 @@ async fn upload_post(
         }
     };
     let code = public::new_access_code();
-    let accepted = match upload::register(
+    let taken = match submit::accept(
         &app,
+        &pass,
         Channel::Upload,
         &fields,
         &files,
@@ -319,18 +320,14 @@ async fn upload_post(
     )
     .await
     {
-        Ok(a) => a,
+        Ok(t) => t,
         Err(e) => {
             tracing::error!(error = ?e, "registering an upload failed");
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
         }
     };
-    if let Err(e) = submit::process_and_issue(&app, &pass, &accepted, &code).await {
-        // Registered: the workers finish it and the result page issues the receipt.
-        tracing::warn!(submission_id = %accepted.id, error = %e, "upload registered, receipt pending");
-    }
     drop(pass);
-    Redirect::to(&format!("/p/{}/{}", accepted.id.0, code)).into_response()
+    Redirect::to(&format!("/p/{}/{}", taken.id.0, code)).into_response()
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {

@@ -201,6 +201,279 @@ pub enum SubmitError {
     Csrf,
 }
 
+/// A submission taken: its registration and, when its steps were worked out before it was
+/// registered, what it looks like now (so the answer needs no reading back).
+#[derive(Debug)]
+pub struct Taken {
+    /// The submission.
+    pub id: SubmissionId,
+    /// Its registration number.
+    pub registration_number: String,
+    /// The submission, its documents and when its receipt was issued, as registered.
+    pub view: Option<View>,
+}
+
+/// A submission as [`accept`] registered it.
+#[derive(Debug)]
+pub struct View {
+    /// The row.
+    pub submission: crate::model::Submission,
+    /// Its documents with their reports.
+    pub documents: Vec<crate::model::Document>,
+    /// When its receipt was issued (as stored), if it was.
+    pub receipt_issued_at: Option<String>,
+}
+
+/// Takes an upload whose files are stored: registers it, takes it through the pipeline and
+/// issues its receipt while the sender waits.
+///
+/// The usual upload (files without archives) has its steps worked out first — the envelope
+/// stored, every file verified and validated at the arrival time, the department chosen — in a
+/// processing slot, and is then registered with its number, its final state, its documents'
+/// reports and the whole audit trail in one transaction; the receipt follows in a second. An
+/// archive among the files (its entries become documents), a step that fails or takes longer
+/// than the sender waits: registered first and taken through step by step
+/// ([`upload::register`], [`process_and_issue`]), as the workers would.
+#[allow(clippy::too_many_arguments)]
+pub async fn accept(
+    app: &Arc<App>,
+    pass: &Pass,
+    channel: Channel,
+    fields: &Fields,
+    files: &[Staged],
+    received_at: chrono::DateTime<chrono::Utc>,
+    api_token: Option<&str>,
+    access_code: &str,
+) -> Result<Taken, UploadError> {
+    if !files.iter().any(|f| f.media_type == "application/zip") {
+        let (app2, fields2, files2) = (app.clone(), fields.clone(), files.to_vec());
+        let work = tokio::task::spawn_blocking(move || {
+            prepare(&app2, channel, &fields2, &files2, received_at)
+        });
+        match pass.run(tokio::time::timeout(PROCESS_WAIT, work)).await {
+            Some(Ok(Ok(Ok(prepared)))) => {
+                return take_prepared(app, prepared, api_token, access_code).await;
+            }
+            Some(Ok(Ok(Err(e)))) => {
+                tracing::warn!(error = %e, "working out an upload's steps; registering it first")
+            }
+            Some(Ok(Err(e))) => tracing::warn!(error = %e, "upload steps: task failed"),
+            Some(Err(_)) => tracing::warn!("upload steps took too long; registering it first"),
+            None => tracing::warn!("upload steps: no processing slot"),
+        }
+    }
+    let accepted = upload::register(
+        app,
+        channel,
+        fields,
+        files,
+        received_at,
+        api_token,
+        access_code,
+    )
+    .await?;
+    if let Err(e) = process_and_issue(app, pass, &accepted, access_code).await {
+        // Registered: the workers finish it and its page issues the receipt.
+        tracing::warn!(submission_id = %accepted.id, error = %e, "upload registered, receipt pending");
+    }
+    Ok(Taken {
+        id: accepted.id,
+        registration_number: accepted.registration_number,
+        view: None,
+    })
+}
+
+/// An upload's steps worked out, not yet registered.
+struct Prepared {
+    id: SubmissionId,
+    parts: upload::Parts,
+    documents: Vec<crate::model::Document>,
+    signed: Vec<bool>,
+    routing: crate::storage::intake::Routing,
+}
+
+/// Stores the envelope, verifies every file and chooses the department (a blocking call).
+fn prepare(
+    app: &App,
+    channel: Channel,
+    fields: &Fields,
+    files: &[Staged],
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Prepared, String> {
+    let parts =
+        upload::parts(app, channel, fields, files, received_at).map_err(|e| e.to_string())?;
+    let id = SubmissionId::new();
+    let mut documents: Vec<crate::model::Document> = parts
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| crate::model::Document {
+            id: uuid::Uuid::now_v7().to_string(),
+            submission_id: id.clone(),
+            seq: i64::try_from(i + 1).unwrap_or(i64::MAX),
+            name: d.name.clone(),
+            media_type: d.media_type.clone(),
+            declared_type: d.declared_type.clone(),
+            size: d.size,
+            sha256: d.sha256.clone(),
+            container: d.container.clone(),
+            role: d.role.clone(),
+            report: None,
+        })
+        .collect();
+    let reports = crate::pipeline::verify_upload(app, &documents, received_at)?;
+    let mut signed = vec![false; documents.len()];
+    for (doc_id, report, is_signed) in reports {
+        if let Some(i) = documents.iter().position(|d| d.id == doc_id) {
+            if let (Some(d), Some(s)) = (documents.get_mut(i), signed.get_mut(i)) {
+                d.report = Some(report);
+                *s = is_signed;
+            }
+        }
+    }
+    if documents.iter().any(|d| d.report.is_none()) {
+        return Err("a document was not verified".into());
+    }
+    let s = &parts.submission;
+    let decision = app.router.route(&crate::classify::RoutingInput {
+        recipients: &s.recipients,
+        sender: s.sender.as_deref(),
+        subject: s.subject.as_deref(),
+        text: s.text.as_deref(),
+        file_names: documents.iter().map(|d| d.name.as_str()).collect(),
+    });
+    Ok(Prepared {
+        id,
+        parts,
+        documents,
+        signed,
+        routing: crate::storage::intake::Routing {
+            department: decision.department,
+            rule: decision.rule,
+            matched: decision.matched,
+        },
+    })
+}
+
+/// Registers a prepared upload (one transaction), then makes and records its receipt.
+async fn take_prepared(
+    app: &Arc<App>,
+    p: Prepared,
+    api_token: Option<&str>,
+    access_code: &str,
+) -> Result<Taken, UploadError> {
+    use crate::storage::intake;
+    let verified: Vec<intake::VerifiedDocument> = p
+        .parts
+        .documents
+        .iter()
+        .zip(&p.documents)
+        .zip(&p.signed)
+        .map(|((d, doc), signed)| intake::VerifiedDocument {
+            id: doc.id.clone(),
+            document: d.clone(),
+            report: doc.report.clone().unwrap_or(serde_json::Value::Null),
+            signed: *signed,
+        })
+        .collect();
+    let now = crate::clock::now();
+    let code_sha256 = public::access_code_sha256(access_code);
+    let s = &p.parts.submission;
+    let number = intake::register_processed(
+        &app.db,
+        &app.config.register.number_pattern,
+        app.config.timezone(),
+        now,
+        &intake::Processed {
+            id: &p.id,
+            submission: s,
+            documents: &verified,
+            routing: &p.routing,
+            api_token,
+            access_code_sha256: &code_sha256,
+        },
+    )
+    .await?;
+    let id = p.id.clone();
+    let issued = match issue_prepared(app, &p, &number, access_code).await {
+        Ok(issued) => Some(issued),
+        Err(e) => {
+            tracing::warn!(submission_id = %id, error = %e, "making a receipt; trying again");
+            if let Err(e) = issue_receipt(app, &id, access_code).await {
+                tracing::warn!(submission_id = %id, error = %e, "upload registered, receipt pending");
+            }
+            None
+        }
+    };
+    let submission = crate::model::Submission {
+        id: id.clone(),
+        registration_number: number.clone(),
+        channel: s.channel,
+        received_at: s.received_at,
+        arrival_source: s.arrival_source.to_string(),
+        registered_at: now,
+        sender: s.sender.clone(),
+        sender_name: s.sender_name.clone(),
+        recipients: s.recipients.clone(),
+        subject: s.subject.clone(),
+        text: s.text.clone(),
+        message_id: s.message_id.clone(),
+        raw_sha256: s.raw_sha256.clone(),
+        raw_size: s.raw_size,
+        state: crate::model::State::Dispatched,
+        department: Some(p.routing.department.clone()),
+        routing_rule: Some(p.routing.rule.clone()),
+        signed: Some(p.signed.iter().any(|s| *s)),
+        quarantine_reason: None,
+    };
+    Ok(Taken {
+        id,
+        registration_number: number,
+        view: issued.map(|issued_at| View {
+            submission,
+            documents: p.documents,
+            receipt_issued_at: Some(crate::model::format_time(&issued_at)),
+        }),
+    })
+}
+
+/// Makes the receipt of a prepared upload just registered and records it (with its e-mail
+/// queued when the sender gave an address) in one transaction; returns when it was issued.
+async fn issue_prepared(
+    app: &Arc<App>,
+    p: &Prepared,
+    number: &str,
+    access_code: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, crate::web::error::WebError> {
+    let s = &p.parts.submission;
+    let issued_at = crate::clock::now();
+    let receipt = receipt_of(
+        app,
+        Head {
+            id: &p.id.0,
+            number,
+            channel: s.channel,
+            received_at: s.received_at,
+            sender: s.sender.as_deref(),
+            subject: s.subject.as_deref(),
+            department: Some(&p.routing.department),
+        },
+        &p.documents,
+        &|d| d.report.as_ref(),
+        access_code,
+        issued_at,
+    );
+    let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
+    let mut tx = app.db.begin_write().await?;
+    let recorded =
+        public::set_receipt_in(&mut tx, &p.id, issued_at, &xml_sha256, &pdf_sha256, sealed).await?;
+    if recorded && s.sender.is_some() {
+        crate::outbox::store::enqueue_receipt_in(&mut tx, &p.id, issued_at).await?;
+    }
+    tx.commit().await?;
+    Ok(issued_at)
+}
+
 /// After registration: the pipeline takes the submission through while its sender waits (in a
 /// processing slot, at most a minute), then the receipt is issued and, when an address was
 /// given, queued for e-mail. When the steps finish the submission, its receipt is made from

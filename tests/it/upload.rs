@@ -894,3 +894,189 @@ async fn public_pages_send_the_security_headers_and_escape_names() {
     );
     assert!(!page.contains("<b x="));
 }
+
+/// A ZIP holding `entries`.
+fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    for (name, bytes) in entries {
+        z.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(bytes).unwrap();
+    }
+    z.finish().unwrap();
+    out.into_inner()
+}
+
+/// What the register says of a submission besides its documents: the audit trail as (actor,
+/// action, from, to, reason), the assignments, the outbox rows, the signature summary.
+async fn record_of(
+    site: &Site,
+    id: &str,
+) -> (
+    Vec<(String, String, String, String, Option<String>)>,
+    Vec<(String, String)>,
+    Vec<String>,
+    (i64, i64, String),
+) {
+    use sqlx::Row;
+    let db = &site.env.app.db;
+    let sid = podawcza::model::SubmissionId(id.to_string());
+    let trail = podawcza::storage::audit::events(db, &sid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            let at = |k: &str| e.detail[k].as_str().unwrap_or_default().to_string();
+            (e.actor, e.action, at("from"), at("to"), e.reason)
+        })
+        .collect();
+    let assigned = sqlx::query(
+        "SELECT department, actor FROM assignments WHERE submission_id = $1 ORDER BY assigned_at",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.get::<String, _>("department"),
+            r.get::<String, _>("actor"),
+        )
+    })
+    .collect();
+    let outbox = sqlx::query("SELECT kind FROM outbox WHERE submission_id = $1 ORDER BY kind")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("kind"))
+        .collect();
+    let row = sqlx::query(
+        "SELECT sig_failed, sig_indeterminate, sig_kinds FROM submissions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let summary = (
+        row.get::<i64, _>("sig_failed"),
+        row.get::<i64, _>("sig_indeterminate"),
+        row.get::<String, _>("sig_kinds"),
+    );
+    (trail, assigned, outbox, summary)
+}
+
+/// An upload without archives has its steps worked out before it is registered, in one
+/// transaction; one with an archive is registered first and taken step by step. Both must leave
+/// the same record: the same audit trail, assignment, queued mail and signature summary, and
+/// the API's answer to the upload must be what reading the submission back gives.
+#[tokio::test]
+async fn an_upload_registered_with_its_steps_leaves_the_record_of_one_taken_step_by_step() {
+    let site = site(&[]).await;
+    sqlx::query("UPDATE departments SET email = 'wydzial@gliwice.example'")
+        .execute(site.env.app.db.pool())
+        .await
+        .unwrap();
+    let token = api_token(&site, "rejestr").await;
+    let signed = ("qes.xml", sample("qes.xml"));
+    let forged = ("revoked.xml", sample("revoked.xml"));
+    let direct = api_post(
+        &site,
+        Some(&token),
+        &[signed.clone(), forged.clone()],
+        Some("jan@example.org"),
+    )
+    .await;
+    assert_eq!(direct.status(), StatusCode::CREATED);
+    let direct: serde_json::Value = direct.json().await.unwrap();
+    let zipped = api_post(
+        &site,
+        Some(&token),
+        &[("wnioski.zip", zip_of(&[signed, forged]))],
+        Some("jan@example.org"),
+    )
+    .await;
+    assert_eq!(zipped.status(), StatusCode::CREATED);
+    let zipped: serde_json::Value = zipped.json().await.unwrap();
+
+    // The answer to the upload is the submission as stored.
+    let id = direct["id"].as_str().unwrap();
+    let shown: serde_json::Value = client()
+        .get(format!("{}/api/v1/submissions/{id}", site.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut answered = direct.clone();
+    answered.as_object_mut().unwrap().remove("access_code");
+    assert_eq!(answered, shown);
+    assert_eq!(direct["state"], "dispatched");
+    assert!(direct["receipt_issued_at"].is_string());
+    let kinds: Vec<(String, String)> = direct["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let s = &d["report"]["signatures"][0];
+            (
+                s["indication"].as_str().unwrap().to_string(),
+                s["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds[0], ("TOTAL_PASSED".into(), "qes".into()));
+    assert_ne!(kinds[1].0, "TOTAL_PASSED");
+
+    // The same record either way (the archive's submission has its file and its two entries).
+    let a = record_of(&site, id).await;
+    let b = record_of(&site, zipped["id"].as_str().unwrap()).await;
+    let actions: Vec<&str> = a.0.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "registered",
+            "state_changed",
+            "state_changed",
+            "state_changed",
+            "state_changed",
+            "receipt_issued"
+        ]
+    );
+    assert_eq!(a.0, b.0);
+    // The upload without an archive was registered with its steps: one transaction, one time.
+    let times: Vec<_> = podawcza::storage::audit::events(
+        &site.env.app.db,
+        &podawcza::model::SubmissionId(id.to_string()),
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|e| e.at)
+    .collect();
+    assert!(times[..5].iter().all(|t| *t == times[0]), "{times:?}");
+    assert_eq!(a.1, b.1);
+    assert_eq!(a.1.len(), 1);
+    assert_eq!(a.2, ["notify", "receipt"]);
+    assert_eq!(a.2, b.2);
+    assert_eq!(a.3, b.3);
+    assert!(a.3 .2.contains(",qes,"), "{:?}", a.3);
+    // Numbers stay consecutive whichever way a submission was registered.
+    let n = |v: &serde_json::Value| {
+        v["registration_number"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .nth(1)
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert_eq!(n(&zipped), n(&direct) + 1);
+}

@@ -7,7 +7,9 @@
 # receipt before its 201. Prints requests per second, p50/p99 and the server's peak RSS.
 # Usage: scripts/bench-upload.sh   (UPLOAD_BENCH_SECS=20, UPLOAD_BENCH_CONNECTIONS=20,
 #        UPLOAD_BENCH_BYTES=1048576, UPLOAD_BENCH_DB=sqlite|postgres, UPLOAD_BENCH_PERF=FILE to
-#        record the server's profile with perf while wrk runs)
+#        record the server's profile with perf while wrk runs, UPLOAD_BENCH_PDF=incremental (the
+#        signature in an incremental update, its hole near the end, as signing applications
+#        sign a resident's PDF) or first (signed in the first revision, the hole near the start))
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -15,6 +17,7 @@ SECS="${UPLOAD_BENCH_SECS:-20}"
 CONNS="${UPLOAD_BENCH_CONNECTIONS:-20}"
 BYTES="${UPLOAD_BENCH_BYTES:-1048576}"
 DB="${UPLOAD_BENCH_DB:-sqlite}"
+PDF_KIND="${UPLOAD_BENCH_PDF:-incremental}"
 if [[ "$DB" == postgres ]]; then
   source scripts/lib/setup.sh
 else
@@ -40,7 +43,9 @@ export PODAWCZA_TRUST__PERSONAL_ROOT_SHA256="[\"$PLID_SHA\"]"
 export PODAWCZA_RECEIPT__SEAL_KEY="$PKI/qseal.key.pem" PODAWCZA_RECEIPT__SEAL_CERT="$PKI/qseal.crt.pem"
 
 "$BIN" migrate >/dev/null
-"$BIN" fixtures pdf --bytes "$BYTES" "$WORK/wniosek.pdf" >/dev/null
+PDF_FLAGS=()
+[[ "$PDF_KIND" == incremental ]] && PDF_FLAGS=(--incremental)
+"$BIN" fixtures pdf --bytes "$BYTES" "${PDF_FLAGS[@]}" "$WORK/wniosek.pdf" >/dev/null
 TOKEN="$("$BIN" token add bench | tail -n 1)"
 
 # The request body: one multipart file part, as a client library sends it.
@@ -88,7 +93,7 @@ if [[ -n "${UPLOAD_BENCH_PERF:-}" ]]; then
   perf record -q -F 499 --call-graph ${UPLOAD_BENCH_PERF_GRAPH:-fp} -p "$SERVER" -o "$UPLOAD_BENCH_PERF" -- sleep "$SECS" >/dev/null 2>&1 &
   PERF_PID=$!
 fi
-log "wrk: $CONNS connections, ${SECS}s, $(stat -c %s "$WORK/wniosek.pdf") B signed PDF, $DB"
+log "wrk: $CONNS connections, ${SECS}s, $(stat -c %s "$WORK/wniosek.pdf") B signed PDF ($PDF_KIND), $DB"
 wrk -t"$(( CONNS < 2 ? CONNS : 2 ))" -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s "$WORK/post.lua" \
   "http://127.0.0.1:$PORT/api/v1/submissions" | tee "$WORK/wrk.out"
 [[ -n "$PERF_PID" ]] && wait "$PERF_PID"

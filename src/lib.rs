@@ -17,6 +17,7 @@ pub mod app;
 pub mod classify;
 pub mod clock;
 pub mod config;
+pub mod digest;
 pub mod dispatch;
 pub mod encoding;
 pub mod fixtures;

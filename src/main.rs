@@ -186,6 +186,11 @@ enum FixturesCommand {
         /// The test PKI entity that signs (qes-signer, pz-seal, revoked-signer, …).
         #[arg(long, default_value = "qes-signer")]
         signer: String,
+        /// Sign in an incremental update after the document (the signature's hole near the end,
+        /// as a resident's signing application signs an existing PDF) instead of in the
+        /// document's first revision (the hole near the start).
+        #[arg(long)]
+        incremental: bool,
         /// The test PKI to sign with.
         #[arg(long, default_value = "fixtures/pki")]
         pki: PathBuf,
@@ -962,11 +967,16 @@ fn fixtures(what: &FixturesCommand) -> Result<std::process::ExitCode> {
         FixturesCommand::Pdf {
             bytes,
             signer,
+            incremental,
             pki,
             out,
         } => {
             let pki = podawcza::fixtures::pki::load(pki)?;
-            let pdf = podawcza::fixtures::pdf::large_signed(&pki, signer, *bytes)?;
+            let pdf = if *incremental {
+                podawcza::fixtures::pdf::large_signed_incremental(&pki, signer, *bytes)?
+            } else {
+                podawcza::fixtures::pdf::large_signed(&pki, signer, *bytes)?
+            };
             std::fs::write(out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("{}\t{}", out.display(), pdf.len());
         }

@@ -607,8 +607,9 @@ async fn verify_batch(app: &Arc<App>, batch: Vec<Claimed>) -> Result<Outcomes, P
             .into_iter()
             .map(|c| {
                 let mine = docs.remove(&c.id.0).unwrap_or_default();
-                let r = smime_parts(&app, &c, &mine)
-                    .and_then(|smime| verify_documents(&app, &mine, &smime, c.received_at));
+                let r = smime_parts(&app, &c, &mine).and_then(|smime| {
+                    verify_documents(&app, &mine, &smime, &Prefixes::new(), c.received_at)
+                });
                 (c, r)
             })
             .collect()
@@ -637,10 +638,15 @@ fn smime_parts(
         .collect())
 }
 
+/// Hash states kept while documents streamed in, by their SHA-256.
+pub(crate) type Prefixes =
+    std::collections::HashMap<String, std::sync::Arc<crate::digest::Prefixes>>;
+
 fn verify_documents(
     app: &App,
     docs: &[crate::model::Document],
     smime: &std::collections::HashMap<String, Vec<u8>>,
+    prefixes: &Prefixes,
     received_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<StepResult, StepError> {
     let mut reports = Vec::with_capacity(docs.len());
@@ -668,7 +674,10 @@ fn verify_documents(
                 &d.media_type,
                 &bytes,
                 &resolve,
-                Some(&d.sha256),
+                Some(crate::digest::Known {
+                    sha256: &d.sha256,
+                    prefixes: prefixes.get(&d.sha256).map(|p| p.as_ref()),
+                }),
             )
         });
         // Validated at the arrival time: was the signature valid when the letter came in
@@ -688,13 +697,21 @@ fn verify_documents(
 /// The verification step for the files of an upload not yet registered (the upload page and the
 /// API work out the steps while the sender waits, then register the result in one transaction):
 /// per document, by its id, the report and whether it is signed; the same reports
-/// [`verify_batch`] makes for a registered submission.
+/// [`verify_batch`] makes for a registered submission (`prefixes`: the hash states the upload
+/// kept while its files streamed in).
 pub(crate) fn verify_upload(
     app: &App,
     docs: &[crate::model::Document],
+    prefixes: &Prefixes,
     received_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(String, serde_json::Value, bool)>, String> {
-    match verify_documents(app, docs, &std::collections::HashMap::new(), received_at) {
+    match verify_documents(
+        app,
+        docs,
+        &std::collections::HashMap::new(),
+        prefixes,
+        received_at,
+    ) {
         Ok(StepResult::Verified { reports, .. }) => Ok(reports),
         Ok(_) => Err("verification gave no reports".into()),
         Err(e) => Err(e.to_string()),

@@ -279,7 +279,7 @@ impl Incoming {
                 head,
                 ..
             } = self;
-            let (sha256, size) = writer.finish()?;
+            let (sha256, size, prefixes) = writer.finish_with_prefixes()?;
             let mut media_type = sniff::sniff(&head, &name);
             if media_type == "application/octet-stream" && size > head.len() as u64 {
                 // The beginning was not enough (a long DER structure): look at all of it.
@@ -291,6 +291,7 @@ impl Incoming {
                 sha256,
                 size,
                 media_type: media_type.to_string(),
+                prefixes: std::sync::Arc::new(prefixes),
             })
         })
         .await
@@ -311,6 +312,10 @@ pub struct Staged {
     pub size: u64,
     /// Media type sniffed from the bytes.
     pub media_type: String,
+    /// The hash states taken while it streamed in (the verifier finishes a signed prefix's
+    /// digest from them instead of hashing the file again).
+    #[serde(skip)]
+    pub prefixes: std::sync::Arc<crate::digest::Prefixes>,
 }
 
 /// What registration gave.

@@ -48,13 +48,14 @@ pub fn inspect_with(name: &str, media_type: &str, bytes: &[u8], detached: Detach
 
 /// [`inspect_with`] for a document whose SHA-256 the caller already knows (lowercase hex: the
 /// blob store's key, computed when its bytes were written): a PDF is then hashed only over its
-/// signed ranges, not a second time whole for the report.
+/// signed ranges, not a second time whole for the report, and with the hash states kept while
+/// it streamed in, only over the bytes after the state nearest each signature's hole.
 pub fn inspect_stored(
     name: &str,
     media_type: &str,
     bytes: &[u8],
     detached: Detached<'_>,
-    sha256: Option<&str>,
+    known: Option<crate::digest::Known<'_>>,
 ) -> Report {
     if bytes.len() > detect::MAX_INPUT_BYTES {
         return detect::inspect(name, media_type, bytes);
@@ -65,7 +66,7 @@ pub fn inspect_stored(
         {
             // An ASiC container may carry CAdES signatures (`META-INF/*.p7s`) beside or instead of
             // XAdES ones: the CMS verifier checks those.
-            if let Some(cades) = cms::verify_cms_family_stored(name, bytes, detached, sha256) {
+            if let Some(cades) = cms::verify_cms_family_stored(name, bytes, detached, known) {
                 merge_checked(&mut report, cades);
             }
         }
@@ -76,7 +77,7 @@ pub fn inspect_stored(
         }
         return report;
     }
-    if let Some(report) = cms::verify_cms_family_stored(name, bytes, detached, sha256) {
+    if let Some(report) = cms::verify_cms_family_stored(name, bytes, detached, known) {
         return report;
     }
     detect::inspect(name, media_type, bytes)

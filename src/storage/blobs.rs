@@ -256,7 +256,7 @@ impl BlobStore {
             fsync: self.fsync,
             tmp: Some(tmp),
             file: Some(file),
-            hasher: openssl::sha::Sha256::new(),
+            hasher: crate::digest::StreamHasher::new(),
             size: 0,
         })
     }
@@ -269,7 +269,7 @@ pub struct BlobWriter {
     fsync: bool,
     tmp: Option<PathBuf>,
     file: Option<io::BufWriter<File>>,
-    hasher: openssl::sha::Sha256,
+    hasher: crate::digest::StreamHasher,
     size: u64,
 }
 
@@ -304,11 +304,21 @@ impl BlobWriter {
 
     /// Makes the blob durable (fsync, rename, fsync of its directory) and returns its key and
     /// size. When the same bytes are stored already, the copy is dropped.
-    pub fn finish(mut self) -> Result<(String, u64), BlobError> {
+    pub fn finish(self) -> Result<(String, u64), BlobError> {
+        self.finish_with_prefixes()
+            .map(|(key, size, _)| (key, size))
+    }
+
+    /// [`BlobWriter::finish`], also returning the hash states kept every
+    /// [`crate::digest::STEP`] bytes (a verifier finishes the digest of a prefix from them).
+    pub fn finish_with_prefixes(
+        mut self,
+    ) -> Result<(String, u64, crate::digest::Prefixes), BlobError> {
         let tmp = self.tmp.take().unwrap_or_default();
         let file = self.file.take();
-        let hasher = std::mem::replace(&mut self.hasher, openssl::sha::Sha256::new());
-        let key = hex(&hasher.finish());
+        let hasher = std::mem::take(&mut self.hasher);
+        let (digest, prefixes) = hasher.finish();
+        let key = hex(&digest);
         let dest = key_path(&self.root, &key)?;
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -317,7 +327,7 @@ impl BlobWriter {
         if fs::metadata(&dest).is_ok_and(|m| m.len() == self.size) {
             drop(file);
             let _ = fs::remove_file(&tmp);
-            return Ok((key, self.size));
+            return Ok((key, self.size, prefixes));
         }
         if let Some(f) = file {
             let f = f.into_inner().map_err(|e| BlobError::Io {
@@ -336,7 +346,7 @@ impl BlobWriter {
                 .and_then(|d| d.sync_all())
                 .map_err(io(&shard))?;
         }
-        Ok((key, self.size))
+        Ok((key, self.size, prefixes))
     }
 }
 
@@ -359,18 +369,22 @@ fn parallel<T: Sync>(
     }
     let chunk = items.len().div_ceil(16);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
+        // The calling thread takes the first chunk itself: two files need one new thread.
+        let mut chunks = items.chunks(chunk);
+        let first = chunks.next().unwrap_or_default();
+        let handles: Vec<_> = chunks
             .map(|c| scope.spawn(|| c.iter().try_for_each(&f)))
             .collect();
-        handles.into_iter().try_for_each(|h| {
+        let mine = first.iter().try_for_each(&f);
+        let theirs = handles.into_iter().try_for_each(|h| {
             h.join().unwrap_or_else(|_| {
                 Err(BlobError::Io {
                     path: PathBuf::new(),
                     source: io::Error::other("fsync thread panicked"),
                 })
             })
-        })
+        });
+        mine.and(theirs)
     })
 }
 

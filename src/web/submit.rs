@@ -321,7 +321,11 @@ fn prepare(
             report: None,
         })
         .collect();
-    let reports = crate::pipeline::verify_upload(app, &documents, received_at)?;
+    let prefixes: crate::pipeline::Prefixes = files
+        .iter()
+        .map(|f| (f.sha256.clone(), f.prefixes.clone()))
+        .collect();
+    let reports = crate::pipeline::verify_upload(app, &documents, &prefixes, received_at)?;
     let mut signed = vec![false; documents.len()];
     for (doc_id, report, is_signed) in reports {
         if let Some(i) = documents.iter().position(|d| d.id == doc_id) {

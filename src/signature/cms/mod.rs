@@ -45,19 +45,23 @@ pub fn verify_cms_family(name: &str, bytes: &[u8], detached: Resolver<'_>) -> Op
 }
 
 /// [`verify_cms_family`] for bytes whose SHA-256 the caller already knows (lowercase hex, the
-/// blob store's key): a PDF is not hashed whole a second time for the report.
+/// blob store's key): a PDF is not hashed whole a second time for the report (and with the
+/// hash states kept while it streamed in, its signed prefix is not hashed again either).
 pub fn verify_cms_family_stored(
     name: &str,
     bytes: &[u8],
     detached: Resolver<'_>,
-    sha256: Option<&str>,
+    known: Option<crate::digest::Known<'_>>,
 ) -> Option<Report> {
     use crate::signature::pdf;
     if bytes.starts_with(b"PK\x03\x04") {
         return asic::verify_asic(name, bytes);
     }
     if pdf::is_pdf(bytes) {
-        return Some(pdf::verify_pdf_with_sha256(name, bytes, sha256));
+        return Some(match known {
+            Some(known) => pdf::verify_pdf_stored(name, bytes, known),
+            None => pdf::verify_pdf(name, bytes),
+        });
     }
     if name.to_ascii_lowercase().ends_with(".pdf") && bytes.first() != Some(&0x30) {
         return Some(Report {

@@ -228,3 +228,85 @@ fn verifies_a_pdf_whose_cms_openssl_made() {
     assert_eq!(s.intact, Some(true), "{s:?}");
     assert!(s.warnings.iter().any(|w| w.contains("legacy sub-filter")));
 }
+
+/// The hash states an upload keeps while it streams in (every [`crate::digest::STEP`] bytes).
+fn streamed(data: &[u8]) -> (String, crate::digest::Prefixes) {
+    let mut h = crate::digest::StreamHasher::new();
+    for piece in data.chunks(8 * 1024 + 3) {
+        h.update(piece);
+    }
+    let (digest, prefixes) = h.finish();
+    (crate::signature::cms::certs::hex(&digest), prefixes)
+}
+
+fn verify_streamed(pdf: &[u8], prefixes: &crate::digest::Prefixes) -> Report {
+    let (sha256, _) = streamed(pdf);
+    super::verify_pdf_stored(
+        "wniosek.pdf",
+        pdf,
+        crate::digest::Known {
+            sha256: &sha256,
+            prefixes: Some(prefixes),
+        },
+    )
+}
+
+/// A PDF of about `bytes` signed by the project's test PKI (SHA-256, as the upload benchmark
+/// sends), and one signed in an incremental update after the document.
+fn large_pair(bytes: usize) -> (Vec<u8>, Vec<u8>) {
+    static PKI: OnceLock<crate::fixtures::pki::Pki> = OnceLock::new();
+    let pki = PKI.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pki");
+        crate::fixtures::pki::load(&dir).unwrap()
+    });
+    let once = crate::fixtures::pdf::large_signed(pki, "qes-signer", bytes).unwrap();
+    let updated = crate::fixtures::pdf::large_signed_incremental(pki, "qes-signer", bytes).unwrap();
+    (once, updated)
+}
+
+#[test]
+fn digests_started_from_the_states_kept_while_streaming_give_the_same_report() {
+    // Large enough for several kept states before the hole; signed at the end, and signed in an
+    // incremental update.
+    let (once, updated) = large_pair(300 * 1024);
+    for pdf in [&once, &updated] {
+        let (_, prefixes) = streamed(pdf);
+        let plain = verify(pdf);
+        let stored = verify_streamed(pdf, &prefixes);
+        assert_eq!(
+            serde_json::to_value(&plain).unwrap(),
+            serde_json::to_value(&stored).unwrap()
+        );
+        assert!(stored.signatures.iter().all(|s| s.intact == Some(true)));
+    }
+    // A byte changed before the last kept state and after it: the same verdict as verifying the
+    // changed file from scratch (the states are of the bytes as they came).
+    for at in [1000, 200 * 1024, 300 * 1024 - 10] {
+        let mut changed = updated.clone();
+        changed[at] ^= 0x01;
+        let (_, prefixes) = streamed(&changed);
+        let stored = verify_streamed(&changed, &prefixes);
+        assert_eq!(stored.signatures[0].intact, Some(false), "{at}");
+        assert_eq!(
+            serde_json::to_value(verify(&changed)).unwrap(),
+            serde_json::to_value(&stored).unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_kept_states_are_what_the_digest_starts_from() {
+    // States of other bytes of the same length: the signed prefix is not hashed again, so the
+    // digest is wrong — which is why only the stream's own states may be handed over. (The
+    // signature of an incremental update: its hole is near the end, after many kept states.)
+    let (_, pdf) = large_pair(300 * 1024);
+    let mut other = pdf.clone();
+    other[100] ^= 0x01;
+    let (_, foreign) = streamed(&other);
+    let s = &verify_streamed(&pdf, &foreign).signatures[0];
+    assert_eq!(s.intact, Some(false), "{s:?}");
+    // States of a stream of another length are not used at all.
+    let (_, short) = streamed(&pdf[..pdf.len() - 1]);
+    let s = &verify_streamed(&pdf, &short).signatures[0];
+    assert_eq!(s.intact, Some(true), "{s:?}");
+}

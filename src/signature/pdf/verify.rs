@@ -13,7 +13,7 @@ use super::sigdict::{self, SigDict};
 use crate::signature::cms::evidence::{Evidence, Failure, Scope, TimeStamp};
 use crate::signature::cms::{algorithms, certs, oids, parse, report, timestamp, verify};
 use crate::signature::report::Report;
-use openssl::hash::{Hasher, MessageDigest};
+use openssl::hash::MessageDigest;
 
 /// Largest PDF verified, in bytes.
 pub const MAX_PDF_BYTES: usize = 200 * 1024 * 1024;
@@ -24,10 +24,27 @@ pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
     verify_pdf_with_sha256(name, data, None)
 }
 
+/// [`verify_pdf`] of a stored file: the report takes its known SHA-256 (the file is not hashed
+/// a second time for it), and the signed ranges' digests start from the hash state kept at or
+/// before each signature's hole when the caller has them (an upload hashed as it streamed in),
+/// so only the bytes after that state are hashed.
+pub fn verify_pdf_stored(name: &str, data: &[u8], known: crate::digest::Known<'_>) -> Report {
+    verify_pdf_inner(name, data, Some(known))
+}
+
 /// [`verify_pdf`] for a caller that already has the file's SHA-256 (lowercase hex, e.g. the
 /// blob store's key): the report takes it and the file is not hashed a second time for it,
 /// only the signed ranges are.
 pub fn verify_pdf_with_sha256(name: &str, data: &[u8], sha256: Option<&str>) -> Report {
+    let known = sha256.map(|sha256| crate::digest::Known {
+        sha256,
+        prefixes: None,
+    });
+    verify_pdf_inner(name, data, known)
+}
+
+fn verify_pdf_inner(name: &str, data: &[u8], known: Option<crate::digest::Known<'_>>) -> Report {
+    let sha256 = known.map(|k| k.sha256);
     let mut out = Report {
         file: name.to_string(),
         container: "pdf".to_string(),
@@ -62,7 +79,7 @@ pub fn verify_pdf_with_sha256(name: &str, data: &[u8], sha256: Option<&str>) -> 
         eofs: &eofs,
         prehashed: Vec::new(),
     };
-    let (computed, prehashed) = ctx.digests(&sigs, sha256.is_none());
+    let (computed, prehashed) = ctx.digests(&sigs, known);
     ctx.prehashed = prehashed;
     out.sha256 = sha256.map(str::to_string).or(computed).unwrap_or_default();
     let stamps: Vec<(Option<usize>, TimeStamp)> = sigs
@@ -112,7 +129,12 @@ impl Context<'_> {
     /// PDF signed a hundred times once instead of a hundred times. Only for signatures whose
     /// digest algorithm is SHA-256 and whose ByteRange is `[0 a b c]` inside the file; the
     /// others hash their ranges in the CMS check.
-    fn digests(&self, sigs: &[SigDict], file: bool) -> (Option<String>, Prehashed) {
+    fn digests(
+        &self,
+        sigs: &[SigDict],
+        known: Option<crate::digest::Known<'_>>,
+    ) -> (Option<String>, Prehashed) {
+        let file = known.is_none();
         let mut wanted: Vec<Wanted<'_>> = sigs
             .iter()
             .filter(|s| !s.doc_timestamp && s.sub_filter != "adbe.pkcs7.sha1")
@@ -133,22 +155,28 @@ impl Context<'_> {
             })
             .collect();
         wanted.sort_by_key(|(_, prefix, _)| *prefix);
+        // A state the caller kept while the file streamed in saves hashing the prefix before it
+        // (only when the whole file is not to be hashed here anyway).
+        let kept = known
+            .and_then(|k| k.prefixes)
+            .filter(|p| !file && p.len() == self.data.len())
+            .zip(wanted.first())
+            .and_then(|(p, (_, prefix, _))| p.at_or_before(*prefix));
         let shared = (|| {
-            let mut state = Hasher::new(MessageDigest::sha256()).ok()?;
-            let mut at = 0;
+            let (mut at, mut state) = kept.unwrap_or_default();
             let mut out = Vec::with_capacity(wanted.len());
             for (key, prefix, rest) in &wanted {
-                state.update(self.data.get(at..*prefix)?).ok()?;
+                state.update(self.data.get(at..*prefix)?);
                 at = *prefix;
                 let mut ranges = state.clone();
                 for r in rest {
-                    ranges.update(r).ok()?;
+                    ranges.update(r);
                 }
-                out.push((*key, ranges.finish().ok()?.to_vec()));
+                out.push((*key, ranges.finish().to_vec()));
             }
             let sha256 = if file {
-                state.update(self.data.get(at..)?).ok()?;
-                Some(certs::hex(&state.finish().ok()?))
+                state.update(self.data.get(at..)?);
+                Some(certs::hex(&state.finish()))
             } else {
                 None
             };

@@ -4,6 +4,7 @@
 //! a crash sends the same bytes with the same Message-ID (at least once, recorded once).
 
 use crate::model::{format_time, SubmissionId};
+use crate::storage::db::Arg;
 use crate::storage::db::{self, Db, DbError};
 use chrono::{DateTime, Utc};
 use sqlx::Transaction;
@@ -56,20 +57,26 @@ pub async fn enqueue_notify_in(
     id: &SubmissionId,
     now: &str,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    let (sql, args) = notify_statement(id, now);
+    crate::storage::db::execute_in(tx, sql, &args).await?;
+    Ok(())
+}
+
+/// The statement of [`enqueue_notify_in`], for a [`crate::storage::db::Script`].
+pub fn notify_statement(id: &SubmissionId, now: &str) -> (&'static str, Vec<Arg>) {
+    (
         "INSERT INTO outbox (id, kind, submission_id, recipient, message, state, next_attempt_at,
             created_at)
          SELECT $1, 'notify', s.id, d.email, '', 'pending', $3, $3
          FROM submissions s JOIN departments d ON d.code = s.department
          WHERE s.id = $2 AND d.email <> ''
          ON CONFLICT (kind, submission_id, recipient) DO NOTHING",
+        vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            id.0.as_str().into(),
+            now.into(),
+        ],
     )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(&id.0)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Queues the receipt of an upload or API submission to the address its sender gave (once per
@@ -91,19 +98,26 @@ pub async fn enqueue_receipt_in(
     id: &SubmissionId,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    let (sql, args) = receipt_statement(id, now);
+    crate::storage::db::execute_in(tx, sql, &args).await?;
+    Ok(())
+}
+
+/// The statement of [`enqueue_receipt_in`], for a [`crate::storage::db::Script`] (at most one
+/// receipt e-mail per submission, whoever queues it).
+pub fn receipt_statement(id: &SubmissionId, now: DateTime<Utc>) -> (&'static str, Vec<Arg>) {
+    (
         "INSERT INTO outbox (id, kind, submission_id, recipient, message, state, next_attempt_at,
             created_at)
          SELECT $1, 'receipt', s.id, s.sender, '', 'pending', $3, $3 FROM submissions s
          WHERE s.id = $2 AND s.channel <> 'email' AND s.sender IS NOT NULL AND s.sender <> ''
          ON CONFLICT (kind, submission_id, recipient) DO NOTHING",
+        vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            id.0.as_str().into(),
+            format_time(&now).into(),
+        ],
     )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(&id.0)
-    .bind(format_time(&now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Claims up to `limit` due rows for `owner` until `until`.

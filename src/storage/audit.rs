@@ -47,44 +47,51 @@ pub struct NewEvent {
     pub reason: Option<String>,
 }
 
-/// Appends many events in one statement, inside the caller's transaction.
+/// Appends many events, inside the caller's transaction (one statement per 200).
 pub async fn record_many(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     at: DateTime<Utc>,
     events: &[NewEvent],
 ) -> Result<(), DbError> {
     for chunk in events.chunks(200) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let b = r * 6;
-                format!(
-                    "(${}, ${}, $1, ${}, ${}, ${}, ${})",
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO audit_events (id, submission_id, at, actor, action, detail, reason) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(format_time(&at));
-        for e in chunk {
-            q = q
-                .bind(uuid::Uuid::now_v7().to_string())
-                .bind(e.submission.0.clone())
-                .bind(e.actor.clone())
-                .bind(e.action)
-                .bind(e.detail.to_string())
-                .bind(e.reason.clone());
-        }
-        q.execute(&mut **tx).await?;
+        let (sql, args) = insert_statement(at, chunk);
+        db::execute_in(tx, &sql, &args).await?;
     }
     Ok(())
+}
+
+/// One statement appending `events` (keep them to a few hundred), for a
+/// [`super::db::Script`] or [`record_many`].
+pub fn insert_statement(at: DateTime<Utc>, events: &[NewEvent]) -> (String, Vec<db::Arg>) {
+    let values: Vec<String> = (0..events.len())
+        .map(|r| {
+            let b = r * 6;
+            format!(
+                "(${}, ${}, $1, ${}, ${}, ${}, ${})",
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_events (id, submission_id, at, actor, action, detail, reason) VALUES {}",
+        values.join(", ")
+    );
+    let mut args = Vec::with_capacity(1 + 6 * events.len());
+    args.push(format_time(&at).into());
+    for e in events {
+        args.push(uuid::Uuid::now_v7().to_string().into());
+        args.push(e.submission.0.as_str().into());
+        args.push(e.actor.as_str().into());
+        args.push(e.action.into());
+        args.push(e.detail.to_string().into());
+        args.push(e.reason.clone().into());
+    }
+    (sql, args)
 }
 
 /// The events of one submission, oldest first.

@@ -9,8 +9,9 @@
 //! the department, the department's notification queued, the receipt's access code kept.
 
 use super::audit;
+use super::db::{Arg, Script};
 use super::db::{Db, DbError};
-use super::register::{format_number, NewSubmission};
+use super::register::NewSubmission;
 use super::work::NewDocument;
 use crate::model::{format_time, State, SubmissionId};
 use chrono::{DateTime, Datelike, Utc};
@@ -60,9 +61,11 @@ pub struct Processed<'a> {
 /// The actor of the pipeline's steps in the audit trail (as [`crate::pipeline`] records them).
 const PIPELINE: &str = "system:pipeline";
 
-/// Registers a processed upload in one transaction and returns its number. The number
-/// comes from the year's counter in the same transaction (gap-free: a rollback gives it back;
-/// the counter row stays locked until commit, so concurrent registrations queue there).
+/// Registers a processed upload in one transaction and returns its number. The number comes
+/// from the year's counter in the same transaction (gap-free: a rollback gives it back; the
+/// counter row stays locked until commit, so concurrent registrations queue there) and is
+/// written with the row. On SQLite the transaction is one trip to the database
+/// ([`super::db::Db::run`]).
 pub async fn register_processed(
     db: &Db,
     pattern: &str,
@@ -72,86 +75,89 @@ pub async fn register_processed(
 ) -> Result<String, DbError> {
     let s = p.submission;
     let id = p.id;
-    let year = s.received_at.with_timezone(&tz).year();
+    let year = i64::from(s.received_at.with_timezone(&tz).year());
     let now_s = format_time(&now);
     let signed = p.documents.iter().any(|d| d.signed);
-    let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
+    let mut script = Script::new();
+    script.push(
         "INSERT INTO reg_counters (year, last) VALUES ($1, 1)
-         ON CONFLICT (year) DO UPDATE SET last = reg_counters.last + 1
-         RETURNING last",
-    )
-    .bind(i64::from(year))
-    .fetch_one(&mut *tx)
-    .await?;
-    let seq: i64 = row.try_get("last")?;
-    let number = format_number(pattern, seq, year);
-    sqlx::query(
-        "INSERT INTO submissions (id, registration_number, reg_seq, reg_year, channel, received_at,
-            arrival_source, registered_at, sender, sender_name, recipients, subject, body_text,
-            message_id, raw_sha256, raw_size, source, state, updated_at, signed, department,
-            routing_rule, api_token)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $8, $19, $20, $21, $22)",
-    )
-    .bind(&id.0)
-    .bind(&number)
-    .bind(seq)
-    .bind(i64::from(year))
-    .bind(s.channel.as_str())
-    .bind(format_time(&s.received_at))
-    .bind(s.arrival_source)
-    .bind(&now_s)
-    .bind(&s.sender)
-    .bind(&s.sender_name)
-    .bind(serde_json::to_string(&s.recipients).unwrap_or_else(|_| "[]".into()))
-    .bind(&s.subject)
-    .bind(&s.text)
-    .bind(&s.message_id)
-    .bind(&s.raw_sha256)
-    .bind(s.raw_size)
-    .bind(&s.source)
-    .bind(State::Dispatched.as_str())
-    .bind(i64::from(signed))
-    .bind(&p.routing.department)
-    .bind(&p.routing.rule)
-    .bind(p.api_token)
-    .execute(&mut *tx)
-    .await?;
-    insert_documents(&mut tx, id, p.documents).await?;
-    audit::record_many(&mut tx, now, &events(id, &number, p, signed)).await?;
-    sqlx::query(
+         ON CONFLICT (year) DO UPDATE SET last = reg_counters.last + 1",
+        vec![year.into()],
+    );
+    // The number as [`super::register::format_number`] writes it, from the counter just taken.
+    script.push(
+        "INSERT INTO submissions (id, registration_number, reg_seq, reg_year, channel,
+            received_at, arrival_source, registered_at, sender, sender_name, recipients, subject,
+            body_text, message_id, raw_sha256, raw_size, source, state, updated_at, signed,
+            department, routing_rule, api_token)
+         SELECT $1, replace(replace($2, '{n}', CAST(c.last AS TEXT)), '{yyyy}', $3), c.last, $4,
+            $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $8, $19, $20, $21,
+            $22
+         FROM reg_counters c WHERE c.year = $4
+         RETURNING registration_number",
+        vec![
+            id.0.as_str().into(),
+            pattern.into(),
+            year.to_string().into(),
+            year.into(),
+            s.channel.as_str().into(),
+            format_time(&s.received_at).into(),
+            s.arrival_source.into(),
+            now_s.as_str().into(),
+            s.sender.clone().into(),
+            s.sender_name.clone().into(),
+            serde_json::to_string(&s.recipients)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
+            s.subject.clone().into(),
+            s.text.clone().into(),
+            s.message_id.clone().into(),
+            s.raw_sha256.as_str().into(),
+            s.raw_size.into(),
+            s.source.clone().into(),
+            State::Dispatched.as_str().into(),
+            i64::from(signed).into(),
+            p.routing.department.as_str().into(),
+            p.routing.rule.as_str().into(),
+            p.api_token.into(),
+        ],
+    );
+    if !p.documents.is_empty() {
+        script.add(documents_statement(id, p.documents));
+    }
+    // Registration first: event ids are ordered by their making.
+    script.add(registered_statement(id, s, &now_s));
+    script.add(audit::insert_statement(now, &events(id, p, signed)));
+    script.push(
         "INSERT INTO assignments (id, submission_id, department, assigned_at, actor, rule, note)
          VALUES ($1, $2, $3, $4, $5, $6, NULL)",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(&id.0)
-    .bind(&p.routing.department)
-    .bind(&now_s)
-    .bind(PIPELINE)
-    .bind(&p.routing.rule)
-    .execute(&mut *tx)
-    .await?;
+        vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            id.0.as_str().into(),
+            p.routing.department.as_str().into(),
+            now_s.as_str().into(),
+            PIPELINE.into(),
+            p.routing.rule.as_str().into(),
+        ],
+    );
     // The department's notification (an upload gets its receipt, not a mail acknowledgement).
-    crate::outbox::store::enqueue_notify_in(&mut tx, id, &now_s).await?;
-    sqlx::query("INSERT INTO receipts (submission_id, access_code_sha256) VALUES ($1, $2)")
-        .bind(&id.0)
-        .bind(p.access_code_sha256)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(number)
+    script.add(crate::outbox::store::notify_statement(id, &now_s));
+    script.push(
+        "INSERT INTO receipts (submission_id, access_code_sha256) VALUES ($1, $2)",
+        vec![id.0.as_str().into(), p.access_code_sha256.into()],
+    );
+    let rows = db.run(script).await?;
+    let number: Option<String> = rows
+        .iter()
+        .find_map(|r| r.try_get("registration_number").ok());
+    number.ok_or_else(|| DbError::Corrupt {
+        what: "registration number of an upload",
+        value: id.0.clone(),
+    })
 }
 
 /// The documents in one statement, numbered from 1 in their order.
-async fn insert_documents(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    id: &SubmissionId,
-    documents: &[VerifiedDocument],
-) -> Result<(), DbError> {
-    if documents.is_empty() {
-        return Ok(());
-    }
+fn documents_statement(id: &SubmissionId, documents: &[VerifiedDocument]) -> (String, Vec<Arg>) {
     const COLS: usize = 11;
     let values: Vec<String> = (0..documents.len())
         .map(|r| {
@@ -168,34 +174,62 @@ async fn insert_documents(
          VALUES {}",
         values.join(", ")
     );
-    let mut q = sqlx::query(&sql).bind(&id.0);
+    let mut args: Vec<Arg> = vec![id.0.as_str().into()];
     for (i, d) in documents.iter().enumerate() {
         let doc = &d.document;
-        q = q
-            .bind(&d.id)
-            .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
-            .bind(&doc.name)
-            .bind(&doc.media_type)
-            .bind(&doc.declared_type)
-            .bind(doc.size)
-            .bind(&doc.sha256)
-            .bind(&doc.container)
-            .bind(&doc.role)
-            .bind(d.report.to_string())
-            .bind(i64::from(d.signed));
+        args.extend([
+            d.id.as_str().into(),
+            i64::try_from(i + 1).unwrap_or(i64::MAX).into(),
+            doc.name.as_str().into(),
+            doc.media_type.as_str().into(),
+            doc.declared_type.clone().into(),
+            doc.size.into(),
+            doc.sha256.as_str().into(),
+            doc.container.as_str().into(),
+            doc.role.as_str().into(),
+            d.report.to_string().into(),
+            i64::from(d.signed).into(),
+        ]);
     }
-    q.execute(&mut **tx).await?;
-    Ok(())
+    (sql, args)
 }
 
-/// The trail registration and the four steps leave, in order.
-fn events(
+/// The `registered` event, whose detail names the number the same transaction takes: its JSON
+/// is made here around a marker, and the statement puts the number (JSON-escaped) in its place.
+fn registered_statement(
     id: &SubmissionId,
-    number: &str,
-    p: &Processed<'_>,
-    signed: bool,
-) -> Vec<audit::NewEvent> {
-    let s = p.submission;
+    s: &NewSubmission,
+    now: &str,
+) -> (&'static str, Vec<Arg>) {
+    const MARK: &str = "\u{1}number\u{1}";
+    let detail = serde_json::json!({
+        "registration_number": MARK, "channel": s.channel.as_str(),
+        "received_at": format_time(&s.received_at), "arrival_source": s.arrival_source,
+        "raw_sha256": s.raw_sha256, "source": s.source,
+    })
+    .to_string();
+    let marked = serde_json::Value::from(MARK).to_string();
+    let (before, after) = detail
+        .split_once(marked.trim_matches('"'))
+        .unwrap_or((detail.as_str(), ""));
+    (
+        "INSERT INTO audit_events (id, submission_id, at, actor, action, detail, reason)
+         SELECT $1, s.id, $2, $3, 'registered',
+            $4 || replace(replace(s.registration_number, '\\', '\\\\'), '\"', '\\\"') || $5, NULL
+         FROM submissions s WHERE s.id = $6",
+        vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            now.into(),
+            s.actor.as_str().into(),
+            before.into(),
+            after.into(),
+            id.0.as_str().into(),
+        ],
+    )
+}
+
+/// The trail of the four steps after registration, in order.
+fn events(id: &SubmissionId, p: &Processed<'_>, signed: bool) -> Vec<audit::NewEvent> {
     let r = p.routing;
     let step = |from: State, to: State, more: serde_json::Value, reason: Option<String>| {
         let mut detail = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
@@ -211,17 +245,6 @@ fn events(
         }
     };
     vec![
-        audit::NewEvent {
-            submission: id.clone(),
-            actor: s.actor.clone(),
-            action: "registered",
-            detail: serde_json::json!({
-                "registration_number": number, "channel": s.channel.as_str(),
-                "received_at": format_time(&s.received_at), "arrival_source": s.arrival_source,
-                "raw_sha256": s.raw_sha256, "source": s.source,
-            }),
-            reason: None,
-        },
         step(
             State::Received,
             State::Unpacked,

@@ -98,32 +98,53 @@ pub async fn set_receipt_in(
     pdf_sha256: &str,
     sealed: bool,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
-        "UPDATE receipts SET issued_at = $2, xml_sha256 = $3, pdf_sha256 = $4, sealed = $5
-         WHERE submission_id = $1 AND issued_at IS NULL",
-    )
-    .bind(&id.0)
-    .bind(format_time(&issued_at))
-    .bind(xml_sha256)
-    .bind(pdf_sha256)
-    .bind(i64::from(sealed))
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
+    let [(issue, args), (event, event_args)] =
+        issue_statements(id, issued_at, xml_sha256, pdf_sha256, sealed);
+    let done = super::db::execute_in(tx, issue, &args).await? == 1;
     if done {
-        super::audit::record(
-            tx,
-            id,
-            issued_at,
-            "system:web",
-            "receipt_issued",
-            serde_json::json!({ "xml_sha256": xml_sha256, "pdf_sha256": pdf_sha256, "sealed": sealed }),
-            None,
-        )
-        .await?;
+        super::db::execute_in(tx, event, &event_args).await?;
     }
     Ok(done)
+}
+
+/// The statements that record a receipt (once: a receipt issued already stays as it was) and
+/// its audit event (only when this receipt was recorded), for a [`super::db::Script`].
+pub fn issue_statements(
+    id: &SubmissionId,
+    issued_at: DateTime<Utc>,
+    xml_sha256: &str,
+    pdf_sha256: &str,
+    sealed: bool,
+) -> [(&'static str, Vec<super::db::Arg>); 2] {
+    let at = format_time(&issued_at);
+    let detail =
+        serde_json::json!({ "xml_sha256": xml_sha256, "pdf_sha256": pdf_sha256, "sealed": sealed });
+    [
+        (
+            "UPDATE receipts SET issued_at = $2, xml_sha256 = $3, pdf_sha256 = $4, sealed = $5
+             WHERE submission_id = $1 AND issued_at IS NULL",
+            vec![
+                id.0.as_str().into(),
+                at.as_str().into(),
+                xml_sha256.into(),
+                pdf_sha256.into(),
+                i64::from(sealed).into(),
+            ],
+        ),
+        (
+            "INSERT INTO audit_events (id, submission_id, at, actor, action, detail, reason)
+             SELECT $1, $2, $3, 'system:web', 'receipt_issued', $4, NULL
+             WHERE EXISTS (SELECT 1 FROM receipts
+                           WHERE submission_id = $2 AND issued_at = $3 AND xml_sha256 = $5)",
+            vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                id.0.as_str().into(),
+                at.into(),
+                detail.to_string().into(),
+                xml_sha256.into(),
+            ],
+        ),
+    ]
 }
 
 fn receipt_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, DbError> {

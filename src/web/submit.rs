@@ -468,13 +468,16 @@ async fn issue_prepared(
         issued_at,
     );
     let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
-    let mut tx = app.db.begin_write().await?;
-    let recorded =
-        public::set_receipt_in(&mut tx, &p.id, issued_at, &xml_sha256, &pdf_sha256, sealed).await?;
-    if recorded && s.sender.is_some() {
-        crate::outbox::store::enqueue_receipt_in(&mut tx, &p.id, issued_at).await?;
+    // Registered a moment ago with no receipt: this one is the first (the statements keep an
+    // earlier one if there were).
+    let mut script = crate::storage::db::Script::new();
+    for statement in public::issue_statements(&p.id, issued_at, &xml_sha256, &pdf_sha256, sealed) {
+        script.add(statement);
     }
-    tx.commit().await?;
+    if s.sender.is_some() {
+        script.add(crate::outbox::store::receipt_statement(&p.id, issued_at));
+    }
+    app.db.run(script).await?;
     Ok(issued_at)
 }
 

@@ -1061,6 +1061,19 @@ async fn an_upload_registered_with_its_steps_leaves_the_record_of_one_taken_step
     .map(|e| e.at)
     .collect();
     assert!(times[..5].iter().all(|t| *t == times[0]), "{times:?}");
+    // The registration event names the number, as the step-by-step path's does.
+    for (v, sid) in [(&direct, id), (&zipped, zipped["id"].as_str().unwrap())] {
+        let events = podawcza::storage::audit::events(
+            &site.env.app.db,
+            &podawcza::model::SubmissionId(sid.to_string()),
+        )
+        .await
+        .unwrap();
+        let d = &events[0].detail;
+        assert_eq!(d["registration_number"], v["registration_number"], "{d}");
+        assert_eq!(d["channel"], "api");
+        assert_eq!(d["received_at"], v["received_at"]);
+    }
     assert_eq!(a.1, b.1);
     assert_eq!(a.1.len(), 1);
     assert_eq!(a.2, ["notify", "receipt"]);
@@ -1079,4 +1092,31 @@ async fn an_upload_registered_with_its_steps_leaves_the_record_of_one_taken_step
             .unwrap()
     };
     assert_eq!(n(&zipped), n(&direct) + 1);
+}
+
+/// The number written in the registration transaction follows the configured pattern as
+/// `format_number` does, and the audit event carrying it stays valid JSON whatever the pattern
+/// holds (quotes and backslashes are escaped).
+#[tokio::test]
+async fn an_unusual_number_pattern_is_written_and_escaped_as_configured() {
+    let site = site(&[("PODAWCZA_REGISTER__NUMBER_PATTERN", r#"K"\{n}-{yyyy}"#)]).await;
+    let token = api_token(&site, "wzorzec").await;
+    let r = api_post(&site, Some(&token), &[("qes.xml", sample("qes.xml"))], None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let year = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Warsaw)
+        .format("%Y")
+        .to_string();
+    let expected =
+        podawcza::storage::register::format_number(r#"K"\{n}-{yyyy}"#, 1, year.parse().unwrap());
+    assert_eq!(v["registration_number"], expected.as_str());
+    let events = podawcza::storage::audit::events(
+        &site.env.app.db,
+        &podawcza::model::SubmissionId(v["id"].as_str().unwrap().to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(events[0].action, "registered");
+    assert_eq!(events[0].detail["registration_number"], expected.as_str());
 }

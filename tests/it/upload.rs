@@ -1104,7 +1104,7 @@ async fn an_unusual_number_pattern_is_written_and_escaped_as_configured() {
     let r = api_post(&site, Some(&token), &[("qes.xml", sample("qes.xml"))], None).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: serde_json::Value = r.json().await.unwrap();
-    let year = chrono::Utc::now()
+    let year = podawcza::clock::now()
         .with_timezone(&chrono_tz::Europe::Warsaw)
         .format("%Y")
         .to_string();

@@ -49,6 +49,18 @@ pub struct Db {
     /// instead of sleeping in SQLite's busy handler (whose back-off of up to 100 ms per try made
     /// the slowest of many concurrent uploads wait a second).
     writer: Option<AnyPool>,
+    /// SQLite only: the queue of [`Db::run`]'s group commit.
+    scripts: Option<Queue>,
+}
+
+/// The sending end of the group commit's queue.
+#[derive(Clone)]
+struct Queue(tokio::sync::mpsc::UnboundedSender<Job>);
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Queue")
+    }
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -101,10 +113,17 @@ impl Db {
             Backend::Sqlite => Some(options(1).connect(url).await?),
             Backend::Postgres => None,
         };
+        let scripts = writer.as_ref().and_then(|w| {
+            let runtime = tokio::runtime::Handle::try_current().ok()?;
+            let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
+            runtime.spawn(group_commit(w.clone(), jobs));
+            Some(Queue(queue))
+        });
         Ok(Db {
             pool,
             backend,
             writer,
+            scripts,
         })
     }
 
@@ -139,10 +158,15 @@ impl Db {
     }
 
     /// Runs `script` as one write transaction and returns the rows its statements return (in
-    /// order). On SQLite the whole transaction — `BEGIN IMMEDIATE`, the statements, `COMMIT` —
-    /// goes to the writing connection as one multi-statement query: one trip to the driver's
-    /// connection thread instead of one per statement. On PostgreSQL (which prepares one
-    /// statement at a time) the statements run one after the other in a transaction.
+    /// order).
+    ///
+    /// On SQLite the scripts of concurrent callers are committed together (group commit): a
+    /// task takes every script waiting when the writing connection comes free and sends them
+    /// — `BEGIN IMMEDIATE`, their statements, `COMMIT` — as one multi-statement query: one trip
+    /// to the driver's connection thread and one durable commit for all of them. A batch that
+    /// fails is rolled back whole and its scripts run again one by one, so one bad script fails
+    /// alone. On PostgreSQL (which prepares one statement at a time) the statements run one
+    /// after the other in a transaction of their own.
     pub async fn run(&self, script: Script) -> Result<Vec<AnyRow>, DbError> {
         let Some(writer) = &self.writer else {
             let mut tx = self.pool.begin().await?;
@@ -154,31 +178,23 @@ impl Db {
             tx.commit().await?;
             return Ok(rows);
         };
-        let mut sql = String::from("BEGIN IMMEDIATE;\n");
-        let mut offset = 0;
-        for (statement, args) in &script.statements {
-            sql.push_str(&renumber(statement, offset));
-            sql.push_str(";\n");
-            offset += args.len();
-        }
-        sql.push_str("COMMIT;");
-        let q = script
-            .statements
-            .iter()
-            .flat_map(|(_, args)| args)
-            .fold(sqlx::query(&sql), |q, a| a.bind_to(q));
-        let mut conn = writer.acquire().await?;
-        match q.fetch_all(&mut *conn).await {
-            Ok(rows) => Ok(rows),
-            Err(e) => {
-                // A statement failed half-way: nothing of the script may stay, and the
-                // connection must not be handed on inside an open transaction.
-                if conn.execute("ROLLBACK").await.is_err() {
-                    conn.detach();
+        let script = match &self.scripts {
+            Some(queue) => {
+                let (done, answer) = tokio::sync::oneshot::channel();
+                match queue.0.send(Job { script, done }) {
+                    Ok(()) => {
+                        return answer
+                            .await
+                            .unwrap_or(Err(DbError::Sql(sqlx::Error::PoolClosed)))
+                    }
+                    // The committing task is gone (its runtime ended): commit here.
+                    Err(tokio::sync::mpsc::error::SendError(job)) => job.script,
                 }
-                Err(e.into())
             }
-        }
+            None => script,
+        };
+        let mut rows = commit_scripts(writer, &[&script]).await?;
+        Ok(rows.pop().unwrap_or_default())
     }
 
     /// Closes the pool.
@@ -260,6 +276,11 @@ impl Script {
         self.statements.push((sql.into(), args));
     }
 
+    /// Parameters of all its statements.
+    fn args(&self) -> usize {
+        self.statements.iter().map(|(_, a)| a.len()).sum()
+    }
+
     /// Appends a statement made elsewhere (`(sql, args)`).
     pub fn add(&mut self, (sql, args): (impl Into<String>, Vec<Arg>)) {
         self.push(sql, args);
@@ -275,6 +296,112 @@ pub async fn execute_in(
 ) -> Result<u64, DbError> {
     let q = args.iter().fold(sqlx::query(sql), |q, a| a.bind_to(q));
     Ok(q.execute(&mut **tx).await?.rows_affected())
+}
+
+/// A script waiting for the group commit, and where its rows go.
+struct Job {
+    script: Script,
+    done: tokio::sync::oneshot::Sender<Result<Vec<AnyRow>, DbError>>,
+}
+
+/// Scripts in one group commit at most, and their parameters at most (SQLite allows 32766).
+const GROUP_SCRIPTS: usize = 32;
+const GROUP_ARGS: usize = 16_000;
+
+/// The column of the row that ends each script's rows in a group commit.
+const SCRIPT_END: &str = "podawcza_script_end";
+
+/// Commits the scripts that queue for SQLite's writing connection, as many together as are
+/// waiting when it comes free ([`Db::run`]).
+async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+    let mut next: Option<Job> = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => match jobs.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        let mut args = first.script.args();
+        let mut group = vec![first];
+        while group.len() < GROUP_SCRIPTS {
+            let Ok(job) = jobs.try_recv() else { break };
+            if args + job.script.args() > GROUP_ARGS {
+                next = Some(job);
+                break;
+            }
+            args += job.script.args();
+            group.push(job);
+        }
+        let scripts: Vec<&Script> = group.iter().map(|j| &j.script).collect();
+        match commit_scripts(&writer, &scripts).await {
+            Ok(rows) => {
+                for (job, rows) in group.into_iter().zip(rows) {
+                    let _ = job.done.send(Ok(rows));
+                }
+            }
+            Err(e) if group.len() == 1 => {
+                if let Some(job) = group.pop() {
+                    let _ = job.done.send(Err(e));
+                }
+            }
+            Err(_) => {
+                // One of them failed: each on its own, so only that one fails.
+                for job in group {
+                    let one = commit_scripts(&writer, &[&job.script]).await;
+                    let _ = job
+                        .done
+                        .send(one.map(|mut rows| rows.pop().unwrap_or_default()));
+                }
+            }
+        }
+    }
+}
+
+/// Commits `scripts` in one SQLite transaction sent as one query; returns each script's rows.
+async fn commit_scripts(
+    writer: &AnyPool,
+    scripts: &[&Script],
+) -> Result<Vec<Vec<AnyRow>>, DbError> {
+    let mut sql = String::from("BEGIN IMMEDIATE;\n");
+    let mut offset = 0;
+    for script in scripts {
+        for (statement, args) in &script.statements {
+            sql.push_str(&renumber(statement, offset));
+            sql.push_str(";\n");
+            offset += args.len();
+        }
+        sql.push_str(&format!("SELECT 1 AS {SCRIPT_END};\n"));
+    }
+    sql.push_str("COMMIT;");
+    let q = scripts
+        .iter()
+        .flat_map(|s| &s.statements)
+        .flat_map(|(_, args)| args)
+        .fold(sqlx::query(&sql), |q, a| a.bind_to(q));
+    let mut conn = writer.acquire().await?;
+    let rows = match q.fetch_all(&mut *conn).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            // A statement failed half-way: nothing of the scripts may stay, and the connection
+            // must not be handed on inside an open transaction.
+            if conn.execute("ROLLBACK").await.is_err() {
+                conn.detach();
+            }
+            return Err(e.into());
+        }
+    };
+    let mut out = vec![Vec::new()];
+    for row in rows {
+        if row.try_column(SCRIPT_END).is_ok() {
+            out.push(Vec::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push(row);
+        }
+    }
+    out.truncate(scripts.len());
+    Ok(out)
 }
 
 /// `sql` with each parameter `$n` written `$(n + offset)`.
@@ -406,5 +533,44 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(n, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_scripts_commit_together_and_each_gets_its_own_rows() {
+        let (_dir, db) = sqlite().await;
+        // The writing connection held meanwhile: the scripts queue and go in groups.
+        let held = db.begin_write().await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..60i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut s = Script::new();
+                // Script 17 repeats script 16's key: it alone must fail.
+                let key = if i == 17 { 16 } else { i };
+                insert(&mut s, &format!("k{key}"), i);
+                insert(&mut s, &format!("second{i}"), 100 + i);
+                (i, db.run(s).await)
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        held.commit().await.unwrap();
+        let mut failed = Vec::new();
+        for t in tasks {
+            let (i, result) = t.await.unwrap();
+            match result {
+                Ok(rows) => {
+                    let next: Vec<i64> = rows.iter().map(|r| r.get("next")).collect();
+                    assert_eq!(next, [i + 1, 101 + i], "script {i}");
+                }
+                Err(_) => failed.push(i),
+            }
+        }
+        // Whichever of 16 and 17 came second failed, alone and whole.
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 2 * 59);
     }
 }

@@ -2,8 +2,10 @@
 # Load benchmark of the department inbox (issue 8) on PostgreSQL: 100,000 dispatched submissions
 # (one signed or plain document each, one in seven signatures failed) seeded with SQL, the release
 # binary serving them, and `wrk` (Debian; 20 connections, 10 s timeout) on the list (plain,
-# filtered, text search), the intake office's list and a detail page. Prints per URL the median
-# of one client alone (the cost of a page view) and p50/p99 of 20 clients.
+# filtered, text search, page 100 by number and by the pager's link), the intake office's list and
+# a detail page. Prints per URL the median of one client alone (the cost of a page view), the CPU
+# time per request of that run (the server's and PostgreSQL's, from /proc), and p50/p99 of 20
+# clients.
 # Usage: scripts/bench-inbox.sh   (INBOX_BENCH_N=100000, INBOX_BENCH_SECS=15 by default)
 # INBOX_BENCH_BEFORE=/path/to/an/older/podawcza: seed and measure with that binary (and its
 # migrations) first, then migrate the same database with this tree's binary and measure again, so
@@ -83,15 +85,36 @@ session() {
     awk '$6 == "podawcza_session" { print $7 }' "$jar"
 }
 
+# CPU time (user and system, in clock ticks) of these processes so far.
+ticks() {
+    local t=0 p
+    for p in "$@"; do
+        [[ -r "/proc/$p/stat" ]] || continue
+        t=$((t + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
 run() {
     local label=$1 cookie=$2 path=$3
     curl -sf -o /dev/null -H "Cookie: podawcza_session=$cookie" "$BASE$path" || { echo "$label: $path fails"; exit 1; }
-    local out one
+    local out one pg s0 p0 s1 p1 n hz
+    hz="$(getconf CLK_TCK)"
+    # The postmaster and its backends (the pool's connections are open by now).
+    pg="$PG_PID $(pgrep -P "$PG_PID" | tr '\n' ' ')"
+    s0="$(ticks "$SERVER")"
+    # shellcheck disable=SC2086
+    p0="$(ticks $pg)"
     # One client first: the cost of one page view without queueing behind the others.
     one="$(wrk -t1 -c1 -d5s --timeout 10s --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
+    s1="$(ticks "$SERVER")"
+    # shellcheck disable=SC2086
+    p1="$(ticks $pg)"
+    n="$(awk '/requests in/ { print $1 }' <<<"$one")"
     out="$(wrk -t2 -c20 -d"${SECS}s" --timeout 10s --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
-    printf '%-36s 1 client p50 %8s | 20 clients p50 %8s  p99 %8s  %8s req/s  %s timeouts\n' \
+    printf '%-36s 1 client p50 %8s, CPU/req server %s ms, PostgreSQL %s ms | 20 clients p50 %8s  p99 %8s  %8s req/s  %s timeouts\n' \
         "$label" "$(awk '$1 == "50%" { print $2 }' <<<"$one")" \
+        "$(awk -v t=$((s1 - s0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')" \
+        "$(awk -v t=$((p1 - p0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')" \
         "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
         "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
         "$(awk '/Socket errors/ { print $NF; found = 1 } END { if (!found) print 0 }' <<<"$out")"
@@ -110,7 +133,13 @@ measure() {
     run "list: signed, kind PZ, waiting (KM)" "$KM" "/inbox?podpis=tak&rodzaj=trusted_profile&stan=waiting"
     run "list: all departments (BP)" "$BP" "/inbox"
     run "list: failed, text (BP)" "$BP" "/inbox?waznosc=failed&q=odpis"
-    run "list: page 100 (BP)" "$BP" "/inbox?strona=100"
+    run "list: page 100 by number (BP)" "$BP" "/inbox?strona=100"
+    # Page 100 as a clerk reaches it: the "next" link of page 99, which carries its last row's
+    # key (an older binary's link is the plain number).
+    local link
+    link="$(curl -sf -H "Cookie: podawcza_session=$BP" "$BASE/inbox?strona=99" \
+        | grep -o 'href="[^"]*" rel="next"' | sed 's/^href="//; s/" rel="next"$//; s/&amp;/\&/g')"
+    run "list: page 100 by its link (BP)" "$BP" "$link"
     run "detail (KM)" "$KM" "/inbox/b-12346"
     stop_pid "$SERVER"
 }

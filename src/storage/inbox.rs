@@ -496,8 +496,7 @@ pub async fn browse(
     page_size: u32,
 ) -> Result<(Page, Counts), DbError> {
     let Some(text) = search_text(filter) else {
-        let list = list(db, scope, filter, page, page_size, TextCond::Whole).await?;
-        return Ok((list, counts(db, scope, filter, None).await?));
+        return list_and_counts(db, scope, filter, page, page_size).await;
     };
     let plan = text_plan(db, &text).await?;
     let rare = plan.rare_word.as_deref();
@@ -699,7 +698,10 @@ fn rows_with_documents(
     let mut out: Vec<Row> = Vec::new();
     let mut documents: HashMap<String, Vec<Document>> = HashMap::new();
     for r in rows {
-        let id = db::text(r, "id")?;
+        // A row of values beside an empty page has no submission.
+        let Some(id) = db::opt_text(r, "id")? else {
+            continue;
+        };
         if out.last().is_none_or(|last| last.submission.id.0 != id) {
             out.push(row_of(r)?);
         }
@@ -753,7 +755,24 @@ async fn list(
     page_size: u32,
     text: TextCond<'_>,
 ) -> Result<Page, DbError> {
-    let (mut cond, mut binds) = where_clause(scope, filter, text);
+    let (cond, binds) = where_clause(scope, filter, text);
+    let prepared = search_text(filter).is_none() || text == TextCond::Walk;
+    let (page, _) = fetch_page(db, cond, binds, page, page_size, &[], prepared).await?;
+    Ok(page)
+}
+
+/// A page of the rows matching `cond` (see `list`), read in one statement together with
+/// `columns`, expressions over `binds` evaluated once (the counts per state); returns the page
+/// and the row of those values (`None` without columns).
+async fn fetch_page(
+    db: &Db,
+    mut cond: String,
+    mut binds: Vec<String>,
+    page: &PageAt,
+    page_size: u32,
+    columns: &[String],
+    prepared: bool,
+) -> Result<(Page, Option<sqlx::any::AnyRow>), DbError> {
     let size = i64::from(page_size.max(1));
     let (order, skip) = match page {
         PageAt::Number(n) => ("DESC", i64::from(n.saturating_sub(1)) * size),
@@ -776,21 +795,35 @@ async fn list(
     };
     // Numbers of ours, written into the statement: a generic plan of a bound LIMIT does not
     // know it is small.
-    let sql = format!(
-        "SELECT {LIST_COLUMNS}, {DOC_COLUMNS} FROM (
+    let rows_sql = format!(
+        "SELECT {LIST_COLUMNS}, {DOC_COLUMNS}, d.seq AS d_seq FROM (
              SELECT s.id FROM submissions s WHERE {cond}
              ORDER BY s.received_at {order}, s.id {order} LIMIT {} OFFSET {skip}) p
          JOIN submissions s ON s.id = p.id
-         LEFT JOIN documents d ON d.submission_id = s.id
-         ORDER BY s.received_at DESC, s.id DESC, d.seq",
+         LEFT JOIN documents d ON d.submission_id = s.id",
         size + 1,
     );
-    let prepared = search_text(filter).is_none() || text == TextCond::Walk;
+    let sql = if columns.is_empty() {
+        format!("{rows_sql} ORDER BY s.received_at DESC, s.id DESC, d.seq")
+    } else {
+        // The values once, and the page's rows beside them (none: one row of values alone).
+        format!(
+            "SELECT c.*, r.* FROM (SELECT {}) c LEFT JOIN ({rows_sql}) r ON 1 = 1
+             ORDER BY r.received_at DESC, r.id DESC, r.d_seq",
+            columns.join(", ")
+        )
+    };
     let mut q = sqlx::query(&sql).persistent(prepared);
     for b in &binds {
         q = q.bind(b.as_str());
     }
-    let (mut rows, documents) = rows_with_documents(&q.fetch_all(db.pool()).await?)?;
+    let fetched = q.fetch_all(db.pool()).await?;
+    let (mut rows, documents) = rows_with_documents(&fetched)?;
+    let values = if columns.is_empty() {
+        None
+    } else {
+        fetched.into_iter().next()
+    };
     let over = rows.len() as i64 > size;
     let has_more = match page {
         // Read oldest first from the key: the extra row is the newest one; the key's row
@@ -806,11 +839,14 @@ async fn list(
             over
         }
     };
-    Ok(Page {
-        rows,
-        has_more,
-        documents,
-    })
+    Ok((
+        Page {
+            rows,
+            has_more,
+            documents,
+        },
+        values,
+    ))
 }
 
 fn row_of(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
@@ -922,12 +958,34 @@ const ESTIMATE_MARGIN: i64 = 3;
 /// [`ESTIMATE_MARGIN`] times over the cap is not walked (walking 1,001 index entries per state
 /// was most of the cost of a plain page at 100,000 submissions).
 async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, DbError> {
+    let (states, estimates) = count_plan(db, cond, binds).await?;
+    let columns = count_columns(cond, &states);
+    let row = if columns.is_empty() {
+        None
+    } else {
+        let sql = format!("SELECT {}", columns.join(", "));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b.as_str());
+        }
+        Some(q.fetch_one(db.pool()).await?)
+    };
+    finish_counts(db, cond, binds, states, estimates, row.as_ref())
+}
+
+/// Which clerk states are counted: `None` for a state to count, "more than the cap" for one the
+/// planner expects far over it (PostgreSQL, see [`ESTIMATE_MARGIN`]); with the estimates.
+async fn count_plan(
+    db: &Db,
+    cond: &str,
+    binds: &[String],
+) -> Result<(Vec<(ClerkState, Option<i64>)>, Option<Vec<i64>>), DbError> {
     let estimates = if db.backend() == Backend::Postgres {
         cached_state_estimates(db, cond, binds).await?
     } else {
         None
     };
-    let mut states: Vec<(ClerkState, Option<i64>)> = ClerkState::ALL
+    let states = ClerkState::ALL
         .iter()
         .enumerate()
         .map(|(i, cs)| {
@@ -938,8 +996,14 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
             (*cs, over.then_some(COUNT_CAP + 1))
         })
         .collect();
+    Ok((states, estimates))
+}
+
+/// The expressions counting the states still to count under `cond`, each capped at
+/// [`COUNT_CAP`] + 1 (column `n_<state>`).
+fn count_columns(cond: &str, states: &[(ClerkState, Option<i64>)]) -> Vec<String> {
     // The clerk states are fixed names from the enum, never user input.
-    let columns: Vec<String> = states
+    states
         .iter()
         .filter(|(_, n)| n.is_none())
         .map(|(cs, _)| {
@@ -951,25 +1015,30 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
                 cs.as_str()
             )
         })
-        .collect();
-    if !columns.is_empty() {
-        let sql = format!("SELECT {}", columns.join(", "));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b.as_str());
-        }
-        let row = q.fetch_one(db.pool()).await?;
+        .collect()
+}
+
+/// The counts, from the plan and the row of [`count_columns`]' values. A state just walked
+/// past the cap is not walked again while the estimates are kept: it is "more than the cap" as
+/// if the planner had expected it so (a state falls back under the cap only by a thousand
+/// actions; until the estimates are asked again, within [`ESTIMATE_TTL`], it would still read
+/// "more than the cap").
+fn finish_counts(
+    db: &Db,
+    cond: &str,
+    binds: &[String],
+    mut states: Vec<(ClerkState, Option<i64>)>,
+    estimates: Option<Vec<i64>>,
+    row: Option<&sqlx::any::AnyRow>,
+) -> Result<Counts, DbError> {
+    if let Some(row) = row {
         let mut walked_over = false;
         for (cs, n) in states.iter_mut().filter(|(_, n)| n.is_none()) {
-            let counted = sqlx::Row::try_get::<i64, _>(&row, format!("n_{}", cs.as_str()).as_str())?;
+            let counted = sqlx::Row::try_get::<i64, _>(row, format!("n_{}", cs.as_str()).as_str())?;
             walked_over |= counted > COUNT_CAP;
             *n = Some(counted);
         }
         if walked_over && db.backend() == Backend::Postgres {
-            // A state just walked past the cap is not walked again while the estimates are
-            // kept: it is "more than the cap" as if the planner had expected it so (a state
-            // falls back under the cap only by a thousand actions; until the estimates are
-            // asked again, within a minute, it would still read "more than the cap").
             let mut known: Vec<i64> = estimates.unwrap_or_else(|| vec![0; states.len()]);
             for (i, (_, n)) in states.iter().enumerate() {
                 if let (Some(e), Some(n)) = (known.get_mut(i), n) {
@@ -986,6 +1055,36 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
         total: total.min(COUNT_CAP + 1),
         states,
     })
+}
+
+/// A page and the counts per clerk state without a text search, in one statement: the page's
+/// condition is the counts' and the clerk state, so both share their values.
+async fn list_and_counts(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    page: &PageAt,
+    page_size: u32,
+) -> Result<(Page, Counts), DbError> {
+    let unfiltered = InboxFilter {
+        clerk_state: None,
+        ..filter.clone()
+    };
+    let (cond, binds) = where_clause(scope, &unfiltered, TextCond::Whole);
+    let (states, estimates) = count_plan(db, &cond, &binds).await?;
+    let columns = count_columns(&cond, &states);
+    let mut page_binds = binds.clone();
+    let page_cond = match filter.clerk_state {
+        Some(cs) => {
+            page_binds.push(cs.as_str().to_string());
+            format!("{cond} AND s.clerk_state = ${}", page_binds.len())
+        }
+        None => cond.clone(),
+    };
+    let (list, row) =
+        fetch_page(db, page_cond, page_binds, page, page_size, &columns, true).await?;
+    let counts = finish_counts(db, &cond, &binds, states, estimates, row.as_ref())?;
+    Ok((list, counts))
 }
 
 /// How long the planner's estimates of a filter are reused: they come from the table's

@@ -6,7 +6,8 @@
 # a detail page. Prints per URL the median of one client alone (the cost of a page view), the CPU
 # time per request of that run (the server's and PostgreSQL's, from /proc), and p50/p99 of 20
 # clients.
-# Usage: scripts/bench-inbox.sh   (INBOX_BENCH_N=100000, INBOX_BENCH_SECS=15 by default)
+# Usage: scripts/bench-inbox.sh   (INBOX_BENCH_N=100000, INBOX_BENCH_SECS=15 by default;
+# INBOX_BENCH_POOL=N for N PostgreSQL connections instead of config.toml's 8)
 # INBOX_BENCH_BEFORE=/path/to/an/older/podawcza: seed and measure with that binary (and its
 # migrations) first, then migrate the same database with this tree's binary and measure again, so
 # the two sets of figures differ only in the code and the schema.
@@ -26,7 +27,10 @@ PSQL=("$PGBIN/psql" -q -v ON_ERROR_STOP=1)
 "${PSQL[@]}" "$PODAWCZA_TEST_PG_URL" -c "CREATE DATABASE inbox_bench"
 DB_URL="${PODAWCZA_TEST_PG_URL%/*}/inbox_bench"
 export PODAWCZA_DATABASE__URL="$DB_URL" PODAWCZA_STORAGE__DIR="$WORK/data"
-export PODAWCZA_DATABASE__MAX_CONNECTIONS=24 PODAWCZA_LOG=warn
+# INBOX_BENCH_POOL: the server's PostgreSQL connections; by default config.toml's (8). With 24, one
+# for each of wrk's 20 clients, twenty backends share the two cores and p99 rose (README).
+export PODAWCZA_LOG=warn
+if [[ -n "${INBOX_BENCH_POOL:-}" ]]; then export PODAWCZA_DATABASE__MAX_CONNECTIONS="$INBOX_BENCH_POOL"; fi
 "$FIRST" migrate >/dev/null
 
 log "seeding $N submissions"
@@ -85,30 +89,32 @@ session() {
     awk '$6 == "podawcza_session" { print $7 }' "$jar"
 }
 
-# CPU time (user and system, in clock ticks) of these processes so far.
+# CPU time (user and system, in clock ticks) of a process so far; with `all`, also of its
+# children that ended (and were waited for).
 ticks() {
-    local t=0 p
-    for p in "$@"; do
-        [[ -r "/proc/$p/stat" ]] || continue
-        t=$((t + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")))
-    done
+    # A backend may end between listing it and reading it.
+    awk -v all="${2:-}" '{ sub(/^.*\) /, ""); print $12 + $13 + (all ? $14 + $15 : 0) }' \
+        "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# CPU time of PostgreSQL so far: the postmaster, its backends, and the backends that ended (a
+# connection the pool drops when wrk stops in the middle of a request is replaced by a new one).
+pg_ticks() {
+    local t p
+    t="$(ticks "$PG_PID" all)"
+    for p in $(pgrep -P "$PG_PID"); do t=$((t + $(ticks "$p"))); done
     echo "$t"
 }
 run() {
     local label=$1 cookie=$2 path=$3
     curl -sf -o /dev/null -H "Cookie: podawcza_session=$cookie" "$BASE$path" || { echo "$label: $path fails"; exit 1; }
-    local out one pg s0 p0 s1 p1 n hz
+    local out one s0 p0 s1 p1 n hz
     hz="$(getconf CLK_TCK)"
-    # The postmaster and its backends (the pool's connections are open by now).
-    pg="$PG_PID $(pgrep -P "$PG_PID" | tr '\n' ' ')"
     s0="$(ticks "$SERVER")"
-    # shellcheck disable=SC2086
-    p0="$(ticks $pg)"
+    p0="$(pg_ticks)"
     # One client first: the cost of one page view without queueing behind the others.
     one="$(wrk -t1 -c1 -d5s --timeout 10s --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
     s1="$(ticks "$SERVER")"
-    # shellcheck disable=SC2086
-    p1="$(ticks $pg)"
+    p1="$(pg_ticks)"
     n="$(awk '/requests in/ { print $1 }' <<<"$one")"
     out="$(wrk -t2 -c20 -d"${SECS}s" --timeout 10s --latency -H "Cookie: podawcza_session=$cookie" "$BASE$path")"
     printf '%-36s 1 client p50 %8s, CPU/req server %s ms, PostgreSQL %s ms | 20 clients p50 %8s  p99 %8s  %8s req/s  %s timeouts\n' \

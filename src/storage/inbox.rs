@@ -161,8 +161,8 @@ pub struct Page {
     pub rows: Vec<Row>,
     /// Whether another page follows (older rows).
     pub has_more: bool,
-    /// The documents of the rows, in order, by submission id (read in the same statement as the
-    /// rows).
+    /// The documents of the rows, in order, by submission id, read in the same statement as the
+    /// rows: only what a list shows, the `name` and the `report` (the other fields are empty).
     pub documents: HashMap<String, Vec<Document>>,
 }
 
@@ -608,7 +608,7 @@ async fn candidates(
         .filter(|f| filter.clerk_state.is_none_or(|cs| f.2 == cs.as_str()))
         .map(|(received_at, id, _)| SortKey { received_at, id })
         .collect();
-    keys.sort_by(|a, b| newest_first(a, b));
+    keys.sort_by(newest_first);
     let (ids, has_more) = window(keys, page, page_size);
     let (rows, documents) = rows_by_id(db, &ids).await?;
     Ok(Some((
@@ -662,15 +662,15 @@ fn window(keys: Vec<SortKey>, at: &PageAt, page_size: u32) -> (Vec<String>, bool
     (picked.into_iter().map(|k| k.id).collect(), has_more)
 }
 
+/// The documents of list rows, by submission id.
+type Documents = HashMap<String, Vec<Document>>;
+
 /// The columns of a list row's documents, read in the same statement as the rows (a left join:
 /// a submission without documents has one row with these NULL).
 const DOC_COLUMNS: &str = "d.name AS d_name, d.report AS d_report";
 
 /// The list rows of these submissions, in this order, with their documents.
-async fn rows_by_id(
-    db: &Db,
-    ids: &[String],
-) -> Result<(Vec<Row>, HashMap<String, Vec<Document>>), DbError> {
+async fn rows_by_id(db: &Db, ids: &[String]) -> Result<(Vec<Row>, Documents), DbError> {
     if ids.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
@@ -692,11 +692,9 @@ async fn rows_by_id(
 
 /// Rows of [`LIST_COLUMNS`] and [`DOC_COLUMNS`], a submission's documents on consecutive rows
 /// in order: the list rows, and their documents by submission id.
-fn rows_with_documents(
-    rows: &[sqlx::any::AnyRow],
-) -> Result<(Vec<Row>, HashMap<String, Vec<Document>>), DbError> {
+fn rows_with_documents(rows: &[sqlx::any::AnyRow]) -> Result<(Vec<Row>, Documents), DbError> {
     let mut out: Vec<Row> = Vec::new();
-    let mut documents: HashMap<String, Vec<Document>> = HashMap::new();
+    let mut documents: Documents = HashMap::new();
     for r in rows {
         // A row of values beside an empty page has no submission.
         let Some(id) = db::opt_text(r, "id")? else {

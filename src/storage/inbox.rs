@@ -1461,6 +1461,39 @@ mod tests {
     }
 
     #[test]
+    fn pages_after_and_before_a_key_tile_the_list_with_equal_times() {
+        let key = |at: &str, id: &str| SortKey {
+            received_at: at.to_string(),
+            id: id.to_string(),
+        };
+        let mut keys = vec![
+            key("2020-01-02", "a"),
+            key("2020-01-01", "c"),
+            key("2020-01-01", "a"),
+            key("2020-01-03", "b"),
+            key("2020-01-01", "b"),
+        ];
+        keys.sort_by(newest_first);
+        let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c", "b", "a"]);
+        assert_eq!(
+            window(keys.clone(), &PageAt::Number(1), 2),
+            (vec!["b".to_string(), "a".to_string()], true)
+        );
+        // After the second row: the two with the same time, newer id first.
+        let (page, more) = window(keys.clone(), &PageAt::After(keys[1].clone()), 2);
+        assert_eq!((page, more), (vec!["c".to_string(), "b".to_string()], true));
+        let (page, more) = window(keys.clone(), &PageAt::After(keys[3].clone()), 2);
+        assert_eq!((page, more), (vec!["a".to_string()], false));
+        // Before the fourth row: the two just above it.
+        let (page, more) = window(keys.clone(), &PageAt::Before(keys[3].clone()), 2);
+        assert_eq!((page, more), (vec!["a".to_string(), "c".to_string()], true));
+        let k = key("2020-01-01T00:00:00.000000Z", "b-1 x");
+        assert_eq!(SortKey::parse(&k.to_param()), Some(k));
+        assert_eq!(SortKey::parse("no-space"), None);
+    }
+
+    #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
     }

@@ -6,7 +6,7 @@
 //! [`Db::backend`].
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row, Transaction};
+use sqlx::{AnyPool, Connection, Executor, Row, Transaction};
 use std::time::Duration;
 
 /// Errors of the database layer.
@@ -63,6 +63,9 @@ impl std::fmt::Debug for Queue {
     }
 }
 
+/// A pooled PostgreSQL connection idle at least this long is pinged before it is used.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(10);
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -89,9 +92,20 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(max.max(1))
                 .acquire_timeout(Duration::from_secs(timeout_secs))
-                // A SQLite connection is a local file and a thread: nothing to test before use,
-                // and the test costs a round trip to that thread on every acquire.
-                .test_before_acquire(backend != Backend::Sqlite)
+                // No test of every connection before use: it costs a round trip per query (a
+                // SQLite connection is a local file and a thread, and a PostgreSQL ping was one
+                // of two round trips of each query of an inbox page). A PostgreSQL connection idle
+                // for a while is pinged first (a restarted server or a dropped link is noticed
+                // there, and the pool opens another); within a busy stretch none is.
+                .test_before_acquire(false)
+                .before_acquire(move |conn, meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Postgres && meta.idle_for >= PING_WHEN_IDLE {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if conn.backend_name() == "SQLite" {

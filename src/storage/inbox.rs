@@ -5,8 +5,9 @@
 use super::audit;
 use super::db::{self, Backend, Db, DbError};
 use super::queries;
-use crate::model::{format_time, State, Submission, SubmissionId};
+use crate::model::{format_time, Document, State, Submission, SubmissionId};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -158,8 +159,11 @@ pub struct InboxFilter {
 pub struct Page {
     /// The rows, newest first, with their clerk state and assignee.
     pub rows: Vec<Row>,
-    /// Whether another page follows.
+    /// Whether another page follows (older rows).
     pub has_more: bool,
+    /// The documents of the rows, in order, by submission id, read in the same statement as the
+    /// rows: only what a list shows, the `name` and the `report` (the other fields are empty).
+    pub documents: HashMap<String, Vec<Document>>,
 }
 
 /// A list row.
@@ -171,6 +175,48 @@ pub struct Row {
     pub clerk_state: ClerkState,
     /// Who took it.
     pub assignee: Option<String>,
+    /// Its place in the list's order, as stored.
+    pub key: SortKey,
+}
+
+/// The place of a row in the list's order (newest arrival first, then the greater id first):
+/// its arrival time as stored and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    /// `received_at` as stored (the stored times sort as text).
+    pub received_at: String,
+    /// The submission id.
+    pub id: String,
+}
+
+impl SortKey {
+    /// The key as one query-string value: the time, a space, the id (a stored time has no
+    /// space).
+    pub fn to_param(&self) -> String {
+        format!("{} {}", self.received_at, self.id)
+    }
+
+    /// Reads [`SortKey::to_param`]'s form back; `None` if it is not of that form.
+    pub fn parse(v: &str) -> Option<SortKey> {
+        let (at, id) = v.split_once(' ')?;
+        let ok = !at.is_empty() && !id.is_empty() && at.len() <= 64 && id.len() <= 200;
+        ok.then(|| SortKey {
+            received_at: at.to_string(),
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Where a page of the list starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    /// The n-th page from the newest (from 1): the rows before it are counted and skipped.
+    Number(u32),
+    /// The page just after the row with this key (the "next" link): found in the index
+    /// directly, however deep.
+    After(SortKey),
+    /// The page just before the row with this key (the "previous" link).
+    Before(SortKey),
 }
 
 /// Conditions and their bound values, numbered `$1`, `$2`, ... in order.
@@ -189,10 +235,31 @@ impl Where {
     }
 }
 
+/// How a text search is written into a condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextCond<'a> {
+    /// The whole text with LIKE (the trigram index, where there is one, may look it up).
+    Whole,
+    /// This rare word with LIKE (looked up in the trigram index), the whole text checked with
+    /// `strpos` on what it finds (PostgreSQL).
+    Rare(&'a str),
+    /// The whole text with `strpos` alone, which no index answers: checked on the rows walked
+    /// newest first (PostgreSQL, every word common). Such a statement has one good plan for any
+    /// text, so it is kept prepared instead of planned on every page view.
+    Walk,
+}
+
+impl<'a> TextCond<'a> {
+    /// [`TextCond::Rare`] with a rare word, else [`TextCond::Whole`].
+    fn of(rare_word: Option<&'a str>) -> TextCond<'a> {
+        rare_word.map_or(TextCond::Whole, TextCond::Rare)
+    }
+}
+
 /// Builds the WHERE clause of a filtered, scoped list; returns it with its bound values. With a
 /// rare word (PostgreSQL only, see [`TextPlan`]) the trigram index is asked for that word alone
 /// and the whole text is checked with `strpos` on the rows it finds.
-fn where_clause(scope: &Scope, f: &InboxFilter, rare_word: Option<&str>) -> (String, Vec<String>) {
+fn where_clause(scope: &Scope, f: &InboxFilter, text: TextCond<'_>) -> (String, Vec<String>) {
     let mut w = Where::default();
     if let Some(d) = scope.department.as_ref().or(f.department.as_ref()) {
         w.bind("s.department = $?", d.clone());
@@ -240,15 +307,16 @@ fn where_clause(scope: &Scope, f: &InboxFilter, rare_word: Option<&str>) -> (Str
         w.bind("s.received_at < $?", format_time(&t));
     }
     if let Some(t) = search_text(f) {
-        match rare_word {
-            Some(word) => {
+        match text {
+            TextCond::Rare(word) => {
                 w.bind(
                     &format!("{SEARCH_TEXT} LIKE $? ESCAPE '\\'"),
                     format!("%{}%", like_escape(word)),
                 );
                 w.bind(&format!("strpos({SEARCH_TEXT}, $?) > 0"), t);
             }
-            None => {
+            TextCond::Walk => w.bind(&format!("strpos({SEARCH_TEXT}, $?) > 0"), t),
+            TextCond::Whole => {
                 let pattern = format!("%{}%", like_escape(&t));
                 w.bind(&format!("{SEARCH_TEXT} LIKE $? ESCAPE '\\'"), pattern);
             }
@@ -411,7 +479,7 @@ fn plan_from_sample(words: &[String], sample: &[String]) -> TextPlan {
 
 /// One page of the list and the counts per clerk state, under the same scope and filters.
 ///
-/// Without a text search: the page is picked from an index (see [`list`]) and each state is
+/// Without a text search: the page is picked from an index (see `list`) and each state is
 /// counted apart, up to [`COUNT_CAP`] + 1 (see [`counts`]). With one, it depends on the
 /// `TextPlan`: a rare word, or a signature problem filter (whose submissions have their own
 /// trigram index), first fetches the matching submissions regardless of clerk state, at most
@@ -424,12 +492,11 @@ pub async fn browse(
     db: &Db,
     scope: &Scope,
     filter: &InboxFilter,
-    page: u32,
+    page: &PageAt,
     page_size: u32,
 ) -> Result<(Page, Counts), DbError> {
     let Some(text) = search_text(filter) else {
-        let list = list(db, scope, filter, page, page_size, None).await?;
-        return Ok((list, counts(db, scope, filter, None).await?));
+        return list_and_counts(db, scope, filter, page, page_size).await;
     };
     let plan = text_plan(db, &text).await?;
     let rare = plan.rare_word.as_deref();
@@ -441,10 +508,16 @@ pub async fn browse(
         if let Some(found) = candidates(db, scope, filter, rare, page, page_size).await? {
             return Ok(found);
         }
-        let list = list(db, scope, filter, page, page_size, rare).await?;
+        let list = list(db, scope, filter, page, page_size, TextCond::of(rare)).await?;
         return Ok((list, Counts::over_cap()));
     }
-    let list = list(db, scope, filter, page, page_size, rare).await?;
+    // Every word is common: the newest rows are walked and the text checked on each.
+    let walk = if db.backend() == Backend::Postgres {
+        TextCond::Walk
+    } else {
+        TextCond::of(rare)
+    };
+    let list = list(db, scope, filter, page, page_size, walk).await?;
     let counts = if estimate(db, scope, filter, rare).await? > 2 * COUNT_CAP {
         Counts::over_cap()
     } else {
@@ -453,7 +526,8 @@ pub async fn browse(
     Ok((list, counts))
 }
 
-/// The planner's estimate of how many submissions match (PostgreSQL; 0 elsewhere).
+/// The planner's estimate of how many submissions match (PostgreSQL; 0 elsewhere), kept for
+/// [`ESTIMATE_TTL`].
 async fn estimate(
     db: &Db,
     scope: &Scope,
@@ -463,7 +537,11 @@ async fn estimate(
     if db.backend() != Backend::Postgres {
         return Ok(0);
     }
-    let (cond, binds) = where_clause(scope, filter, rare_word);
+    let (cond, binds) = where_clause(scope, filter, TextCond::of(rare_word));
+    let key = estimate_key(db, "matches", &cond, &binds);
+    if let Some(e) = kept_estimate(&key) {
+        return Ok(e.and_then(|e| e.first().copied()).unwrap_or(0));
+    }
     let sql = format!("EXPLAIN SELECT 1 FROM submissions s WHERE {cond}");
     let mut q = sqlx::query(&sql).persistent(false);
     for b in &binds {
@@ -474,7 +552,9 @@ async fn estimate(
     };
     // The top line: "Bitmap Heap Scan on submissions s  (cost=... rows=5690 width=0)".
     let line: String = sqlx::Row::try_get(&row, 0)?;
-    Ok(rows_estimate(&line).unwrap_or(0))
+    let n = rows_estimate(&line).unwrap_or(0);
+    keep_estimate(key, Some(vec![n]), true);
+    Ok(n)
 }
 
 /// The submissions matching the filters in any clerk state, if they are at most [`COUNT_CAP`]:
@@ -484,14 +564,14 @@ async fn candidates(
     scope: &Scope,
     filter: &InboxFilter,
     rare_word: Option<&str>,
-    page: u32,
+    page: &PageAt,
     page_size: u32,
 ) -> Result<Option<(Page, Counts)>, DbError> {
     let any_state = InboxFilter {
         clerk_state: None,
         ..filter.clone()
     };
-    let (cond, binds) = where_clause(scope, &any_state, rare_word);
+    let (cond, binds) = where_clause(scope, &any_state, TextCond::of(rare_word));
     let sql = format!(
         "SELECT s.id, s.received_at, s.clerk_state FROM submissions s WHERE {cond} LIMIT {}",
         COUNT_CAP + 1
@@ -523,96 +603,257 @@ async fn candidates(
             .collect(),
     };
     // Newest first, as the list: the stored times sort as text.
-    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
-    let size = page_size.max(1) as usize;
-    let skip = (page.max(1) as usize - 1).saturating_mul(size);
-    let mut ids: Vec<String> = found
+    let mut keys: Vec<SortKey> = found
         .into_iter()
         .filter(|f| filter.clerk_state.is_none_or(|cs| f.2 == cs.as_str()))
-        .skip(skip)
-        .take(size + 1)
-        .map(|f| f.1)
+        .map(|(received_at, id, _)| SortKey { received_at, id })
         .collect();
-    let has_more = ids.len() > size;
-    ids.truncate(size);
+    keys.sort_by(newest_first);
+    let (ids, has_more) = window(keys, page, page_size);
+    let (rows, documents) = rows_by_id(db, &ids).await?;
     Ok(Some((
         Page {
-            rows: rows_by_id(db, &ids).await?,
+            rows,
             has_more,
+            documents,
         },
         counts,
     )))
 }
 
-/// The list rows of these submissions, in this order.
-async fn rows_by_id(db: &Db, ids: &[String]) -> Result<Vec<Row>, DbError> {
+/// The list's order: the newer arrival first, then the greater id.
+fn newest_first(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
+    b.received_at
+        .cmp(&a.received_at)
+        .then_with(|| b.id.cmp(&a.id))
+}
+
+/// The ids of the page `at` of `keys` (newest first), and whether older rows follow.
+fn window(keys: Vec<SortKey>, at: &PageAt, page_size: u32) -> (Vec<String>, bool) {
+    let size = page_size.max(1) as usize;
+    let older = |k: &SortKey, than: &SortKey| newest_first(k, than) == std::cmp::Ordering::Greater;
+    let (mut picked, has_more): (Vec<SortKey>, Option<bool>) = match at {
+        PageAt::Number(n) => {
+            let skip = ((*n).max(1) - 1) as usize;
+            let page = keys
+                .into_iter()
+                .skip(skip.saturating_mul(size))
+                .take(size + 1)
+                .collect();
+            (page, None)
+        }
+        PageAt::After(of) => {
+            let page = keys
+                .into_iter()
+                .filter(|k| older(k, of))
+                .take(size + 1)
+                .collect();
+            (page, None)
+        }
+        PageAt::Before(of) => {
+            let newer: Vec<SortKey> = keys.into_iter().filter(|k| older(of, k)).collect();
+            let from = newer.len().saturating_sub(size);
+            // The row of the key follows this page.
+            (newer.into_iter().skip(from).collect(), Some(true))
+        }
+    };
+    let has_more = has_more.unwrap_or(picked.len() > size);
+    picked.truncate(size);
+    (picked.into_iter().map(|k| k.id).collect(), has_more)
+}
+
+/// The documents of list rows, by submission id.
+type Documents = HashMap<String, Vec<Document>>;
+
+/// The columns of a list row's documents, read in the same statement as the rows (a left join:
+/// a submission without documents has one row with these NULL).
+const DOC_COLUMNS: &str = "d.name AS d_name, d.report AS d_report";
+
+/// The list rows of these submissions, in this order, with their documents.
+async fn rows_by_id(db: &Db, ids: &[String]) -> Result<(Vec<Row>, Documents), DbError> {
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), HashMap::new()));
     }
     let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT {LIST_COLUMNS} FROM submissions s WHERE s.id IN ({})",
+        "SELECT {LIST_COLUMNS}, {DOC_COLUMNS} FROM submissions s
+         LEFT JOIN documents d ON d.submission_id = s.id
+         WHERE s.id IN ({}) ORDER BY s.id, d.seq",
         marks.join(", ")
     );
     let mut q = sqlx::query(&sql);
     for id in ids {
         q = q.bind(id.as_str());
     }
-    let mut rows = Vec::with_capacity(ids.len());
-    for r in q.fetch_all(db.pool()).await? {
-        rows.push(row_of(&r)?);
-    }
+    let (mut rows, documents) = rows_with_documents(&q.fetch_all(db.pool()).await?)?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.submission.id.0));
-    Ok(rows)
+    Ok((rows, documents))
 }
 
-/// One page of the list, newest arrival first.
+/// Rows of [`LIST_COLUMNS`] and [`DOC_COLUMNS`], a submission's documents on consecutive rows
+/// in order: the list rows, and their documents by submission id.
+fn rows_with_documents(rows: &[sqlx::any::AnyRow]) -> Result<(Vec<Row>, Documents), DbError> {
+    let mut out: Vec<Row> = Vec::new();
+    let mut documents: Documents = HashMap::new();
+    for r in rows {
+        // A row of values beside an empty page has no submission.
+        let Some(id) = db::opt_text(r, "id")? else {
+            continue;
+        };
+        if out.last().is_none_or(|last| last.submission.id.0 != id) {
+            out.push(row_of(r)?);
+        }
+        let Some(name) = db::opt_text(r, "d_name")? else {
+            continue;
+        };
+        let submission_id = SubmissionId(id.clone());
+        documents.entry(id).or_default().push(list_document(
+            submission_id,
+            name,
+            db::opt_text(r, "d_report")?,
+        ));
+    }
+    Ok((out, documents))
+}
+
+/// A document as a list row shows it: its name and signature report (the other fields are not
+/// read for a list and are left empty).
+fn list_document(submission_id: SubmissionId, name: String, report: Option<String>) -> Document {
+    Document {
+        id: String::new(),
+        submission_id,
+        seq: 0,
+        name,
+        media_type: String::new(),
+        declared_type: None,
+        size: 0,
+        sha256: String::new(),
+        container: String::new(),
+        role: String::new(),
+        report: report.and_then(|t| serde_json::from_str(&t).ok()),
+    }
+}
+
+/// One page of the list, newest arrival first, with the rows' documents.
 ///
 /// The ids of the page are picked first, from the filter columns alone: on PostgreSQL the list
 /// indexes INCLUDE them (migrations/postgres/20261125100000_inbox_load.sql), so without a text
-/// search that is an index-only scan however selective the filter, and a deep page skips index
-/// entries rather than rows; then only the page's rows are read. A text search is not kept as a
+/// search that is an index-only scan however selective the filter; then only the page's rows and
+/// their documents are read, in the same statement. A page given by number skips the index
+/// entries of the pages before it; a page after or before a row's key (the pager's links) starts
+/// at that key in the index, so page 100 costs what page 1 does. A text search is not kept as a
 /// prepared statement, so each is planned for its values (a generic plan cannot tell a rare
-/// search word from a common one); the others are (one round trip instead of two).
-pub async fn list(
+/// search word from a common one); the others are (one round trip instead of two), and so is a
+/// search of common words only ([`TextCond::Walk`]).
+async fn list(
     db: &Db,
     scope: &Scope,
     filter: &InboxFilter,
-    page: u32,
+    page: &PageAt,
     page_size: u32,
-    rare_word: Option<&str>,
+    text: TextCond<'_>,
 ) -> Result<Page, DbError> {
-    let (cond, binds) = where_clause(scope, filter, rare_word);
+    let (cond, binds) = where_clause(scope, filter, text);
+    let prepared = search_text(filter).is_none() || text == TextCond::Walk;
+    let (page, _) = fetch_page(db, cond, binds, page, page_size, &[], prepared).await?;
+    Ok(page)
+}
+
+/// A page of the rows matching `cond` (see `list`), read in one statement together with
+/// `columns`, expressions over `binds` evaluated once (the counts per state); returns the page
+/// and the row of those values (`None` without columns).
+async fn fetch_page(
+    db: &Db,
+    mut cond: String,
+    mut binds: Vec<String>,
+    page: &PageAt,
+    page_size: u32,
+    columns: &[String],
+    prepared: bool,
+) -> Result<(Page, Option<sqlx::any::AnyRow>), DbError> {
     let size = i64::from(page_size.max(1));
+    let (order, skip) = match page {
+        PageAt::Number(n) => ("DESC", i64::from(n.saturating_sub(1)) * size),
+        PageAt::After(key) | PageAt::Before(key) => {
+            let op = if matches!(page, PageAt::After(_)) {
+                "<"
+            } else {
+                ">"
+            };
+            binds.push(key.received_at.clone());
+            binds.push(key.id.clone());
+            // A row value compared as a whole: both engines walk the index from the key.
+            cond = format!(
+                "{cond} AND (s.received_at, s.id) {op} (${}, ${})",
+                binds.len() - 1,
+                binds.len()
+            );
+            (if op == "<" { "DESC" } else { "ASC" }, 0)
+        }
+    };
     // Numbers of ours, written into the statement: a generic plan of a bound LIMIT does not
     // know it is small.
-    let sql = format!(
-        "SELECT {LIST_COLUMNS} FROM submissions s JOIN (
+    let rows_sql = format!(
+        "SELECT {LIST_COLUMNS}, {DOC_COLUMNS}, d.seq AS d_seq FROM (
              SELECT s.id FROM submissions s WHERE {cond}
-             ORDER BY s.received_at DESC, s.id DESC LIMIT {} OFFSET {}) p ON p.id = s.id
-         ORDER BY s.received_at DESC, s.id DESC",
+             ORDER BY s.received_at {order}, s.id {order} LIMIT {} OFFSET {skip}) p
+         JOIN submissions s ON s.id = p.id
+         LEFT JOIN documents d ON d.submission_id = s.id",
         size + 1,
-        i64::from(page.saturating_sub(1)) * size
     );
-    let mut q = sqlx::query(&sql).persistent(search_text(filter).is_none());
+    let sql = if columns.is_empty() {
+        format!("{rows_sql} ORDER BY s.received_at DESC, s.id DESC, d.seq")
+    } else {
+        // The values once, and the page's rows beside them (none: one row of values alone).
+        format!(
+            "SELECT c.*, r.* FROM (SELECT {}) c LEFT JOIN ({rows_sql}) r ON 1 = 1
+             ORDER BY r.received_at DESC, r.id DESC, r.d_seq",
+            columns.join(", ")
+        )
+    };
+    let mut q = sqlx::query(&sql).persistent(prepared);
     for b in &binds {
         q = q.bind(b.as_str());
     }
-    let rows = q.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > size;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows.iter().take(size as usize) {
-        out.push(row_of(r)?);
-    }
-    Ok(Page {
-        rows: out,
-        has_more,
-    })
+    let fetched = q.fetch_all(db.pool()).await?;
+    let (mut rows, documents) = rows_with_documents(&fetched)?;
+    let values = if columns.is_empty() {
+        None
+    } else {
+        fetched.into_iter().next()
+    };
+    let over = rows.len() as i64 > size;
+    let has_more = match page {
+        // Read oldest first from the key: the extra row is the newest one; the key's row
+        // follows the page.
+        PageAt::Before(_) => {
+            if over {
+                rows.remove(0);
+            }
+            true
+        }
+        _ => {
+            rows.truncate(size as usize);
+            over
+        }
+    };
+    Ok((
+        Page {
+            rows,
+            has_more,
+            documents,
+        },
+        values,
+    ))
 }
 
 fn row_of(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
     let cs = db::text(r, "clerk_state")?;
     Ok(Row {
+        key: SortKey {
+            received_at: db::text(r, "received_at")?,
+            id: db::text(r, "id")?,
+        },
         submission: queries::submission_from_row(r)?,
         clerk_state: cs.parse().map_err(|_| DbError::Corrupt {
             what: "clerk_state",
@@ -665,7 +906,7 @@ pub async fn counts(
         clerk_state: None,
         ..filter.clone()
     };
-    let (cond, binds) = where_clause(scope, &unfiltered, rare_word);
+    let (cond, binds) = where_clause(scope, &unfiltered, TextCond::of(rare_word));
     if search_text(filter).is_none() {
         return state_counts(db, &cond, &binds).await;
     }
@@ -715,12 +956,34 @@ const ESTIMATE_MARGIN: i64 = 3;
 /// [`ESTIMATE_MARGIN`] times over the cap is not walked (walking 1,001 index entries per state
 /// was most of the cost of a plain page at 100,000 submissions).
 async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, DbError> {
+    let (states, estimates) = count_plan(db, cond, binds).await?;
+    let columns = count_columns(cond, &states);
+    let row = if columns.is_empty() {
+        None
+    } else {
+        let sql = format!("SELECT {}", columns.join(", "));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b.as_str());
+        }
+        Some(q.fetch_one(db.pool()).await?)
+    };
+    finish_counts(db, cond, binds, states, estimates, row.as_ref())
+}
+
+/// Which clerk states are counted: `None` for a state to count, "more than the cap" for one the
+/// planner expects far over it (PostgreSQL, see [`ESTIMATE_MARGIN`]); with the estimates.
+async fn count_plan(
+    db: &Db,
+    cond: &str,
+    binds: &[String],
+) -> Result<(Vec<(ClerkState, Option<i64>)>, Option<Vec<i64>>), DbError> {
     let estimates = if db.backend() == Backend::Postgres {
-        state_estimates(db, cond, binds).await?
+        cached_state_estimates(db, cond, binds).await?
     } else {
         None
     };
-    let mut states: Vec<(ClerkState, Option<i64>)> = ClerkState::ALL
+    let states = ClerkState::ALL
         .iter()
         .enumerate()
         .map(|(i, cs)| {
@@ -731,8 +994,14 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
             (*cs, over.then_some(COUNT_CAP + 1))
         })
         .collect();
+    Ok((states, estimates))
+}
+
+/// The expressions counting the states still to count under `cond`, each capped at
+/// [`COUNT_CAP`] + 1 (column `n_<state>`).
+fn count_columns(cond: &str, states: &[(ClerkState, Option<i64>)]) -> Vec<String> {
     // The clerk states are fixed names from the enum, never user input.
-    let columns: Vec<String> = states
+    states
         .iter()
         .filter(|(_, n)| n.is_none())
         .map(|(cs, _)| {
@@ -744,19 +1013,39 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
                 cs.as_str()
             )
         })
-        .collect();
-    if !columns.is_empty() {
-        let sql = format!("SELECT {}", columns.join(", "));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b.as_str());
-        }
-        let row = q.fetch_one(db.pool()).await?;
+        .collect()
+}
+
+/// The counts, from the plan and the row of [`count_columns`]' values. A state just walked
+/// past the cap is not walked again while the estimates are kept: it is "more than the cap" as
+/// if the planner had expected it so (a state falls back under the cap only by a thousand
+/// actions; until the estimates are asked again, within [`ESTIMATE_TTL`], it would still read
+/// "more than the cap").
+fn finish_counts(
+    db: &Db,
+    cond: &str,
+    binds: &[String],
+    mut states: Vec<(ClerkState, Option<i64>)>,
+    estimates: Option<Vec<i64>>,
+    row: Option<&sqlx::any::AnyRow>,
+) -> Result<Counts, DbError> {
+    if let Some(row) = row {
+        let mut walked_over = false;
         for (cs, n) in states.iter_mut().filter(|(_, n)| n.is_none()) {
-            *n = Some(sqlx::Row::try_get::<i64, _>(
-                &row,
-                format!("n_{}", cs.as_str()).as_str(),
-            )?);
+            let counted = sqlx::Row::try_get::<i64, _>(row, format!("n_{}", cs.as_str()).as_str())?;
+            walked_over |= counted > COUNT_CAP;
+            *n = Some(counted);
+        }
+        if walked_over && db.backend() == Backend::Postgres {
+            let mut known: Vec<i64> = estimates.unwrap_or_else(|| vec![0; states.len()]);
+            for (i, (_, n)) in states.iter().enumerate() {
+                if let (Some(e), Some(n)) = (known.get_mut(i), n) {
+                    if *n > COUNT_CAP {
+                        *e = (*e).max(ESTIMATE_MARGIN * COUNT_CAP + 1);
+                    }
+                }
+            }
+            keep_estimate(estimate_key(db, "states", cond, binds), Some(known), false);
         }
     }
     let total: i64 = states.iter().filter_map(|s| s.1).sum();
@@ -764,6 +1053,107 @@ async fn state_counts(db: &Db, cond: &str, binds: &[String]) -> Result<Counts, D
         total: total.min(COUNT_CAP + 1),
         states,
     })
+}
+
+/// A page and the counts per clerk state without a text search, in one statement: the page's
+/// condition is the counts' and the clerk state, so both share their values.
+async fn list_and_counts(
+    db: &Db,
+    scope: &Scope,
+    filter: &InboxFilter,
+    page: &PageAt,
+    page_size: u32,
+) -> Result<(Page, Counts), DbError> {
+    let unfiltered = InboxFilter {
+        clerk_state: None,
+        ..filter.clone()
+    };
+    let (cond, binds) = where_clause(scope, &unfiltered, TextCond::Whole);
+    let (states, estimates) = count_plan(db, &cond, &binds).await?;
+    let columns = count_columns(&cond, &states);
+    let mut page_binds = binds.clone();
+    let page_cond = match filter.clerk_state {
+        Some(cs) => {
+            page_binds.push(cs.as_str().to_string());
+            format!("{cond} AND s.clerk_state = ${}", page_binds.len())
+        }
+        None => cond.clone(),
+    };
+    let (list, row) =
+        fetch_page(db, page_cond, page_binds, page, page_size, &columns, true).await?;
+    let counts = finish_counts(db, &cond, &binds, states, estimates, row.as_ref())?;
+    Ok((list, counts))
+}
+
+/// How long the planner's estimates of a filter are reused: they come from the table's
+/// statistics, which change only when it is analysed (at most every few minutes, by
+/// autovacuum), and asking costs a round trip and the planning of the statement per page view.
+const ESTIMATE_TTL: Duration = Duration::from_secs(60);
+
+/// Filters whose estimates are kept, at most (the oldest is dropped first).
+const ESTIMATES_KEPT: usize = 256;
+
+/// Estimates per database, statement and values: the key, when asked, the estimates.
+type EstimateCache = Vec<(String, Instant, Option<Vec<i64>>)>;
+
+/// The estimates kept (see [`ESTIMATE_TTL`]).
+static ESTIMATES: Mutex<EstimateCache> = Mutex::new(Vec::new());
+
+/// The key of a kept estimate: the database, what is estimated, the condition and its values.
+fn estimate_key(db: &Db, what: &str, cond: &str, binds: &[String]) -> String {
+    let mut key = db.pool().connect_options().database_url.to_string();
+    for part in [what, cond]
+        .into_iter()
+        .chain(binds.iter().map(String::as_str))
+    {
+        key.push('\0');
+        key.push_str(part);
+    }
+    key
+}
+
+/// A kept estimate not older than [`ESTIMATE_TTL`] (`None`: ask the planner).
+fn kept_estimate(key: &str) -> Option<Option<Vec<i64>>> {
+    let now = Instant::now();
+    let cache = ESTIMATES.lock().ok()?;
+    cache
+        .iter()
+        .find(|(k, at, _)| k == key && now.duration_since(*at) < ESTIMATE_TTL)
+        .map(|(_, _, e)| e.clone())
+}
+
+/// Keeps an estimate (replacing one of the same key; the time is kept when `refresh` is off).
+fn keep_estimate(key: String, estimates: Option<Vec<i64>>, refresh: bool) {
+    let now = Instant::now();
+    let Ok(mut cache) = ESTIMATES.lock() else {
+        return;
+    };
+    let at = cache
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, at, _)| *at)
+        .filter(|_| !refresh)
+        .unwrap_or(now);
+    cache.retain(|(k, at, _)| *k != key && now.duration_since(*at) < ESTIMATE_TTL);
+    if cache.len() >= ESTIMATES_KEPT {
+        cache.remove(0);
+    }
+    cache.push((key, at, estimates));
+}
+
+/// [`state_estimates`], kept for [`ESTIMATE_TTL`] per database and filter.
+async fn cached_state_estimates(
+    db: &Db,
+    cond: &str,
+    binds: &[String],
+) -> Result<Option<Vec<i64>>, DbError> {
+    let key = estimate_key(db, "states", cond, binds);
+    if let Some(e) = kept_estimate(&key) {
+        return Ok(e);
+    }
+    let estimates = state_estimates(db, cond, binds).await?;
+    keep_estimate(key, estimates.clone(), true);
+    Ok(estimates)
 }
 
 /// The planner's estimate of the rows of each clerk state under `cond`, in [`ClerkState::ALL`]
@@ -1043,7 +1433,7 @@ mod tests {
             text: Some("Wniosek-12346".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&Scope { department: None }, &f, Some("12346"));
+        let (sql, binds) = where_clause(&Scope { department: None }, &f, TextCond::Rare("12346"));
         assert_eq!(
             binds,
             vec!["%12346%".to_string(), "wniosek-12346".to_string()]
@@ -1071,6 +1461,39 @@ mod tests {
     }
 
     #[test]
+    fn pages_after_and_before_a_key_tile_the_list_with_equal_times() {
+        let key = |at: &str, id: &str| SortKey {
+            received_at: at.to_string(),
+            id: id.to_string(),
+        };
+        let mut keys = vec![
+            key("2020-01-02", "a"),
+            key("2020-01-01", "c"),
+            key("2020-01-01", "a"),
+            key("2020-01-03", "b"),
+            key("2020-01-01", "b"),
+        ];
+        keys.sort_by(newest_first);
+        let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c", "b", "a"]);
+        assert_eq!(
+            window(keys.clone(), &PageAt::Number(1), 2),
+            (vec!["b".to_string(), "a".to_string()], true)
+        );
+        // After the second row: the two with the same time, newer id first.
+        let (page, more) = window(keys.clone(), &PageAt::After(keys[1].clone()), 2);
+        assert_eq!((page, more), (vec!["c".to_string(), "b".to_string()], true));
+        let (page, more) = window(keys.clone(), &PageAt::After(keys[3].clone()), 2);
+        assert_eq!((page, more), (vec!["a".to_string()], false));
+        // Before the fourth row: the two just above it.
+        let (page, more) = window(keys.clone(), &PageAt::Before(keys[3].clone()), 2);
+        assert_eq!((page, more), (vec!["a".to_string(), "c".to_string()], true));
+        let k = key("2020-01-01T00:00:00.000000Z", "b-1 x");
+        assert_eq!(SortKey::parse(&k.to_param()), Some(k));
+        assert_eq!(SortKey::parse("no-space"), None);
+    }
+
+    #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
     }
@@ -1084,7 +1507,7 @@ mod tests {
             department: Some("SO".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&scope, &f, None);
+        let (sql, binds) = where_clause(&scope, &f, TextCond::Whole);
         assert_eq!(binds, vec!["KM".to_string(), "SO".to_string()]);
         assert!(sql.contains("s.department = $1 AND s.department = $2"));
     }
@@ -1095,7 +1518,7 @@ mod tests {
             text: Some(" Wniosek_50% ".into()),
             ..Default::default()
         };
-        let (sql, binds) = where_clause(&Scope { department: None }, &f, None);
+        let (sql, binds) = where_clause(&Scope { department: None }, &f, TextCond::Whole);
         assert_eq!(binds, vec!["%wniosek\\_50\\%%".to_string()]);
         assert!(sql.starts_with(SEARCH_TEXT));
         assert!(!sql.contains("$?"));

@@ -9,7 +9,9 @@ use super::html::{self, h, mask_pesel};
 use super::signature;
 use crate::app::App;
 use crate::model::{Channel, Document, State as PipelineState, Submission};
-use crate::storage::inbox::{self, Action, ClerkState, InboxFilter, Scope, Validity};
+use crate::storage::inbox::{
+    self, Action, ClerkState, InboxFilter, PageAt, Scope, SortKey, Validity,
+};
 use crate::storage::{audit, queries};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
@@ -52,6 +54,12 @@ pub struct ListQuery {
     wydzial: Option<String>,
     #[serde(default)]
     strona: Option<String>,
+    /// The key of the last row of the page before (the "next" link).
+    #[serde(default)]
+    po: Option<String>,
+    /// The key of the first row of the page after (the "previous" link).
+    #[serde(default)]
+    przed: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -339,11 +347,35 @@ fn filter_form(q: &ListQuery, clerk: &Clerk, departments: &[(String, String)]) -
     )
 }
 
-async fn departments(app: &App) -> Result<Vec<(String, String)>, WebError> {
+/// How long the list of departments is reused: the table changes only when the configuration
+/// is synced into it, at start-up.
+const DEPARTMENTS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The departments per database (by URL): when read, and their codes and names.
+type DepartmentCache = Vec<(String, std::time::Instant, Arc<Vec<(String, String)>>)>;
+
+/// The departments (code, name) by code, read at most once a [`DEPARTMENTS_TTL`] per database.
+async fn departments(app: &App) -> Result<Arc<Vec<(String, String)>>, WebError> {
+    static DEPARTMENTS: std::sync::Mutex<DepartmentCache> = std::sync::Mutex::new(Vec::new());
+    let url = app.db.pool().connect_options().database_url.to_string();
+    let now = std::time::Instant::now();
+    if let Ok(cache) = DEPARTMENTS.lock() {
+        if let Some((_, _, d)) = cache
+            .iter()
+            .find(|(u, at, _)| *u == url && now.duration_since(*at) < DEPARTMENTS_TTL)
+        {
+            return Ok(d.clone());
+        }
+    }
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT code, name FROM departments ORDER BY code")
             .fetch_all(app.db.pool())
             .await?;
+    let rows = Arc::new(rows);
+    if let Ok(mut cache) = DEPARTMENTS.lock() {
+        cache.retain(|(u, at, _)| *u != url && now.duration_since(*at) < DEPARTMENTS_TTL);
+        cache.push((url, now, rows.clone()));
+    }
     Ok(rows)
 }
 
@@ -362,10 +394,19 @@ pub async fn list(
         .map_err(|_| WebError::BadRequest("Nieprawidłowy numer strony".into()))?
         .unwrap_or(1)
         .clamp(1, 100_000);
+    let key = |v: &str| {
+        SortKey::parse(v).ok_or_else(|| WebError::BadRequest("Nieprawidłowy adres strony".into()))
+    };
+    // A link of the pager carries the key of the row it continues from (the page number is only
+    // shown); a page typed by number is counted from the top.
+    let at = match (nonempty(&q.po), nonempty(&q.przed)) {
+        (Some(v), _) => PageAt::After(key(v)?),
+        (None, Some(v)) => PageAt::Before(key(v)?),
+        (None, None) => PageAt::Number(page_no),
+    };
     let size = app.config.web.page_size;
-    let (page, counts) = inbox::browse(&app.db, &scope, &filter, page_no, size).await?;
-    let ids: Vec<_> = page.rows.iter().map(|r| r.submission.id.clone()).collect();
-    let docs = queries::documents_of(&app.db, &ids).await?;
+    let (page, counts) = inbox::browse(&app.db, &scope, &filter, &at, size).await?;
+    let docs = &page.documents;
     let today = crate::clock::now().with_timezone(&tz).date_naive();
     let base = q.base();
     let amp = if base.is_empty() { "" } else { "&" };
@@ -440,16 +481,23 @@ pub async fn list(
         .unwrap_or_default();
     let mut pager = String::from(r#"<nav class="pager">"#);
     if page_no > 1 {
+        // The first page has no key: it is the top of the list.
+        let from = match page.rows.first() {
+            Some(r) if page_no > 2 => format!("&przed={}", html::url_encode(&r.key.to_param())),
+            _ => String::new(),
+        };
         pager.push_str(&format!(
-            r#"<a href="/inbox?{base}{stan}&strona={}" rel="prev">« poprzednia</a>"#,
-            page_no - 1
+            r#"<a href="/inbox?{base}{stan}&strona={}{}" rel="prev">« poprzednia</a>"#,
+            page_no - 1,
+            from
         ));
     }
     pager.push_str(&format!("strona {page_no}"));
-    if page.has_more {
+    if let (true, Some(last)) = (page.has_more, page.rows.last()) {
         pager.push_str(&format!(
-            r#" <a href="/inbox?{base}{stan}&strona={}" rel="next">następna »</a>"#,
-            page_no + 1
+            r#" <a href="/inbox?{base}{stan}&strona={}&po={}" rel="next">następna »</a>"#,
+            page_no.saturating_add(1),
+            html::url_encode(&last.key.to_param())
         ));
     }
     pager.push_str("</nav>");
@@ -462,7 +510,7 @@ pub async fn list(
     let depts = if clerk.0.user.role.sees_all() {
         departments(&app).await?
     } else {
-        Vec::new()
+        Arc::new(Vec::new())
     };
     let body = format!(
         r#"<h1>Skrzynka — {who}</h1>{tabs}{form}

@@ -1378,3 +1378,112 @@ async fn a_large_state_is_more_than_the_cap_and_a_small_one_exact_after_analyze(
         assert!(p.contains("w toku (10)"), "analysed {analysed}");
     }
 }
+
+/// The `href` of the pager's link `rel` ("next" or "prev") of a page, if there is one.
+fn pager_link(page: &str, rel: &str) -> Option<String> {
+    let end = page.find(&format!(r#"" rel="{rel}""#))?;
+    let start = page[..end].rfind("href=\"")? + "href=\"".len();
+    Some(page[start..end].to_string())
+}
+
+/// The subjects of a list page, in order.
+fn subjects_of(page: &str) -> Vec<String> {
+    page.split(r#"class="subject">"#)
+        .skip(1)
+        .map(|part| part.split('<').next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_pagers_links_visit_every_row_of_a_filtered_list_once_with_equal_arrival_times() {
+    let s = server(&[("PODAWCZA_WEB__PAGE_SIZE", "3")]).await;
+    // Fourteen KM submissions, nine of them arriving at the same instant, every other one with a
+    // failed signature; and failed ones in SO at the same instant, which a KM clerk never sees.
+    let mut failed = Vec::new();
+    let mut all = Vec::new();
+    for n in 1..=14i64 {
+        let at = if (3..=11).contains(&n) {
+            "2020-05-01T08:00:00.000000Z".to_string()
+        } else {
+            format!("2020-04-{:02}T08:00:00.000000Z", 10 + n)
+        };
+        let subject = format!("Pismo kolejne {n}");
+        let bad = n % 2 == 0;
+        let report = bad.then(|| report("a", "TOTAL_FAILED", Some("HASH_FAILURE"), "qes"));
+        let seed_of = |dept| Seed {
+            department: dept,
+            subject: &subject,
+            documents: vec![("wniosek.xml", b"<a/>", report.clone())],
+            received_at: &at,
+        };
+        seed(&s.env, n, seed_of("KM")).await;
+        if bad {
+            seed(&s.env, 100 + n, seed_of("SO")).await;
+            failed.push(subject.clone());
+        }
+        all.push(subject);
+    }
+    let km = logged_in(&s.base, "km1").await;
+    for (query, expected) in [
+        ("", &all),
+        ("waznosc=failed", &failed),
+        ("stan=new&waznosc=failed", &failed),
+        // A text search: its matches are fetched once and paged in memory.
+        ("q=kolejne", &all),
+        ("q=kolejne&waznosc=failed", &failed),
+    ] {
+        // Forward by the "next" links, which carry the last row's key.
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        let mut url = format!("/inbox?{query}");
+        loop {
+            let (status, p) = get(&km, format!("{}{url}", s.base)).await;
+            assert_eq!(status, StatusCode::OK, "{url}");
+            pages.push(subjects_of(&p));
+            assert!(pages.len() <= 10, "{query}: the links go round in circles");
+            match pager_link(&p, "next") {
+                Some(next) => {
+                    assert!(next.contains("&po="), "{next}");
+                    url = next;
+                }
+                None => break,
+            }
+        }
+        let seen: Vec<String> = pages.concat();
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            sorted.len(),
+            seen.len(),
+            "{query}: a row twice in {pages:?}"
+        );
+        let mut want = expected.clone();
+        want.sort();
+        assert_eq!(sorted, want, "{query}: every row once");
+        assert!(
+            pages[..pages.len() - 1].iter().all(|p| p.len() == 3),
+            "{pages:?}"
+        );
+        // The same pages by number, as typed.
+        for (i, page) in pages.iter().enumerate() {
+            let sep = if query.is_empty() { "" } else { "&" };
+            let (_, p) = get(
+                &km,
+                format!("{}/inbox?{query}{sep}strona={}", s.base, i + 1),
+            )
+            .await;
+            assert_eq!(&subjects_of(&p), page, "{query}: page {} by number", i + 1);
+        }
+        // And back by the "previous" links, page by page.
+        let (_, mut p) = get(&km, format!("{}{url}", s.base)).await;
+        for i in (0..pages.len() - 1).rev() {
+            let prev = pager_link(&p, "prev").expect("a previous page");
+            p = get(&km, format!("{}{prev}", s.base)).await.1;
+            assert_eq!(subjects_of(&p), pages[i], "{query}: back to page {}", i + 1);
+            assert_eq!(pager_link(&p, "prev").is_some(), i > 0);
+        }
+    }
+    // A key that is not one is refused, not guessed at.
+    let (status, _) = get(&km, format!("{}/inbox?po=nonsense", s.base)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

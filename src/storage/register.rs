@@ -254,11 +254,12 @@ impl Counters {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         years: &[i64],
     ) -> Result<Counters, DbError> {
-        // SQLite has no row locks: its writers are serialized by `Db::begin_write`.
-        let select = if tx.backend_name() == "PostgreSQL" {
-            "SELECT last FROM reg_counters WHERE year = $1 FOR UPDATE"
-        } else {
+        // SQLite has no row locks: its writers are serialized by `Db::begin_write`. Any other
+        // engine locks the row (or refuses the statement: never a silent lack of a lock).
+        let select = if tx.backend_name() == "SQLite" {
             "SELECT last FROM reg_counters WHERE year = $1"
+        } else {
+            "SELECT last FROM reg_counters WHERE year = $1 FOR UPDATE"
         };
         let wanted: std::collections::BTreeSet<i64> = years.iter().copied().collect();
         let mut by_year = std::collections::BTreeMap::new();

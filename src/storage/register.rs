@@ -132,8 +132,8 @@ pub fn is_registration_race(e: &DbError) -> bool {
 /// batch). Nothing is registered until the caller commits.
 ///
 /// Each row is inserted once, with its number: the counter row of every year in the batch is
-/// locked first (ascending years, so two batches never wait for each other in a cycle), then the
-/// dedup keys already registered are looked up (one `SELECT … IN` per chunk of [`CHUNK`] rows),
+/// locked first (ascending years, so two batches never wait for each other's counters in a cycle), then the
+/// dedup keys already registered are looked up (one `SELECT … IN` per chunk of 100 rows),
 /// copies inside the batch are dropped, the rest numbered from the counter and inserted, and each
 /// counter advanced by exactly as many numbers as were given, before the caller commits.
 ///

@@ -8,7 +8,8 @@
 //! classify) do not run during it: they are measured by `scripts/bench.sh ingest`.
 //!
 //! Needs the servers of `scripts/lib/mailservers.sh`: run `scripts/bench.sh`.
-//! `PODAWCZA_BENCH_N` changes the number of messages; `PODAWCZA_BENCH_PG_URL` adds PostgreSQL.
+//! `PODAWCZA_BENCH_N` changes the number of messages; `PODAWCZA_BENCH_PG_URL` adds PostgreSQL;
+//! `PODAWCZA_BENCH_DBS=postgres` (or `sqlite`) runs one engine only.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a benchmark may stop loudly
 
@@ -231,9 +232,16 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let rt = tokio::runtime::Runtime::new().unwrap();
+    // `PODAWCZA_BENCH_DBS=postgres` (or `sqlite`) runs one engine only.
+    let dbs = std::env::var("PODAWCZA_BENCH_DBS").unwrap_or_else(|_| "sqlite,postgres".into());
     rt.block_on(async {
-        run("sqlite", None, n).await;
-        if let Ok(admin) = std::env::var("PODAWCZA_BENCH_PG_URL") {
+        if dbs.contains("sqlite") {
+            run("sqlite", None, n).await;
+        }
+        if let (true, Ok(admin)) = (
+            dbs.contains("postgres"),
+            std::env::var("PODAWCZA_BENCH_PG_URL"),
+        ) {
             run("postgres", Some(&fresh_pg(&admin).await), n).await;
         }
     });

@@ -84,11 +84,9 @@ pub fn format_number(pattern: &str, n: i64, year: i32) -> String {
 /// Registers a batch of submissions in one transaction (group commit: one durable commit for many
 /// messages). Returns one outcome per input, in order.
 ///
-/// A handful of statements serve the whole batch: one multi-row insert (duplicates skipped by the
-/// unique dedup key, so they never take a number), one counter update per year reserving as many
-/// numbers as rows went in (the counter row stays locked until commit, so concurrent batches
-/// queue there and numbers stay gap-free), one update writing the numbers, one insert of the
-/// audit events.
+/// A concurrent registration of the same message under another year (see
+/// [`register_batch_in`]) makes the transaction fail; it is then run again, up to
+/// [`RACE_RETRIES`] times, and the second run sees the other copy as a duplicate.
 pub async fn register_batch(
     db: &Db,
     pattern: &str,
@@ -96,15 +94,57 @@ pub async fn register_batch(
     now: DateTime<Utc>,
     batch: &[NewSubmission],
 ) -> Result<Vec<Registered>, DbError> {
-    let mut tx = db.begin_write().await?;
-    let out = register_batch_in(&mut tx, pattern, tz, now, batch).await?;
-    tx.commit().await?;
-    Ok(out)
+    let mut attempt = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        match register_batch_in(&mut tx, pattern, tz, now, batch).await {
+            Ok(out) => {
+                tx.commit().await?;
+                return Ok(out);
+            }
+            Err(e) if attempt < RACE_RETRIES && is_registration_race(&e) => {
+                attempt += 1;
+                tracing::info!(attempt, error = %e, "registration raced another one; retrying");
+                tx.rollback().await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How many times a registration that raced another one (see [`is_registration_race`]) is run
+/// again before its error is returned.
+pub const RACE_RETRIES: u32 = 3;
+
+/// Whether a registration failed because a concurrent transaction registered the same message:
+/// the insert hit a unique key of `submissions` (the other one committed first), or PostgreSQL
+/// broke a deadlock between two inserts each waiting for the other's copy (SQLSTATE 40P01). The
+/// whole transaction is rolled back, no number was used, and running it again registers the
+/// message as a duplicate.
+pub fn is_registration_race(e: &DbError) -> bool {
+    matches!(e, DbError::Sql(sqlx::Error::Database(d))
+        if d.kind() == sqlx::error::ErrorKind::UniqueViolation
+            || d.code().as_deref() == Some("40P01"))
 }
 
 /// [`register_batch`] inside the caller's write transaction (begun with [`Db::begin_write`]), so
 /// a channel commits its own records with the submissions (the IMAP poller: one commit per
 /// batch). Nothing is registered until the caller commits.
+///
+/// Each row is inserted once, with its number: the counter row of every year in the batch is
+/// locked first (ascending years, so two batches never wait for each other's counters in a cycle), then the
+/// dedup keys already registered are looked up (one `SELECT … IN` per chunk of 100 rows),
+/// copies inside the batch are dropped, the rest numbered from the counter and inserted, and each
+/// counter advanced by exactly as many numbers as were given, before the caller commits.
+///
+/// Why no number can be lost: the insert has no `ON CONFLICT` clause, so a row can never be
+/// skipped silently. A copy of the same message registered by a concurrent transaction in the
+/// same year is always seen by the lookup (that transaction held the year's counter row from
+/// before its insert until its commit, and on PostgreSQL each statement of a read-committed
+/// transaction sees what was committed before it began). One registered concurrently under
+/// another year (same bytes and Message-ID, another arrival time) makes the insert fail with a
+/// unique violation ([`is_registration_race`]): the transaction rolls back with its numbers and
+/// the caller runs it again. On SQLite writers are serialized by [`Db::begin_write`].
 pub async fn register_batch_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     pattern: &str,
@@ -112,10 +152,13 @@ pub async fn register_batch_in(
     now: DateTime<Utc>,
     batch: &[NewSubmission],
 ) -> Result<Vec<Registered>, DbError> {
+    let years = years_of(batch, tz);
+    let mut counters = Counters::lock(tx, &years).await?;
     let mut out = Vec::with_capacity(batch.len());
-    for chunk in batch.chunks(CHUNK) {
-        out.extend(register_chunk(tx, pattern, tz, now, chunk).await?);
+    for (chunk, chunk_years) in batch.chunks(CHUNK).zip(years.chunks(CHUNK)) {
+        out.extend(number_and_insert(tx, pattern, now, chunk, chunk_years, &mut counters).await?);
     }
+    counters.advance(tx).await?;
     Ok(out)
 }
 
@@ -171,9 +214,11 @@ pub async fn register_with_documents(
     Ok((id, number))
 }
 
-/// Rows per multi-row statement (18 values a row stays far below both engines' parameter limits).
+/// Rows per multi-row statement (17 values a row stays far below both engines' parameter limits).
 const CHUNK: usize = 100;
 
+/// Registers a few submissions (an upload: one) in the caller's write transaction, as
+/// [`register_batch_in`] does: numbers taken from the locked counters, rows inserted with them.
 async fn register_chunk(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     pattern: &str,
@@ -181,48 +226,122 @@ async fn register_chunk(
     now: DateTime<Utc>,
     batch: &[NewSubmission],
 ) -> Result<Vec<Registered>, DbError> {
-    let ids: Vec<SubmissionId> = batch.iter().map(|_| SubmissionId::new()).collect();
-    let years: Vec<i64> = batch
+    let years = years_of(batch, tz);
+    let mut counters = Counters::lock(tx, &years).await?;
+    let out = number_and_insert(tx, pattern, now, batch, &years, &mut counters).await?;
+    counters.advance(tx).await?;
+    Ok(out)
+}
+
+/// The registration year of each submission: the year of its arrival in the office's time zone.
+fn years_of(batch: &[NewSubmission], tz: chrono_tz::Tz) -> Vec<i64> {
+    batch
         .iter()
         .map(|s| i64::from(s.received_at.with_timezone(&tz).year()))
-        .collect();
-    let inserted = insert_rows(tx, now, batch, &ids, &years).await?;
-    // Numbers per year, in batch order.
-    let mut numbers: std::collections::HashMap<usize, (i64, String)> =
-        std::collections::HashMap::new();
-    let mut by_year: std::collections::BTreeMap<i64, Vec<usize>> =
-        std::collections::BTreeMap::new();
-    for (i, id) in ids.iter().enumerate() {
-        if inserted.contains(&id.0) {
-            by_year
-                .entry(years.get(i).copied().unwrap_or_default())
-                .or_default()
-                .push(i);
+        .collect()
+}
+
+/// The counter rows of the years being registered, locked by this transaction until it ends,
+/// with the last number each had and the last one given since.
+struct Counters {
+    /// Year → (last number when locked, last number given).
+    by_year: std::collections::BTreeMap<i64, (i64, i64)>,
+}
+
+impl Counters {
+    /// Locks the counter row of each year (created at 0 when missing), ascending.
+    async fn lock(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        years: &[i64],
+    ) -> Result<Counters, DbError> {
+        // SQLite has no row locks: its writers are serialized by `Db::begin_write`. Any other
+        // engine locks the row (or refuses the statement: never a silent lack of a lock).
+        let select = if tx.backend_name() == "SQLite" {
+            "SELECT last FROM reg_counters WHERE year = $1"
+        } else {
+            "SELECT last FROM reg_counters WHERE year = $1 FOR UPDATE"
+        };
+        let wanted: std::collections::BTreeSet<i64> = years.iter().copied().collect();
+        let mut by_year = std::collections::BTreeMap::new();
+        for year in wanted {
+            let mut last: Option<i64> = sqlx::query_scalar(select)
+                .bind(year)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if last.is_none() {
+                sqlx::query(
+                    "INSERT INTO reg_counters (year, last) VALUES ($1, 0)
+                     ON CONFLICT (year) DO NOTHING",
+                )
+                .bind(year)
+                .execute(&mut **tx)
+                .await?;
+                last = Some(
+                    sqlx::query_scalar(select)
+                        .bind(year)
+                        .fetch_one(&mut **tx)
+                        .await?,
+                );
+            }
+            let last = last.unwrap_or_default();
+            by_year.insert(year, (last, last));
         }
+        Ok(Counters { by_year })
     }
-    for (year, rows) in &by_year {
-        let k = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-        let row = sqlx::query(
-            "INSERT INTO reg_counters (year, last) VALUES ($1, $2)
-             ON CONFLICT (year) DO UPDATE SET last = reg_counters.last + $2
-             RETURNING last",
-        )
-        .bind(year)
-        .bind(k)
-        .fetch_one(&mut **tx)
-        .await?;
-        let last: i64 = row.try_get("last")?;
-        for (j, i) in rows.iter().enumerate() {
-            let n = last - k + 1 + j as i64;
-            numbers.insert(*i, (n, format_number(pattern, n, *year as i32)));
+
+    /// The next number of a locked year.
+    fn take(&mut self, year: i64) -> Result<i64, DbError> {
+        let (_, given) = self.by_year.get_mut(&year).ok_or(DbError::Corrupt {
+            what: "registration year not locked",
+            value: year.to_string(),
+        })?;
+        *given += 1;
+        Ok(*given)
+    }
+
+    /// Advances each counter by the numbers given (the rows are still locked).
+    async fn advance(self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), DbError> {
+        for (year, (locked, given)) in self.by_year {
+            if given == locked {
+                continue;
+            }
+            let done =
+                sqlx::query("UPDATE reg_counters SET last = $2 WHERE year = $1 AND last = $3")
+                    .bind(year)
+                    .bind(given)
+                    .bind(locked)
+                    .execute(&mut **tx)
+                    .await?;
+            if done.rows_affected() != 1 {
+                return Err(DbError::Corrupt {
+                    what: "registration counter moved while locked",
+                    value: year.to_string(),
+                });
+            }
         }
+        Ok(())
     }
-    write_numbers(tx, &ids, &numbers).await?;
-    let mut events = Vec::with_capacity(batch.len());
+}
+
+/// Numbers and inserts one chunk (at most [`CHUNK`] rows) with the year counters locked: the
+/// dedup keys already registered are looked up in one statement, copies inside the chunk keep
+/// the first one, the new rows go in with their numbers in one statement, and the audit events
+/// in one more.
+async fn number_and_insert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    pattern: &str,
+    now: DateTime<Utc>,
+    batch: &[NewSubmission],
+    years: &[i64],
+    counters: &mut Counters,
+) -> Result<Vec<Registered>, DbError> {
+    let keys: Vec<Option<String>> = batch.iter().map(NewSubmission::dedup_key).collect();
+    let mut known = registered_keys(tx, &keys).await?;
+    let mut rows: Vec<NewRow<'_>> = Vec::with_capacity(batch.len());
     let mut out = Vec::with_capacity(batch.len());
-    for (i, s) in batch.iter().enumerate() {
-        let (Some(id), Some((_, number))) = (ids.get(i), numbers.get(&i)) else {
-            let existing = existing_id(tx, s).await?;
+    let mut events = Vec::with_capacity(batch.len());
+    for ((s, key), year) in batch.iter().zip(&keys).zip(years) {
+        if let Some(existing) = key.as_ref().and_then(|k| known.get(k)) {
             let detail = serde_json::json!({ "source": s.source, "received_at": format_time(&s.received_at) });
             events.push(audit::NewEvent {
                 submission: existing.clone(),
@@ -231,9 +350,18 @@ async fn register_chunk(
                 detail,
                 reason: Some("same Message-ID and SHA-256 already registered".into()),
             });
-            out.push(Registered::Duplicate { id: existing });
+            out.push(Registered::Duplicate {
+                id: existing.clone(),
+            });
             continue;
-        };
+        }
+        let id = SubmissionId::new();
+        let seq = counters.take(*year)?;
+        let number = format_number(pattern, seq, i32::try_from(*year).unwrap_or_default());
+        if let Some(k) = key {
+            // A later copy in this batch is a duplicate of this one.
+            known.insert(k.clone(), id.clone());
+        }
         let detail = serde_json::json!({
             "registration_number": number, "channel": s.channel.as_str(),
             "received_at": format_time(&s.received_at), "arrival_source": s.arrival_source,
@@ -250,46 +378,100 @@ async fn register_chunk(
             id: id.clone(),
             number: number.clone(),
         });
+        rows.push(NewRow {
+            s,
+            id,
+            year: *year,
+            seq,
+            number,
+            key: key.clone(),
+        });
     }
+    insert_rows(tx, now, &rows).await?;
     audit::record_many(tx, now, &events).await?;
     Ok(out)
 }
 
-/// One multi-row insert; returns the ids that went in (the others were duplicates).
+/// A submission to insert, with its identity and number.
+struct NewRow<'a> {
+    s: &'a NewSubmission,
+    id: SubmissionId,
+    year: i64,
+    seq: i64,
+    number: String,
+    key: Option<String>,
+}
+
+/// The submissions already registered under these dedup keys (one statement).
+async fn registered_keys(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    keys: &[Option<String>],
+) -> Result<std::collections::HashMap<String, SubmissionId>, DbError> {
+    let wanted: std::collections::BTreeSet<&str> =
+        keys.iter().flatten().map(String::as_str).collect();
+    let mut out = std::collections::HashMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let list: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, dedup_key FROM submissions WHERE dedup_key IN ({})",
+        list.join(", ")
+    );
+    // Planned afresh with its values each time (an unnamed statement): a plan cached while the
+    // table was small scans the whole table for every key once it has grown (PostgreSQL kept the
+    // first drain's generic plan, a sequential scan: 30 ms per 100 keys at 10,000 rows).
+    let mut q = sqlx::query(&sql).persistent(false);
+    for k in wanted {
+        q = q.bind(k);
+    }
+    for r in q.fetch_all(&mut **tx).await? {
+        out.insert(r.try_get("dedup_key")?, SubmissionId(r.try_get("id")?));
+    }
+    Ok(out)
+}
+
+/// One multi-row insert of numbered rows. No `ON CONFLICT`: a row that collides with one
+/// registered concurrently fails the statement and so the transaction (never a silent gap).
 async fn insert_rows(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     now: DateTime<Utc>,
-    batch: &[NewSubmission],
-    ids: &[SubmissionId],
-    years: &[i64],
-) -> Result<std::collections::HashSet<String>, DbError> {
-    const COLS: usize = 18;
-    let values: Vec<String> = (0..batch.len())
+    rows: &[NewRow<'_>],
+) -> Result<(), DbError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // $1: now (registered_at, updated_at); $2: the state; then 17 values a row.
+    const COLS: usize = 17;
+    let values: Vec<String> = (0..rows.len())
         .map(|r| {
-            let p: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
-            format!("({})", p.join(", "))
+            let p: Vec<String> = (1..=COLS)
+                .map(|c| format!("${}", 2 + r * COLS + c))
+                .collect();
+            format!("({}, $1, $1, $2)", p.join(", "))
         })
         .collect();
     let sql = format!(
-        "INSERT INTO submissions (id, reg_year, channel, received_at, arrival_source, registered_at,
-            sender, sender_name, recipients, subject, body_text, message_id, raw_sha256, raw_size,
-            dedup_key, source, state, updated_at)
-         VALUES {}
-         ON CONFLICT (dedup_key) DO NOTHING
-         RETURNING id",
+        "INSERT INTO submissions (id, registration_number, reg_year, reg_seq, channel, received_at,
+            arrival_source, sender, sender_name, recipients, subject, body_text, message_id,
+            raw_sha256, raw_size, dedup_key, source, registered_at, updated_at, state)
+         VALUES {}",
         values.join(", ")
     );
-    let now_s = format_time(&now);
-    let mut q = sqlx::query(&sql);
-    for ((s, id), year) in batch.iter().zip(ids).zip(years) {
+    let mut q = sqlx::query(&sql)
+        .bind(format_time(&now))
+        .bind(State::Received.as_str());
+    for r in rows {
+        let s = r.s;
         let recipients = serde_json::to_string(&s.recipients).unwrap_or_else(|_| "[]".into());
         q = q
-            .bind(id.0.clone())
-            .bind(*year)
+            .bind(r.id.0.clone())
+            .bind(r.number.clone())
+            .bind(r.year)
+            .bind(r.seq)
             .bind(s.channel.as_str())
             .bind(format_time(&s.received_at))
             .bind(s.arrival_source)
-            .bind(now_s.clone())
             .bind(s.sender.clone())
             .bind(s.sender_name.clone())
             .bind(recipients)
@@ -298,61 +480,11 @@ async fn insert_rows(
             .bind(s.message_id.clone())
             .bind(s.raw_sha256.clone())
             .bind(s.raw_size)
-            .bind(s.dedup_key())
-            .bind(s.source.clone())
-            .bind(State::Received.as_str())
-            .bind(now_s.clone());
-    }
-    let rows = q.fetch_all(&mut **tx).await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("id")?))
-        .collect()
-}
-
-/// Writes the numbers of a chunk in one statement.
-async fn write_numbers(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    ids: &[SubmissionId],
-    numbers: &std::collections::HashMap<usize, (i64, String)>,
-) -> Result<(), DbError> {
-    if numbers.is_empty() {
-        return Ok(());
-    }
-    let mut keys: Vec<&usize> = numbers.keys().collect();
-    keys.sort();
-    let (mut num_case, mut seq_case, mut list) = (String::new(), String::new(), Vec::new());
-    for (j, _) in keys.iter().enumerate() {
-        let (pid, pnum, pseq) = (3 * j + 1, 3 * j + 2, 3 * j + 3);
-        num_case.push_str(&format!(" WHEN ${pid} THEN ${pnum}"));
-        seq_case.push_str(&format!(" WHEN ${pid} THEN ${pseq}"));
-        list.push(format!("${pid}"));
-    }
-    let sql = format!(
-        "UPDATE submissions SET registration_number = CASE id{num_case} END,
-            reg_seq = CASE id{seq_case} END
-         WHERE id IN ({})",
-        list.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
-    for i in keys {
-        let (Some(id), Some((n, number))) = (ids.get(*i), numbers.get(i)) else {
-            continue;
-        };
-        q = q.bind(id.0.clone()).bind(number.clone()).bind(*n);
+            .bind(r.key.clone())
+            .bind(s.source.clone());
     }
     q.execute(&mut **tx).await?;
     Ok(())
-}
-
-async fn existing_id(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    s: &NewSubmission,
-) -> Result<SubmissionId, DbError> {
-    let row = sqlx::query("SELECT id FROM submissions WHERE dedup_key = $1")
-        .bind(s.dedup_key())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(SubmissionId(row.try_get("id")?))
 }
 
 /// Whether a message with this dedup identity is already registered (a cheap check before

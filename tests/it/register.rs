@@ -250,3 +250,222 @@ async fn two_copies_in_one_batch_register_once() {
     );
     assert_eq!(r[2], Registered::Duplicate { id: id.clone() });
 }
+
+/// Four registering processes (each its own pool) send overlapping batches at the same time: the
+/// same letters in several processes' batches, copies inside a batch, and "twins" (the same bytes
+/// and Message-ID arriving under two different years, which the year's counter lock does not keep
+/// apart: when they overlap, the later insert fails and its batch is run again; the next test
+/// makes that certain). Every letter is registered once, every copy points at it, and each year's
+/// numbers are 1..=n without gaps or repeats, with the counter at n.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_batches_with_copies_keep_numbers_unique_and_gap_free() {
+    use chrono::TimeZone;
+    let t = env(&[]).await;
+    // 120 letters of 2020, 120 of 2021, and 24 twins with an IMAP arrival time in 2020 in one
+    // copy and in 2021 in the other.
+    let mut letters: Vec<RawMail> = Vec::new();
+    for i in 0..120 {
+        letters.push(mail(
+            &format!("a{i}"),
+            "Mon, 20 Apr 2020 10:11:12 +0200",
+            &format!("a{i}@x"),
+        ));
+        letters.push(mail(
+            &format!("b{i}"),
+            "Tue, 20 Apr 2021 10:11:12 +0200",
+            &format!("b{i}@x"),
+        ));
+    }
+    let twins = |year| -> Vec<RawMail> {
+        (0..24)
+            .map(|i| RawMail {
+                channel_time: Some((
+                    chrono::Utc.with_ymd_and_hms(year, 6, 1, 8, 0, 0).unwrap(),
+                    ArrivalSource::ImapInternaldate,
+                )),
+                ..mail(
+                    &format!("t{i}"),
+                    "Mon, 20 Apr 2020 10:11:12 +0200",
+                    &format!("t{i}@x"),
+                )
+            })
+            .collect()
+    };
+    let distinct = 120 * 2 + 24;
+    // The blobs are stored before the race (the workers find them and skip writing): the apps
+    // share this process, and two blob stores in one process name their temporary files alike.
+    let all: Vec<RawMail> = letters.iter().cloned().chain(twins(2020)).collect();
+    let items: Vec<(String, &[u8])> = all
+        .iter()
+        .map(|m| {
+            (
+                podawcza::storage::blobs::sha256_hex(&m.bytes),
+                m.bytes.as_slice(),
+            )
+        })
+        .collect();
+    let items: Vec<(&str, &[u8])> = items.iter().map(|(k, b)| (k.as_str(), *b)).collect();
+    t.app.blobs.put_many(&items).unwrap();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..4usize {
+        let app = t.second_app(&[]).await;
+        // Each process starts with the twins of one year (even: 2020, odd: 2021), all at once,
+        // then walks every letter from its own starting point, in batches of 37 with the
+        // batch's first letter repeated at its end.
+        let mut walk: Vec<RawMail> = letters
+            .iter()
+            .cycle()
+            .skip(w * 71)
+            .take(letters.len())
+            .cloned()
+            .collect();
+        if w % 2 == 1 {
+            walk.reverse();
+        }
+        let mine: Vec<RawMail> = twins(2020 + (w % 2) as i32)
+            .into_iter()
+            .chain(walk)
+            .collect();
+        let start = start.clone();
+        tasks.spawn(async move {
+            start.wait().await;
+            let mut outcomes = Vec::new();
+            for chunk in mine.chunks(37) {
+                let mut batch = chunk.to_vec();
+                batch.push(chunk[0].clone());
+                let r = register_mails(&app, batch.clone(), "test", podawcza::clock::now())
+                    .await
+                    .unwrap();
+                outcomes.extend(batch.into_iter().zip(r));
+            }
+            outcomes
+        });
+    }
+    let mut new_ids = HashSet::new();
+    let mut dup_ids = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        for (_, outcome) in r.unwrap() {
+            match outcome {
+                Registered::New { id, .. } => assert!(new_ids.insert(id.0), "one id given twice"),
+                Registered::Duplicate { id } => dup_ids.push(id.0),
+            }
+        }
+    }
+    assert_eq!(
+        new_ids.len(),
+        distinct,
+        "every letter registered exactly once"
+    );
+    assert!(dup_ids.iter().all(|id| new_ids.contains(id)));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM submissions").await,
+        distinct as i64
+    );
+    for year in [2020i64, 2021] {
+        let seqs: Vec<i64> = sqlx::query_scalar(
+            "SELECT reg_seq FROM submissions WHERE reg_year = $1 ORDER BY reg_seq",
+        )
+        .bind(year)
+        .fetch_all(t.app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<i64>>(),
+            "{year}"
+        );
+        let last: i64 = sqlx::query_scalar("SELECT last FROM reg_counters WHERE year = $1")
+            .bind(year)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            last,
+            seqs.len() as i64,
+            "the counter of {year} matches its rows"
+        );
+    }
+    let numbers: HashSet<String> =
+        sqlx::query_scalar("SELECT registration_number FROM submissions")
+            .fetch_all(t.app.db.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(numbers.len(), distinct);
+    // Every copy left an audit event on the registered letter.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_events WHERE action = 'duplicate_ignored'")
+            .await,
+        dup_ids.len() as i64
+    );
+}
+
+/// The one collision the year's counter lock cannot prevent, made certain: a copy of a letter (same
+/// bytes and Message-ID) is being registered under 2021 while another process holds the original
+/// under 2020, uncommitted. When the first commits, the second one's insert fails, its
+/// transaction (with the numbers it had taken) is rolled back and run again, and it records a
+/// duplicate. No number of 2021 is lost: the next letter of 2021 is still number 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_registered_meanwhile_under_another_year_is_redone_as_a_duplicate() {
+    use chrono::TimeZone;
+    let t = env(&[]).await;
+    let at = |year| {
+        Some((
+            chrono::Utc.with_ymd_and_hms(year, 6, 1, 8, 0, 0).unwrap(),
+            ArrivalSource::ImapInternaldate,
+        ))
+    };
+    let letter = mail("x", "Mon, 20 Apr 2020 10:11:12 +0200", "copy@x");
+    let first = RawMail {
+        channel_time: at(2020),
+        ..letter.clone()
+    };
+    let second = RawMail {
+        channel_time: at(2021),
+        ..letter
+    };
+    let other = RawMail {
+        channel_time: at(2021),
+        ..mail("y", "Mon, 20 Apr 2020 10:11:12 +0200", "other@x")
+    };
+    let now = podawcza::clock::now();
+    let news = podawcza::ingest::email::store_mails(&t.app, vec![first], "test", now)
+        .await
+        .unwrap();
+    let cfg = &t.app.config;
+    let app2 = t.second_app(&[]).await;
+    let mut tx = t.app.db.begin_write().await.unwrap();
+    let r = podawcza::storage::register::register_batch_in(
+        &mut tx,
+        &cfg.register.number_pattern,
+        cfg.timezone(),
+        now,
+        &news,
+    )
+    .await
+    .unwrap();
+    let Registered::New { id, number } = &r[0] else {
+        panic!("{r:?}")
+    };
+    assert_eq!(number, "RPW/1/2020");
+    let racing = tokio::spawn(async move {
+        register_mails(&app2, vec![second, other], "test", podawcza::clock::now()).await
+    });
+    // The second registration is waiting (PostgreSQL: on the copy's key; SQLite: for the writer).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!racing.is_finished());
+    tx.commit().await.unwrap();
+    let r2 = racing.await.unwrap().unwrap();
+    assert_eq!(r2[0], Registered::Duplicate { id: id.clone() });
+    assert!(
+        matches!(&r2[1], Registered::New { number, .. } if number == "RPW/1/2021"),
+        "{r2:?}"
+    );
+    assert_eq!(
+        t.count("SELECT last FROM reg_counters WHERE year = 2021")
+            .await,
+        1
+    );
+}

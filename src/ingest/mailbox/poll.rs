@@ -430,7 +430,9 @@ impl Pass<'_> {
     }
 
     /// The database lane's step: registers a stored batch and records its IMAP rows (and the marks
-    /// to note) in one transaction; returns the records of the whole batch.
+    /// to note) in one transaction; returns the records of the whole batch. A transaction that
+    /// raced another registration of the same message ([`register::is_registration_race`]) was
+    /// rolled back whole and is run again.
     async fn register(
         &self,
         key: &FolderKey,
@@ -439,12 +441,35 @@ impl Pass<'_> {
         left: usize,
         noting: &[i64],
     ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
+        let mut attempt = 0;
+        loop {
+            match self.register_once(key, &stored, batch, left, noting).await {
+                Err(MailboxError::Db(e))
+                    if attempt < register::RACE_RETRIES && register::is_registration_race(&e) =>
+                {
+                    attempt += 1;
+                    tracing::info!(mailbox = %key.mailbox, attempt, error = %e,
+                        "registration raced another one; retrying the batch");
+                }
+                r => return r,
+            }
+        }
+    }
+
+    async fn register_once(
+        &self,
+        key: &FolderKey,
+        stored: &Stored,
+        batch: &[u32],
+        left: usize,
+        noting: &[i64],
+    ) -> Result<(Vec<Taken>, FolderStats), MailboxError> {
         let mut stats = FolderStats {
             oversized: stored.oversized.len(),
             ..FolderStats::default()
         };
-        let mut taken = stored.oversized;
-        let mut records = stored.records;
+        let mut taken = stored.oversized.clone();
+        let mut records = stored.records.clone();
         let now = (self.now)();
         let mut tx = self.app.db.begin_write().await?;
         if !stored.news.is_empty() {

@@ -64,12 +64,15 @@ fn key_path(root: &Path, key: &str) -> Result<PathBuf, BlobError> {
     Ok(root.join(shard).join(rest))
 }
 
+/// Numbers the temporary files of every blob store of the process (two stores on the same
+/// folder in one process must not pick the same temporary name).
+static TEMP_NAMES: AtomicU64 = AtomicU64::new(0);
+
 /// The content-addressed store.
 #[derive(Debug)]
 pub struct BlobStore {
     root: PathBuf,
     fsync: bool,
-    counter: AtomicU64,
 }
 
 impl BlobStore {
@@ -79,11 +82,7 @@ impl BlobStore {
         for d in [root.clone(), root.join("tmp")] {
             fs::create_dir_all(&d).map_err(|source| BlobError::Io { path: d, source })?;
         }
-        Ok(BlobStore {
-            root,
-            fsync,
-            counter: AtomicU64::new(0),
-        })
+        Ok(BlobStore { root, fsync })
     }
 
     /// The path of a blob (the key is checked to be a SHA-256 hex string, so no path trick can
@@ -112,7 +111,7 @@ impl BlobStore {
             path: shard.clone(),
             source,
         })?;
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .root
             .join("tmp")
@@ -151,7 +150,7 @@ impl BlobStore {
             if fs::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64) {
                 continue;
             }
-            let n = self.counter.fetch_add(1, Ordering::Relaxed);
+            let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
             let tmp = self
                 .root
                 .join("tmp")
@@ -239,7 +238,7 @@ impl BlobStore {
     /// to a temporary file while being hashed, and [`BlobWriter::finish`] makes the blob durable
     /// under its key. Nothing is kept in memory but the hash state.
     pub fn writer(&self) -> Result<BlobWriter, BlobError> {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .root
             .join("tmp")

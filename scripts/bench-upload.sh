@@ -9,7 +9,8 @@
 #        UPLOAD_BENCH_BYTES=1048576, UPLOAD_BENCH_DB=sqlite|postgres, UPLOAD_BENCH_PERF=FILE to
 #        record the server's profile with perf while wrk runs, UPLOAD_BENCH_PDF=incremental (the
 #        signature in an incremental update, its hole near the end, as signing applications
-#        sign a resident's PDF) or first (signed in the first revision, the hole near the start))
+#        sign a resident's PDF) or first (signed in the first revision, the hole near the start),
+#        UPLOAD_BENCH_DATA=DIR to keep the blob store and database on another volume)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -27,7 +28,9 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 BIN=target/release/podawcza
 cargo build --release --quiet --bin podawcza
 
-export PODAWCZA_STORAGE__DIR="$WORK/data" PODAWCZA_LOG=warn
+DATA="${UPLOAD_BENCH_DATA:-$WORK}/data-$$"
+[[ -n "${UPLOAD_BENCH_DATA:-}" ]] && EXTRA_CLEANUP="$DATA"
+export PODAWCZA_STORAGE__DIR="$DATA" PODAWCZA_LOG=warn
 export PODAWCZA_WEB__PUBLIC_RATE_PER_MINUTE=0
 export PODAWCZA_UPLOAD__VERIFY_QUEUE=256
 if [[ "$DB" == postgres ]]; then

@@ -21,6 +21,8 @@ cleanup() {
     # Newest first: a server before the wrapper that started it.
     for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED_PIDS[$i]}"; done
     rm -rf "$WORK"
+    # A script may keep data elsewhere (a benchmark's store on another volume).
+    [[ -n "${EXTRA_CLEANUP:-}" ]] && rm -rf "$EXTRA_CLEANUP"
     exit $status
 }
 trap cleanup EXIT INT TERM

@@ -114,6 +114,11 @@ impl Db {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
+                            // The WAL is copied back into the database by a task beside the
+                            // writer (`checkpoints`), not by the commit that crosses the
+                            // threshold while everyone queued behind it waits; this high mark
+                            // only bounds the WAL should that task fall behind.
+                            conn.execute("PRAGMA wal_autocheckpoint = 16000").await?;
                             conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
                                 .await?;
                         }
@@ -131,6 +136,7 @@ impl Db {
             let runtime = tokio::runtime::Handle::try_current().ok()?;
             let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
             runtime.spawn(group_commit(w.clone(), jobs));
+            runtime.spawn(checkpoints(pool.clone()));
             Some(Queue(queue))
         });
         Ok(Db {
@@ -175,9 +181,9 @@ impl Db {
     /// order).
     ///
     /// On SQLite the scripts of concurrent callers are committed together (group commit): a
-    /// task takes every script waiting when the writing connection comes free and sends them
-    /// — `BEGIN IMMEDIATE`, their statements, `COMMIT` — as one multi-statement query: one trip
-    /// to the driver's connection thread and one durable commit for all of them. A batch that
+    /// task takes every script waiting when the writing connection comes free and runs them in
+    /// one transaction, each script as one multi-statement query: one trip to the driver's
+    /// connection thread per script and one durable commit for all of them. A batch that
     /// fails is rolled back whole and its scripts run again one by one, so one bad script fails
     /// alone. On PostgreSQL (which prepares one statement at a time) the statements run one
     /// after the other in a transaction of their own.
@@ -290,6 +296,18 @@ impl Script {
         self.statements.push((sql.into(), args));
     }
 
+    /// Its statements as one query, parameters numbered across them.
+    fn sql(&self) -> String {
+        let mut sql = String::new();
+        let mut offset = 0;
+        for (statement, args) in &self.statements {
+            sql.push_str(&renumber(statement, offset));
+            sql.push_str(";\n");
+            offset += args.len();
+        }
+        sql
+    }
+
     /// Parameters of all its statements.
     fn args(&self) -> usize {
         self.statements.iter().map(|(_, a)| a.len()).sum()
@@ -312,6 +330,26 @@ pub async fn execute_in(
     Ok(q.execute(&mut **tx).await?.rows_affected())
 }
 
+/// Copies SQLite's WAL back into the database every half second from a reading connection
+/// (`PASSIVE`: it takes what no reader still needs and never blocks the writer), so commits do
+/// not stop to do it. Ends when the pool is closed.
+async fn checkpoints(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::debug!(error = %e, "WAL checkpoint");
+        }
+    }
+}
+
 /// A script waiting for the group commit, and where its rows go.
 struct Job {
     script: Script,
@@ -321,9 +359,6 @@ struct Job {
 /// Scripts in one group commit at most, and their parameters at most (SQLite allows 32766).
 const GROUP_SCRIPTS: usize = 32;
 const GROUP_ARGS: usize = 16_000;
-
-/// The column of the row that ends each script's rows in a group commit.
-const SCRIPT_END: &str = "podawcza_script_end";
 
 /// Commits the scripts that queue for SQLite's writing connection, as many together as are
 /// waiting when it comes free ([`Db::run`]).
@@ -373,49 +408,45 @@ async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedRec
     }
 }
 
-/// Commits `scripts` in one SQLite transaction sent as one query; returns each script's rows.
-async fn commit_scripts(
-    writer: &AnyPool,
-    scripts: &[&Script],
-) -> Result<Vec<Vec<AnyRow>>, DbError> {
-    let mut sql = String::from("BEGIN IMMEDIATE;\n");
-    let mut offset = 0;
-    for script in scripts {
-        for (statement, args) in &script.statements {
-            sql.push_str(&renumber(statement, offset));
-            sql.push_str(";\n");
-            offset += args.len();
-        }
-        sql.push_str(&format!("SELECT 1 AS {SCRIPT_END};\n"));
-    }
-    sql.push_str("COMMIT;");
-    let q = scripts
-        .iter()
-        .flat_map(|s| &s.statements)
-        .flat_map(|(_, args)| args)
-        .fold(sqlx::query(&sql), |q, a| a.bind_to(q));
+/// Commits `scripts` in one SQLite transaction; returns each script's rows. Each script goes as
+/// one multi-statement query whose text depends only on its shape, so the driver's statement
+/// cache keeps it prepared (a query made of the whole group would be new text, parsed anew,
+/// every time).
+async fn commit_scripts(writer: &AnyPool, scripts: &[&Script]) -> Result<Vec<Vec<AnyRow>>, DbError> {
     let mut conn = writer.acquire().await?;
-    let rows = match q.fetch_all(&mut *conn).await {
-        Ok(rows) => rows,
-        Err(e) => {
-            // A statement failed half-way: nothing of the scripts may stay, and the connection
-            // must not be handed on inside an open transaction.
+    conn.execute("BEGIN IMMEDIATE").await?;
+    let mut out = Vec::with_capacity(scripts.len());
+    let mut failed = None;
+    for script in scripts {
+        let sql = script.sql();
+        let q = script
+            .statements
+            .iter()
+            .flat_map(|(_, args)| args)
+            .fold(sqlx::query(&sql), |q, a| a.bind_to(q));
+        match q.fetch_all(&mut *conn).await {
+            Ok(rows) => out.push(rows),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let failed = match failed {
+        None => conn.execute("COMMIT").await.err(),
+        Some(e) => Some(e),
+    };
+    match failed {
+        None => Ok(out),
+        Some(e) => {
+            // Nothing of the scripts may stay, and the connection must not be handed on inside
+            // an open transaction.
             if conn.execute("ROLLBACK").await.is_err() {
                 conn.detach();
             }
-            return Err(e.into());
-        }
-    };
-    let mut out = vec![Vec::new()];
-    for row in rows {
-        if row.try_column(SCRIPT_END).is_ok() {
-            out.push(Vec::new());
-        } else if let Some(last) = out.last_mut() {
-            last.push(row);
+            Err(e.into())
         }
     }
-    out.truncate(scripts.len());
-    Ok(out)
 }
 
 /// `sql` with each parameter `$n` written `$(n + offset)`.

@@ -412,7 +412,10 @@ async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedRec
 /// one multi-statement query whose text depends only on its shape, so the driver's statement
 /// cache keeps it prepared (a query made of the whole group would be new text, parsed anew,
 /// every time).
-async fn commit_scripts(writer: &AnyPool, scripts: &[&Script]) -> Result<Vec<Vec<AnyRow>>, DbError> {
+async fn commit_scripts(
+    writer: &AnyPool,
+    scripts: &[&Script],
+) -> Result<Vec<Vec<AnyRow>>, DbError> {
     let mut conn = writer.acquire().await?;
     conn.execute("BEGIN IMMEDIATE").await?;
     let mut out = Vec::with_capacity(scripts.len());

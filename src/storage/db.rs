@@ -356,7 +356,8 @@ struct Job {
     done: tokio::sync::oneshot::Sender<Result<Vec<AnyRow>, DbError>>,
 }
 
-/// Scripts in one group commit at most, and their parameters at most (SQLite allows 32766).
+/// Scripts in one group commit at most, and their parameters at most (a bound on how much one
+/// commit carries, so a burst is split into commits of a reasonable size).
 const GROUP_SCRIPTS: usize = 32;
 const GROUP_ARGS: usize = 16_000;
 

@@ -68,12 +68,22 @@ fn key_path(root: &Path, key: &str) -> Result<PathBuf, BlobError> {
 /// folder in one process must not pick the same temporary name).
 static TEMP_NAMES: AtomicU64 = AtomicU64::new(0);
 
+/// Temporary files a store keeps for reuse at most.
+const SPARE_FILES: usize = 8;
+
 /// The content-addressed store.
 #[derive(Debug)]
 pub struct BlobStore {
     root: PathBuf,
     fsync: bool,
+    /// Temporary files of streams whose bytes were stored already, kept to be written again:
+    /// a file created only to be deleted costs the file system an inode each time (on ext4
+    /// without a journal, every new inode then skips those deleted in the last minutes).
+    spare: Spare,
 }
+
+/// The store's spare temporary files.
+type Spare = std::sync::Arc<std::sync::Mutex<Vec<PathBuf>>>;
 
 impl BlobStore {
     /// Opens (and creates) the store under `dir`.
@@ -82,7 +92,11 @@ impl BlobStore {
         for d in [root.clone(), root.join("tmp")] {
             fs::create_dir_all(&d).map_err(|source| BlobError::Io { path: d, source })?;
         }
-        Ok(BlobStore { root, fsync })
+        Ok(BlobStore {
+            root,
+            fsync,
+            spare: Spare::default(),
+        })
     }
 
     /// The path of a blob (the key is checked to be a SHA-256 hex string, so no path trick can
@@ -238,15 +252,34 @@ impl BlobStore {
     /// to a temporary file while being hashed, and [`BlobWriter::finish`] makes the blob durable
     /// under its key. Nothing is kept in memory but the hash state.
     pub fn writer(&self) -> Result<BlobWriter, BlobError> {
-        let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(format!("stream.{}.{n}", std::process::id()));
-        let file = File::create(&tmp).map_err(|source| BlobError::Io {
-            path: tmp.clone(),
-            source,
-        })?;
+        let reused = self
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.pop())
+            .and_then(|tmp| {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&tmp)
+                    .ok()?;
+                Some((tmp, file))
+            });
+        let (tmp, file) = match reused {
+            Some(found) => found,
+            None => {
+                let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
+                let tmp = self
+                    .root
+                    .join("tmp")
+                    .join(format!("stream.{}.{n}", std::process::id()));
+                let file = File::create(&tmp).map_err(|source| BlobError::Io {
+                    path: tmp.clone(),
+                    source,
+                })?;
+                (tmp, file)
+            }
+        };
         // The network hands a body over in pieces of a few KB: gathered to 256 KB per write, a
         // 1 MB upload takes 4 system calls instead of a hundred.
         let file = io::BufWriter::with_capacity(256 * 1024, file);
@@ -257,6 +290,7 @@ impl BlobStore {
             file: Some(file),
             hasher: crate::digest::StreamHasher::new(),
             size: 0,
+            spare: self.spare.clone(),
         })
     }
 }
@@ -270,6 +304,7 @@ pub struct BlobWriter {
     file: Option<io::BufWriter<File>>,
     hasher: crate::digest::StreamHasher,
     size: u64,
+    spare: Spare,
 }
 
 impl std::fmt::Debug for BlobWriter {
@@ -325,7 +360,14 @@ impl BlobWriter {
         };
         if fs::metadata(&dest).is_ok_and(|m| m.len() == self.size) {
             drop(file);
-            let _ = fs::remove_file(&tmp);
+            // Stored already: the temporary file is kept for the next stream.
+            let kept =
+                self.spare.lock().ok().and_then(|mut spare| {
+                    (spare.len() < SPARE_FILES).then(|| spare.push(tmp.clone()))
+                });
+            if kept.is_none() {
+                let _ = fs::remove_file(&tmp);
+            }
             return Ok((key, self.size, prefixes));
         }
         if let Some(f) = file {
@@ -406,6 +448,36 @@ mod tests {
             .path(&key)
             .unwrap()
             .ends_with("ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    }
+
+    #[test]
+    fn a_stream_of_bytes_stored_already_leaves_its_file_for_the_next_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path(), true).unwrap();
+        let tmp_files = || {
+            std::fs::read_dir(dir.path().join("blobs/tmp"))
+                .unwrap()
+                .count()
+        };
+        let stream = |bytes: &[u8]| {
+            let mut w = store.writer().unwrap();
+            w.write(bytes).unwrap();
+            w.finish().unwrap()
+        };
+        let (key, _) = stream(b"wniosek, wersja pierwsza");
+        assert_eq!(tmp_files(), 0);
+        // The same bytes again: stored already; the temporary file is kept, not deleted.
+        assert_eq!(stream(b"wniosek, wersja pierwsza").0, key);
+        assert_eq!(tmp_files(), 1);
+        // The next stream writes into it (emptied first), and it becomes that blob.
+        let (other, size) = stream(b"krotszy");
+        assert_eq!(size, 7);
+        assert_eq!(tmp_files(), 0);
+        assert_eq!(store.get_verified(&other).unwrap(), b"krotszy");
+        assert_eq!(
+            store.get_verified(&key).unwrap(),
+            b"wniosek, wersja pierwsza"
+        );
     }
 
     #[test]

@@ -40,7 +40,11 @@ fn ours(data: &[u8]) {
 
 /// The same with the file's SHA-256 known (as the pipeline knows its blob key).
 fn ours_known(data: &[u8], sha256: &str) {
-    let r = podawcza::signature::pdf::verify_pdf_with_sha256("big.pdf", data, Some(sha256));
+    let known = podawcza::digest::Known {
+        sha256,
+        prefixes: None,
+    };
+    let r = podawcza::signature::pdf::verify_pdf_stored("big.pdf", data, known);
     assert_eq!(r.signatures[0].intact, Some(true), "{:?}", r.signatures[0]);
 }
 

@@ -188,7 +188,8 @@ pub async fn register_with_documents(
     extras: &UploadExtras<'_>,
 ) -> Result<(SubmissionId, String), DbError> {
     let mut tx = db.begin_write().await?;
-    let out = register_chunk(&mut tx, pattern, tz, now, std::slice::from_ref(submission)).await?;
+    let out =
+        register_batch_in(&mut tx, pattern, tz, now, std::slice::from_ref(submission)).await?;
     let Some(Registered::New { id, number }) = out.into_iter().next() else {
         return Err(DbError::Corrupt {
             what: "registration of an upload",
@@ -216,22 +217,6 @@ pub async fn register_with_documents(
 
 /// Rows per multi-row statement (17 values a row stays far below both engines' parameter limits).
 const CHUNK: usize = 100;
-
-/// Registers a few submissions (an upload: one) in the caller's write transaction, as
-/// [`register_batch_in`] does: numbers taken from the locked counters, rows inserted with them.
-async fn register_chunk(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    pattern: &str,
-    tz: chrono_tz::Tz,
-    now: DateTime<Utc>,
-    batch: &[NewSubmission],
-) -> Result<Vec<Registered>, DbError> {
-    let years = years_of(batch, tz);
-    let mut counters = Counters::lock(tx, &years).await?;
-    let out = number_and_insert(tx, pattern, now, batch, &years, &mut counters).await?;
-    counters.advance(tx).await?;
-    Ok(out)
-}
 
 /// The registration year of each submission: the year of its arrival in the office's time zone.
 fn years_of(batch: &[NewSubmission], tz: chrono_tz::Tz) -> Vec<i64> {

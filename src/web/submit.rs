@@ -287,8 +287,10 @@ pub async fn accept(
 struct Prepared {
     id: SubmissionId,
     parts: upload::Parts,
+    /// The documents as the receipt and the answer show them (with their reports).
     documents: Vec<crate::model::Document>,
-    signed: Vec<bool>,
+    /// The same as registration records them.
+    verified: Vec<crate::storage::intake::VerifiedDocument>,
     routing: crate::storage::intake::Routing,
 }
 
@@ -325,18 +327,20 @@ fn prepare(
         .iter()
         .map(|f| (f.sha256.clone(), f.prefixes.clone()))
         .collect();
-    let reports = crate::pipeline::verify_upload(app, &documents, &prefixes, received_at)?;
-    let mut signed = vec![false; documents.len()];
-    for (doc_id, report, is_signed) in reports {
-        if let Some(i) = documents.iter().position(|d| d.id == doc_id) {
-            if let (Some(d), Some(s)) = (documents.get_mut(i), signed.get_mut(i)) {
-                d.report = Some(report);
-                *s = is_signed;
-            }
-        }
-    }
-    if documents.iter().any(|d| d.report.is_none()) {
-        return Err("a document was not verified".into());
+    let mut reports = crate::pipeline::verify_upload(app, &documents, &prefixes, received_at)?;
+    let mut verified = Vec::with_capacity(documents.len());
+    for (d, new) in documents.iter_mut().zip(&parts.documents) {
+        let at = reports.iter().position(|(doc_id, ..)| *doc_id == d.id);
+        let Some((id, report, signed)) = at.map(|i| reports.swap_remove(i)) else {
+            return Err("a document was not verified".into());
+        };
+        d.report = Some(report.clone());
+        verified.push(crate::storage::intake::VerifiedDocument {
+            id,
+            document: new.clone(),
+            report,
+            signed,
+        });
     }
     let s = &parts.submission;
     let decision = app.router.route(&crate::classify::RoutingInput {
@@ -350,7 +354,7 @@ fn prepare(
         id,
         parts,
         documents,
-        signed,
+        verified,
         routing: crate::storage::intake::Routing {
             department: decision.department,
             rule: decision.rule,
@@ -367,19 +371,6 @@ async fn take_prepared(
     access_code: &str,
 ) -> Result<Taken, UploadError> {
     use crate::storage::intake;
-    let verified: Vec<intake::VerifiedDocument> = p
-        .parts
-        .documents
-        .iter()
-        .zip(&p.documents)
-        .zip(&p.signed)
-        .map(|((d, doc), signed)| intake::VerifiedDocument {
-            id: doc.id.clone(),
-            document: d.clone(),
-            report: doc.report.clone().unwrap_or(serde_json::Value::Null),
-            signed: *signed,
-        })
-        .collect();
     let now = crate::clock::now();
     let code_sha256 = public::access_code_sha256(access_code);
     let s = &p.parts.submission;
@@ -391,7 +382,7 @@ async fn take_prepared(
         &intake::Processed {
             id: &p.id,
             submission: s,
-            documents: &verified,
+            documents: &p.verified,
             routing: &p.routing,
             api_token,
             access_code_sha256: &code_sha256,
@@ -427,7 +418,7 @@ async fn take_prepared(
         state: crate::model::State::Dispatched,
         department: Some(p.routing.department.clone()),
         routing_rule: Some(p.routing.rule.clone()),
-        signed: Some(p.signed.iter().any(|s| *s)),
+        signed: Some(p.verified.iter().any(|d| d.signed)),
         quarantine_reason: None,
     };
     Ok(Taken {

@@ -21,10 +21,10 @@
 //!
 //! Hashing: the file's SHA-256 (the report's `sha256`) and the ByteRange digest of the
 //! signature whose first range is the longest prefix share one pass over that prefix, so a PDF
-//! signed in its last revision is hashed about once; [`verify_pdf_with_sha256`] takes the
-//! file's hash from a caller that has it and hashes only the ranges, and [`verify_pdf_stored`]
-//! also starts them from the hash state an upload kept while streaming in
-//! ([`crate::digest`]), so the prefix before a hole near the end is not hashed again.
+//! signed in its last revision is hashed about once; [`verify_pdf_stored`] takes the file's
+//! hash from a caller that has it and hashes only the ranges, starting them from the hash state
+//! an upload kept while streaming in ([`crate::digest`]) when there is one, so the prefix before
+//! a hole near the end is not hashed again.
 //!
 //! Limits: object streams (`/Type /ObjStm`) are inflated only for `/FlateDecode` without a
 //! predictor, at most 16 MiB each; objects in the others are not compared (noted in the report).
@@ -42,7 +42,7 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
-pub use verify::{verify_pdf, verify_pdf_stored, verify_pdf_with_sha256};
+pub use verify::{verify_pdf, verify_pdf_stored};
 
 /// Whether the bytes start like a PDF.
 pub fn is_pdf(bytes: &[u8]) -> bool {

@@ -21,26 +21,16 @@ pub const MAX_PDF_BYTES: usize = 200 * 1024 * 1024;
 /// Verifies every signature and document time-stamp of a PDF. Never fails: an unreadable or
 /// oversized file is a report with `error` set.
 pub fn verify_pdf(name: &str, data: &[u8]) -> Report {
-    verify_pdf_with_sha256(name, data, None)
+    verify_pdf_inner(name, data, None)
 }
 
-/// [`verify_pdf`] of a stored file: the report takes its known SHA-256 (the file is not hashed
-/// a second time for it), and the signed ranges' digests start from the hash state kept at or
-/// before each signature's hole when the caller has them (an upload hashed as it streamed in),
-/// so only the bytes after that state are hashed.
+/// [`verify_pdf`] of a stored file: the report takes its known SHA-256 (lowercase hex, e.g. the
+/// blob store's key; the file is not hashed a second time for it, only the signed ranges are),
+/// and the ranges' digests start from the hash state kept at or before each signature's hole
+/// when the caller has them (an upload hashed as it streamed in), so only the bytes after that
+/// state are hashed.
 pub fn verify_pdf_stored(name: &str, data: &[u8], known: crate::digest::Known<'_>) -> Report {
     verify_pdf_inner(name, data, Some(known))
-}
-
-/// [`verify_pdf`] for a caller that already has the file's SHA-256 (lowercase hex, e.g. the
-/// blob store's key): the report takes it and the file is not hashed a second time for it,
-/// only the signed ranges are.
-pub fn verify_pdf_with_sha256(name: &str, data: &[u8], sha256: Option<&str>) -> Report {
-    let known = sha256.map(|sha256| crate::digest::Known {
-        sha256,
-        prefixes: None,
-    });
-    verify_pdf_inner(name, data, known)
 }
 
 fn verify_pdf_inner(name: &str, data: &[u8], known: Option<crate::digest::Known<'_>>) -> Report {

@@ -10,7 +10,8 @@
 #        record the server's profile with perf while wrk runs, UPLOAD_BENCH_PDF=incremental (the
 #        signature in an incremental update, its hole near the end, as signing applications
 #        sign a resident's PDF) or first (signed in the first revision, the hole near the start),
-#        UPLOAD_BENCH_DATA=DIR to keep the blob store and database on another volume)
+#        UPLOAD_BENCH_DATA=DIR to keep the blob store and database on another volume,
+#        UPLOAD_BENCH_BIN=PATH to run another build of the server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -25,8 +26,9 @@ else
   free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fi
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
-BIN=target/release/podawcza
-cargo build --release --quiet --bin podawcza
+# UPLOAD_BENCH_BIN=PATH: another build of the server (an A/B comparison); the default is built.
+BIN="${UPLOAD_BENCH_BIN:-target/release/podawcza}"
+[[ -n "${UPLOAD_BENCH_BIN:-}" ]] || cargo build --release --quiet --bin podawcza
 
 DATA="${UPLOAD_BENCH_DATA:-$WORK}/data-$$"
 [[ -n "${UPLOAD_BENCH_DATA:-}" ]] && EXTRA_CLEANUP="$DATA"

@@ -247,7 +247,7 @@ impl Incoming {
     }
 
     /// Appends a piece of the file.
-    pub fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+    pub fn write(&mut self, chunk: bytes::Bytes) -> Result<(), UploadError> {
         if self.writer.size() + chunk.len() as u64 > self.limit {
             return Err(UploadError::FileTooLarge {
                 name: self.name.clone(),
@@ -259,7 +259,7 @@ impl Incoming {
             self.head
                 .extend_from_slice(chunk.get(..take).unwrap_or_default());
         }
-        self.writer.write(chunk)?;
+        self.writer.write_bytes(chunk)?;
         Ok(())
     }
 

@@ -165,7 +165,7 @@ async fn receive(
             }
             .into());
         }
-        incoming.write(&chunk)?;
+        incoming.write(chunk)?;
     }
     Ok(incoming.finish(app).await?)
 }

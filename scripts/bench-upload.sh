@@ -11,7 +11,8 @@
 #        signature in an incremental update, its hole near the end, as signing applications
 #        sign a resident's PDF) or first (signed in the first revision, the hole near the start),
 #        UPLOAD_BENCH_DATA=DIR to keep the blob store and database on another volume,
-#        UPLOAD_BENCH_BIN=PATH to run another build of the server)
+#        UPLOAD_BENCH_BIN=PATH to run another build of the server, UPLOAD_BENCH_PERF_STAT=FILE to
+#        count the server's CPU time and context switches with perf stat)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -95,7 +96,11 @@ PY
 # UPLOAD_BENCH_PERF=FILE: also record the server's profile (perf record -g) while wrk runs.
 PERF_PID=
 if [[ -n "${UPLOAD_BENCH_PERF:-}" ]]; then
-  perf record -q -F 499 --call-graph ${UPLOAD_BENCH_PERF_GRAPH:-fp} -p "$SERVER" -o "$UPLOAD_BENCH_PERF" -- sleep "$SECS" >/dev/null 2>&1 &
+  perf record -q ${UPLOAD_BENCH_PERF_RECORD:--F 499} --call-graph ${UPLOAD_BENCH_PERF_GRAPH:-fp} -p "$SERVER" -o "$UPLOAD_BENCH_PERF" -- sleep "$SECS" >/dev/null 2>&1 &
+  PERF_PID=$!
+elif [[ -n "${UPLOAD_BENCH_PERF_STAT:-}" ]]; then
+  # UPLOAD_BENCH_PERF_STAT=FILE: the server's counters (CPU time, context switches) instead.
+  perf stat -e ${UPLOAD_BENCH_PERF_EVENTS:-task-clock,context-switches,cpu-migrations,page-faults} -p "$SERVER" -o "$UPLOAD_BENCH_PERF_STAT" -- sleep "$SECS" >/dev/null 2>&1 &
   PERF_PID=$!
 fi
 log "wrk: $CONNS connections, ${SECS}s, $(stat -c %s "$WORK/wniosek.pdf") B signed PDF ($PDF_KIND), $DB"

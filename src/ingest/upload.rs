@@ -190,6 +190,19 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// A field's name for people and its length limit in characters; unknown names are an error.
+    pub fn limit(cfg: &UploadConfig, name: &str) -> Result<(&'static str, usize), UploadError> {
+        match name {
+            "email" => Ok(("e-mail", 254)),
+            "subject" => Ok(("temat", 300)),
+            "message" => Ok(("treść", cfg.max_message_chars)),
+            other => Err(UploadError::Malformed(format!(
+                "nieznane pole formularza „{}”",
+                other.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+
     /// Sets a field from the form, within the limits; unknown names are an error.
     pub fn set(
         &mut self,
@@ -197,24 +210,20 @@ impl Fields {
         name: &str,
         value: String,
     ) -> Result<(), UploadError> {
-        let text = |field: &'static str, limit: usize, v: String| {
-            if v.chars().count() > limit {
-                Err(UploadError::TooLong { field, limit })
-            } else {
-                let t = v.trim().to_string();
-                Ok((!t.is_empty()).then_some(t))
-            }
-        };
-        match name {
-            "email" => self.email = check_email(&value)?,
-            "subject" => self.subject = text("temat", 300, value)?,
-            "message" => self.message = text("treść", cfg.max_message_chars, value)?,
-            other => {
-                return Err(UploadError::Malformed(format!(
-                    "nieznane pole formularza „{}”",
-                    other.chars().take(40).collect::<String>()
-                )))
-            }
+        let (field, limit) = Fields::limit(cfg, name)?;
+        if name == "email" {
+            self.email = check_email(&value)?;
+            return Ok(());
+        }
+        if value.chars().count() > limit {
+            return Err(UploadError::TooLong { field, limit });
+        }
+        let t = value.trim().to_string();
+        let t = (!t.is_empty()).then_some(t);
+        if name == "subject" {
+            self.subject = t;
+        } else {
+            self.message = t;
         }
         Ok(())
     }

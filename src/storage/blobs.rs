@@ -359,8 +359,7 @@ impl BlobWriter {
         let Some(file) = self.file.as_mut() else {
             return Ok(());
         };
-        let mut slices: Vec<io::IoSlice<'_>> =
-            pieces.iter().map(|p| io::IoSlice::new(p)).collect();
+        let mut slices: Vec<io::IoSlice<'_>> = pieces.iter().map(|p| io::IoSlice::new(p)).collect();
         let mut rest = slices.as_mut_slice();
         while !rest.is_empty() {
             match file.write_vectored(rest) {

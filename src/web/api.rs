@@ -6,6 +6,7 @@
 //! submissions it made. Errors are RFC 9457 problem details.
 
 use super::error::WebError;
+use super::multipart::Multipart;
 use super::public::Public;
 use super::ratelimit::ClientIp;
 use super::submit::{self, SubmitError};
@@ -14,7 +15,7 @@ use crate::ingest::upload;
 use crate::model::{Channel, SubmissionId};
 use crate::storage::public::{self as records, ApiToken};
 use crate::storage::queries;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,12 +27,8 @@ pub const OPENAPI: &str = include_str!("../../templates/openapi.json");
 
 /// The API routes.
 pub fn router(app: Arc<App>, public: Public) -> Router {
-    let body_limit = super::public::body_limit(&app);
     let api = Router::new()
-        .route(
-            "/submissions",
-            post(create).layer(DefaultBodyLimit::max(body_limit)),
-        )
+        .route("/submissions", post(create))
         .route("/submissions/{id}", get(show))
         .route("/submissions/{id}/receipt.pdf", get(receipt_pdf))
         .route("/submissions/{id}/receipt.xml", get(receipt_xml))
@@ -145,7 +142,7 @@ async fn create(
     Extension(public): Extension<Public>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    multipart: Multipart,
+    body: axum::body::Body,
 ) -> Response {
     if let Some(r) = limited(&public, ip) {
         return r;
@@ -174,6 +171,10 @@ async fn create(
             ),
             30,
         );
+    };
+    let multipart = match Multipart::new(&headers, body, super::public::body_limit(&app)) {
+        Ok(m) => m,
+        Err(e) => return problem(e.status(), "malformed", &e.to_string()),
     };
     let (fields, files) = match submit::read(&app, multipart, None).await {
         Ok(x) => x,

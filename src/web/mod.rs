@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod html;
 pub mod inbox;
+pub mod multipart;
 pub mod pages;
 pub mod public;
 pub mod ratelimit;

@@ -8,6 +8,7 @@
 
 use super::error::WebError;
 use super::html::{self, h};
+use super::multipart::Multipart;
 use super::ratelimit::{ClientIp, RateLimiter};
 use super::submit::{self, Gate, SubmitError};
 use super::verdict;
@@ -15,7 +16,7 @@ use crate::app::App;
 use crate::ingest::upload;
 use crate::model::{Channel, State as Pipeline};
 use crate::storage::{accounts, public, queries};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -73,13 +74,9 @@ impl Public {
 
 /// The public routes (with their security headers).
 pub fn router(app: Arc<App>, public: Public) -> Router {
-    let body_limit = body_limit(&app);
     Router::new()
         .route("/", get(upload_form))
-        .route(
-            "/wyslij",
-            post(upload_post).layer(DefaultBodyLimit::max(body_limit)),
-        )
+        .route("/wyslij", post(upload_post))
         .route("/p/{id}/{code}", get(result_page))
         .route("/p/{id}/{code}/potwierdzenie.pdf", get(receipt_pdf))
         .route("/p/{id}/{code}/potwierdzenie.xml", get(receipt_xml))
@@ -266,7 +263,7 @@ async fn upload_post(
     Extension(public): Extension<Public>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    multipart: Multipart,
+    body: axum::body::Body,
 ) -> Response {
     if let Some(r) = public.limit(ip) {
         return r;
@@ -294,6 +291,10 @@ async fn upload_post(
         return r;
     };
     let cookie = super::auth::cookie(&headers, FORM_COOKIE);
+    let multipart = match Multipart::new(&headers, body, body_limit(&app)) {
+        Ok(m) => m,
+        Err(e) => return refuse(e.status(), &e.to_string()),
+    };
     let (fields, files) = match submit::read(&app, multipart, Some(cookie)).await {
         Ok(x) => x,
         Err(SubmitError::Csrf) => {

@@ -2,11 +2,11 @@
 //! the bounded verification queue, processing a registered submission while its sender waits,
 //! and issuing its receipt.
 
+use super::multipart::{Multipart, MultipartError};
 use crate::app::App;
 use crate::ingest::upload::{self, Accepted, Fields, Incoming, Staged, UploadError};
 use crate::model::{Channel, SubmissionId};
 use crate::storage::{public, queries};
-use axum::extract::multipart::{Field, Multipart, MultipartError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,28 +93,32 @@ pub async fn read(
     let mut files: Vec<Staged> = Vec::new();
     let mut total: u64 = 0;
     let mut first = true;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error(cfg))? {
-        let name = field.name().unwrap_or_default().to_string();
+    while let Some(part) = multipart.next_part().await.map_err(multipart_error(cfg))? {
+        let name = part.name;
         if first {
             first = false;
             if let Some(expected) = csrf_cookie {
                 if name != "csrf" {
                     return Err(SubmitError::Csrf);
                 }
-                let got = field.text().await.map_err(multipart_error(cfg))?;
+                let got = match multipart.text(CSRF_BYTES).await {
+                    Ok(got) => got,
+                    Err(MultipartError::TooLarge { .. }) => return Err(SubmitError::Csrf),
+                    Err(e) => return Err(multipart_error(cfg)(e)),
+                };
                 match expected {
                     Some(cookie) if super::auth::same_token(cookie, got.trim()) => continue,
                     _ => return Err(SubmitError::Csrf),
                 }
             }
         }
-        if name == "file" || field.file_name().is_some() {
-            let Some(raw_name) = field.file_name().map(str::to_string) else {
+        if name == "file" || part.file_name.is_some() {
+            let Some(raw_name) = part.file_name else {
                 return Err(UploadError::Malformed("plik bez nazwy".into()).into());
             };
             if raw_name.is_empty() {
-                // A browser sends an empty part for a file input left empty.
-                drain(field).await.map_err(multipart_error(cfg))?;
+                // A browser sends an empty part for a file input left empty (the next part
+                // skips it).
                 continue;
             }
             if files.len() >= cfg.max_files {
@@ -125,15 +129,26 @@ pub async fn read(
             }
             let clean = upload::clean_name(&raw_name, files.len() + 1);
             upload::check_type(cfg, &clean)?;
-            let declared = field.content_type().map(str::to_string);
-            let staged = receive(app, field, clean, declared, &mut total).await?;
+            let staged = receive(app, &mut multipart, clean, part.content_type, &mut total).await?;
             files.push(staged);
+        } else if name == "csrf" {
+            // A second token (or one the API does not need): read and set aside.
+            multipart
+                .text(CSRF_BYTES)
+                .await
+                .map_err(multipart_error(cfg))?;
         } else {
-            let value = field.text().await.map_err(multipart_error(cfg))?;
+            // Read no more of a field than its limit allows (4 bytes to a character in UTF-8).
+            let (field, limit) = Fields::limit(cfg, &name)?;
+            let value = match multipart.text(limit.saturating_mul(4)).await {
+                Ok(value) => value,
+                Err(MultipartError::TooLarge { .. }) => {
+                    return Err(UploadError::TooLong { field, limit }.into())
+                }
+                Err(e) => return Err(multipart_error(cfg)(e)),
+            };
             total += value.len() as u64;
-            if name != "csrf" {
-                fields.set(cfg, &name, value)?;
-            }
+            fields.set(cfg, &name, value)?;
         }
         if total > cfg.max_request_bytes {
             return Err(UploadError::RequestTooLarge {
@@ -148,16 +163,19 @@ pub async fn read(
     Ok((fields, files))
 }
 
+/// Bytes of a form token at most.
+const CSRF_BYTES: usize = 256;
+
 async fn receive(
     app: &Arc<App>,
-    mut field: Field<'_>,
+    multipart: &mut Multipart,
     name: String,
     declared: Option<String>,
     total: &mut u64,
 ) -> Result<Staged, SubmitError> {
     let cfg = &app.config.upload;
     let mut incoming = Incoming::start(app, name, declared)?;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error(cfg))? {
+    while let Some(chunk) = multipart.chunk().await.map_err(multipart_error(cfg))? {
         *total += chunk.len() as u64;
         if *total > cfg.max_request_bytes {
             return Err(UploadError::RequestTooLarge {
@@ -170,23 +188,16 @@ async fn receive(
     Ok(incoming.finish(app).await?)
 }
 
-async fn drain(mut field: Field<'_>) -> Result<(), MultipartError> {
-    while field.chunk().await?.is_some() {}
-    Ok(())
-}
-
-fn multipart_error(
+/// The error of a body that could not be read, in the upload's terms.
+pub fn multipart_error(
     cfg: &crate::config::UploadConfig,
 ) -> impl Fn(MultipartError) -> SubmitError + '_ {
-    move |e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            UploadError::RequestTooLarge {
-                limit: cfg.max_request_bytes,
-            }
-            .into()
-        } else {
-            UploadError::Malformed(e.body_text()).into()
+    move |e| match e {
+        MultipartError::TooLarge { .. } => UploadError::RequestTooLarge {
+            limit: cfg.max_request_bytes,
         }
+        .into(),
+        MultipartError::Malformed(m) => UploadError::Malformed(m).into(),
     }
 }
 
@@ -247,10 +258,14 @@ pub async fn accept(
 ) -> Result<Taken, UploadError> {
     if !files.iter().any(|f| f.media_type == "application/zip") {
         let (app2, fields2, files2) = (app.clone(), fields.clone(), files.to_vec());
-        let work = tokio::task::spawn_blocking(move || {
-            prepare(&app2, channel, &fields2, &files2, received_at)
-        });
-        match pass.run(tokio::time::timeout(PROCESS_WAIT, work)).await {
+        // Started once a processing slot is free: the slots bound how many are worked on at once.
+        let work = async move {
+            let work = tokio::task::spawn_blocking(move || {
+                prepare(&app2, channel, &fields2, &files2, received_at)
+            });
+            tokio::time::timeout(PROCESS_WAIT, work).await
+        };
+        match pass.run(work).await {
             Some(Ok(Ok(Ok(prepared)))) => {
                 return take_prepared(app, prepared, api_token, access_code).await;
             }

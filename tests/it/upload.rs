@@ -1120,3 +1120,68 @@ async fn an_unusual_number_pattern_is_written_and_escaped_as_configured() {
     assert_eq!(events[0].action, "registered");
     assert_eq!(events[0].detail["registration_number"], expected.as_str());
 }
+
+/// Bodies as clients other than browsers write them: an RFC 8187 file name, a preamble, a
+/// body that breaks off, a request that is not multipart; each answered by what it is.
+#[tokio::test]
+async fn raw_multipart_bodies_are_read_as_written_and_broken_ones_refused_with_a_problem() {
+    let site = site(&[]).await;
+    let token = api_token(&site, "raw").await;
+    let post = |content_type: &'static str, body: Vec<u8>| {
+        let (base, token) = (site.base.clone(), token.clone());
+        async move {
+            let r = client()
+                .post(format!("{base}/api/v1/submissions"))
+                .bearer_auth(token)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let kind = r.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (status, kind, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let mut body = b"To jest preambu\xc5\x82a.\r\n--gr4nica\r\n\
+        Content-Disposition: form-data; name=\"subject\"\r\n\r\nWniosek\r\n--gr4nica\r\n\
+        Content-Disposition: form-data; name=\"file\"; filename=\"wniosek.pdf\"; \
+        filename*=UTF-8''wniosek-%C5%BC%C3%B3%C5%82w.pdf\r\nContent-Type: application/pdf\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(&plain_pdf());
+    body.extend_from_slice(b"\r\n--gr4nica--\r\n");
+    let (s, _, json) = post("multipart/form-data; boundary=\"gr4nica\"", body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{json}");
+    assert_eq!(json["documents"][0]["name"], "wniosek-żółw.pdf");
+    assert_eq!(
+        json["documents"][0]["sha256"],
+        podawcza::storage::blobs::sha256_hex(&plain_pdf())
+    );
+    // Cut before its closing boundary; a boundary the body does not use; JSON.
+    for (content_type, body) in [
+        (
+            "multipart/form-data; boundary=gr4nica",
+            body[..body.len() - 20].to_vec(),
+        ),
+        ("multipart/form-data; boundary=inna", body.clone()),
+        ("application/json", b"{\"file\": \"wniosek.pdf\"}".to_vec()),
+    ] {
+        let (s, kind, json) = post(content_type, body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{content_type}: {json}");
+        assert_eq!(kind, "application/problem+json");
+        assert!(
+            json["detail"].as_str().unwrap().contains("multipart"),
+            "{json}"
+        );
+    }
+    assert_eq!(
+        site.env
+            .count("SELECT COUNT(*) FROM submissions WHERE subject = 'Wniosek'")
+            .await,
+        1
+    );
+    assert_eq!(site.env.count("SELECT COUNT(*) FROM submissions").await, 1);
+}

@@ -7,6 +7,8 @@
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row, Transaction};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Errors of the database layer.
@@ -51,6 +53,16 @@ pub struct Db {
     writer: Option<AnyPool>,
     /// SQLite only: the queue of [`Db::run`]'s group commit.
     scripts: Option<Queue>,
+    /// SQLite only: callers of [`Db::begin_write`] waiting for the writing connection, which the
+    /// group commit keeps between groups until someone else needs it.
+    wanted: Arc<Wanted>,
+}
+
+/// Who else waits for SQLite's writing connection.
+#[derive(Debug, Default)]
+struct Wanted {
+    waiting: std::sync::atomic::AtomicUsize,
+    notify: tokio::sync::Notify,
 }
 
 /// The sending end of the group commit's queue.
@@ -132,10 +144,11 @@ impl Db {
             Backend::Sqlite => Some(options(1).connect(url).await?),
             Backend::Postgres => None,
         };
+        let wanted = Arc::new(Wanted::default());
         let scripts = writer.as_ref().and_then(|w| {
             let runtime = tokio::runtime::Handle::try_current().ok()?;
             let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
-            runtime.spawn(group_commit(w.clone(), jobs));
+            runtime.spawn(group_commit(w.clone(), jobs, wanted.clone()));
             runtime.spawn(checkpoints(pool.clone()));
             Some(Queue(queue))
         });
@@ -144,6 +157,7 @@ impl Db {
             backend,
             writer,
             scripts,
+            wanted,
         })
     }
 
@@ -171,7 +185,13 @@ impl Db {
     /// for each other instead of failing half-way.
     pub async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
         let tx = match &self.writer {
-            Some(writer) => writer.begin_with("BEGIN IMMEDIATE").await?,
+            Some(writer) => {
+                self.wanted.waiting.fetch_add(1, Ordering::AcqRel);
+                self.wanted.notify.notify_one();
+                let tx = writer.begin_with("BEGIN IMMEDIATE").await;
+                self.wanted.waiting.fetch_sub(1, Ordering::AcqRel);
+                tx?
+            }
             None => self.pool.begin().await?,
         };
         Ok(tx)
@@ -213,13 +233,17 @@ impl Db {
             }
             None => script,
         };
-        let mut rows = commit_scripts(writer, &[&script]).await?;
+        let mut rows = commit_scripts(writer, &mut None, &[&script]).await?;
         Ok(rows.pop().unwrap_or_default())
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
         if let Some(writer) = &self.writer {
+            // The group commit gives the writing connection back and keeps it no more (closing
+            // waits for every connection to come back).
+            self.wanted.waiting.fetch_add(1, Ordering::AcqRel);
+            self.wanted.notify.notify_one();
             writer.close().await;
         }
         self.pool.close().await;
@@ -363,11 +387,32 @@ const GROUP_ARGS: usize = 16_000;
 
 /// Commits the scripts that queue for SQLite's writing connection, as many together as are
 /// waiting when it comes free ([`Db::run`]).
-async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+async fn group_commit(
+    writer: AnyPool,
+    mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
+    wanted: Arc<Wanted>,
+) {
     let mut next: Option<Job> = None;
+    // The writing connection is kept between groups (handing it back to its pool costs a round
+    // trip to its thread each time: the pool pings every connection it takes back) until a
+    // caller of `begin_write` wants it.
+    let mut held: Option<sqlx::pool::PoolConnection<sqlx::Any>> = None;
     loop {
+        if wanted.waiting.load(Ordering::Acquire) > 0 {
+            held = None;
+        }
         let first = match next.take() {
             Some(job) => job,
+            None if held.is_some() => tokio::select! {
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+                () = wanted.notify.notified() => {
+                    held = None;
+                    continue;
+                }
+            },
             None => match jobs.recv().await {
                 Some(job) => job,
                 None => return,
@@ -385,7 +430,7 @@ async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedRec
             group.push(job);
         }
         let scripts: Vec<&Script> = group.iter().map(|j| &j.script).collect();
-        match commit_scripts(&writer, &scripts).await {
+        match commit_scripts(&writer, &mut held, &scripts).await {
             Ok(rows) => {
                 for (job, rows) in group.into_iter().zip(rows) {
                     let _ = job.done.send(Ok(rows));
@@ -399,7 +444,7 @@ async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedRec
             Err(_) => {
                 // One of them failed: each on its own, so only that one fails.
                 for job in group {
-                    let one = commit_scripts(&writer, &[&job.script]).await;
+                    let one = commit_scripts(&writer, &mut held, &[&job.script]).await;
                     let _ = job
                         .done
                         .send(one.map(|mut rows| rows.pop().unwrap_or_default()));
@@ -409,16 +454,24 @@ async fn group_commit(writer: AnyPool, mut jobs: tokio::sync::mpsc::UnboundedRec
     }
 }
 
-/// Commits `scripts` in one SQLite transaction; returns each script's rows. Each script goes as
-/// one multi-statement query whose text depends only on its shape, so the driver's statement
-/// cache keeps it prepared (a query made of the whole group would be new text, parsed anew,
-/// every time).
+/// Commits `scripts` in one SQLite transaction on the held connection (taken from `writer`
+/// when none is held); returns each script's rows. Each script goes as one multi-statement
+/// query whose text depends only on its shape, so the driver's statement cache keeps it
+/// prepared (a query made of the whole group would be new text, parsed anew, every time).
 async fn commit_scripts(
     writer: &AnyPool,
+    held: &mut Option<sqlx::pool::PoolConnection<sqlx::Any>>,
     scripts: &[&Script],
 ) -> Result<Vec<Vec<AnyRow>>, DbError> {
-    let mut conn = writer.acquire().await?;
-    conn.execute("BEGIN IMMEDIATE").await?;
+    let conn = match held {
+        Some(conn) => conn,
+        None => held.insert(writer.acquire().await?),
+    };
+    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
+        // A connection that cannot begin is given up (the pool opens another next time).
+        held.take().map(|c| c.detach());
+        return Err(e.into());
+    }
     let mut out = Vec::with_capacity(scripts.len());
     let mut failed = None;
     for script in scripts {
@@ -428,7 +481,7 @@ async fn commit_scripts(
             .iter()
             .flat_map(|(_, args)| args)
             .fold(sqlx::query(&sql), |q, a| a.bind_to(q));
-        match q.fetch_all(&mut *conn).await {
+        match q.fetch_all(&mut **conn).await {
             Ok(rows) => out.push(rows),
             Err(e) => {
                 failed = Some(e);
@@ -443,10 +496,10 @@ async fn commit_scripts(
     match failed {
         None => Ok(out),
         Some(e) => {
-            // Nothing of the scripts may stay, and the connection must not be handed on inside
-            // an open transaction.
+            // Nothing of the scripts may stay, and the connection must not be used again
+            // inside an open transaction.
             if conn.execute("ROLLBACK").await.is_err() {
-                conn.detach();
+                held.take().map(|c| c.detach());
             }
             Err(e.into())
         }
@@ -582,6 +635,45 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(n, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_group_commit_keeps_the_writer_only_until_a_transaction_wants_it() {
+        let (_dir, db) = sqlite().await;
+        let mut tasks = Vec::new();
+        for i in 0..40i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                if i % 4 == 0 {
+                    // A transaction between scripts: it gets the connection the group commit
+                    // keeps, and the scripts go on after it.
+                    let mut tx = db.begin_write().await.unwrap();
+                    sqlx::query("INSERT INTO t (k, n) VALUES ($1, $2)")
+                        .bind(format!("tx{i}"))
+                        .bind(i)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    tx.commit().await.unwrap();
+                } else {
+                    let mut s = Script::new();
+                    insert(&mut s, &format!("s{i}"), i);
+                    db.run(s).await.unwrap();
+                }
+            }));
+        }
+        let all = futures::future::join_all(tasks);
+        let done = tokio::time::timeout(Duration::from_secs(20), all).await;
+        assert!(done.is_ok(), "a writer waited for ever");
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 40);
+        // Closing takes the kept connection back.
+        let closed = tokio::time::timeout(Duration::from_secs(10), db.close()).await;
+        assert!(closed.is_ok(), "closing waited for the kept connection");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

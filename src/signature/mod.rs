@@ -8,6 +8,7 @@
 //! [`inspect_validated`]).
 
 pub mod cms;
+pub mod decoded;
 pub mod der;
 pub mod detect;
 pub mod pdf;

@@ -9,7 +9,6 @@ use super::certs;
 use super::evidence::Failure;
 use super::oids;
 use super::parse::{SignedData, SignerInfo};
-use openssl::x509::X509;
 
 /// What the SignerInfo signs over besides its attributes.
 #[derive(Debug, Clone, Copy)]
@@ -207,9 +206,9 @@ fn verify_value(
         .collect();
     let verifying = |data: &[u8]| {
         candidates.iter().copied().find(|der| {
-            X509::from_der(der)
-                .and_then(|c| c.public_key())
-                .is_ok_and(|key| algorithms::verify(scheme, &key, data, si.signature))
+            crate::signature::decoded::certificate(der)
+                .and_then(|c| c.public_key().ok())
+                .is_some_and(|key| algorithms::verify(scheme, &key, data, si.signature))
         })
     };
     let mut verified = verifying(data);

@@ -26,11 +26,7 @@ use std::sync::{Arc, Mutex, RwLock};
 #[derive(Default)]
 pub struct TrustCache {
     built: RwLock<Option<Arc<Derived>>>,
-    certificates: Mutex<HashMap<Vec<u8>, X509>>,
 }
-
-/// How many decoded certificates are kept (a few MB at most); when full, they are dropped.
-const CERTIFICATES_KEPT: usize = 1024;
 
 impl std::fmt::Debug for TrustCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,37 +43,22 @@ impl TrustCache {
     }
 
     /// The certificate of `der`, decoded once for all validations that meet it again (the CA
-    /// and OCSP responder certificates most signatures of one CA carry): with OpenSSL 3.0,
-    /// decoding a certificate (its public key above all) costs as much as two RSA-4096
-    /// signature checks. Kept by its exact DER, so it is the same certificate whatever its use.
+    /// and OCSP responder certificates most signatures of one CA carry): see
+    /// [`crate::signature::decoded`].
     pub fn certificate(&self, der: &[u8]) -> Option<X509> {
-        if let Some(c) = self.certificates.lock().ok()?.get(der) {
-            return Some(c.clone());
-        }
-        let c = X509::from_der(der).ok()?;
-        if let Ok(mut kept) = self.certificates.lock() {
-            if kept.len() >= CERTIFICATES_KEPT {
-                kept.clear();
-            }
-            kept.insert(der.to_vec(), c.clone());
-        }
-        Some(c)
+        crate::signature::decoded::certificate(der)
     }
 
     /// Forgets the decoded certificate of `der` (a benchmark measuring a new signing
     /// certificate under a known CA forgets only that one).
     pub fn forget_certificate(&self, der: &[u8]) {
-        if let Ok(mut kept) = self.certificates.lock() {
-            kept.remove(der);
-        }
+        crate::signature::decoded::forget(der);
     }
 
     /// Forgets the decoded certificates (a benchmark measuring validation of certificates never
     /// seen before clears them before each round).
     pub fn forget_certificates(&self) {
-        if let Ok(mut kept) = self.certificates.lock() {
-            kept.clear();
-        }
+        crate::signature::decoded::forget_all();
     }
 }
 

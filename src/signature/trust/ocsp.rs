@@ -113,7 +113,7 @@ impl<'a> Parsed<'a> {
     fn decode(&self, der: &[u8]) -> Option<X509> {
         match self.cache {
             Some(c) => c.certificate(der),
-            None => X509::from_der(der).ok(),
+            None => crate::signature::decoded::certificate(der),
         }
     }
 

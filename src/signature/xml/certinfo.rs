@@ -35,7 +35,7 @@ pub fn rfc3339(t: &Asn1TimeRef) -> String {
 
 /// The report's summary of a DER certificate.
 pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
-    let cert = X509::from_der(der).ok()?;
+    let cert = crate::signature::decoded::certificate(der)?;
     Some(certificate_info_of(&cert, der))
 }
 
@@ -76,7 +76,7 @@ pub fn pesel_from_serial(serial: &str) -> Option<String> {
 /// The signer: from the certificate subject, overridden by a podpis zaufany identity (where
 /// the certificate is the Minister's seal and the citizen is named in the signed properties).
 pub fn signer(der: Option<&[u8]>, pz: Option<&TrustedProfileIdentity>) -> Option<Signer> {
-    let cert = der.and_then(|d| X509::from_der(d).ok());
+    let cert = der.and_then(crate::signature::decoded::certificate);
     signer_of(cert.as_ref(), pz)
 }
 

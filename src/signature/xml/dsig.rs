@@ -145,7 +145,7 @@ fn key_info_certificates(sig: Node) -> Vec<X509> {
     key_info
         .chain(values)
         .filter_map(|n| decode_base64(text_of(n).as_bytes()))
-        .filter_map(|der| X509::from_der(&der).ok())
+        .filter_map(|der| crate::signature::decoded::certificate(&der))
         .collect()
 }
 

@@ -142,7 +142,7 @@ pub fn signature_report(ev: &Evidence) -> SignatureReport {
     let cert = ev.signing_certificate.as_deref();
     let parsed = match (&ev.signing_x509, cert) {
         (Some(x), _) => Some(x.clone()),
-        (None, Some(der)) => openssl::x509::X509::from_der(der).ok(),
+        (None, Some(der)) => crate::signature::decoded::certificate(der),
         (None, None) => None,
     };
     SignatureReport {

@@ -131,10 +131,10 @@ async fn compose_row(
         else {
             return Ok(Compose::Suppress("no receipt issued".into()));
         };
-        match (
-            app.blobs.get(&issued.pdf_sha256),
-            app.blobs.get(&issued.xml_sha256),
-        ) {
+        let document = |pdf| {
+            crate::storage::public::receipt_document(&app.db, &app.blobs, &s.id.0, &issued, pdf)
+        };
+        match (document(true).await, document(false).await) {
             (Ok(pdf), Ok(xml)) => compose::receipt(app, &q.id, &s, &docs, pdf, xml),
             (Err(e), _) | (_, Err(e)) => {
                 return Ok(Compose::Suppress(format!("receipt unreadable: {e}")))

@@ -250,7 +250,7 @@ impl Db {
     }
 }
 
-/// A value for a [`Script`] statement: text or a 64-bit integer, either maybe NULL (the only
+/// A value for a [`Script`] statement: text, a 64-bit integer or bytes, each maybe NULL (the
 /// types the register stores).
 #[derive(Debug, Clone)]
 pub enum Arg {
@@ -258,6 +258,8 @@ pub enum Arg {
     Text(Option<String>),
     /// Integer.
     Int(Option<i64>),
+    /// Bytes (BLOB, BYTEA).
+    Bytes(Option<Vec<u8>>),
 }
 
 impl Arg {
@@ -268,6 +270,7 @@ impl Arg {
         match self {
             Arg::Text(v) => q.bind(v.as_deref()),
             Arg::Int(v) => q.bind(*v),
+            Arg::Bytes(v) => q.bind(v.as_deref()),
         }
     }
 }
@@ -293,6 +296,12 @@ impl From<Option<String>> for Arg {
 impl From<Option<&str>> for Arg {
     fn from(v: Option<&str>) -> Arg {
         Arg::Text(v.map(str::to_string))
+    }
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Arg {
+        Arg::Bytes(Some(v))
     }
 }
 

@@ -73,18 +73,27 @@ pub fn access_code_sha256(code: &str) -> String {
     code_hash(code)
 }
 
+/// A receipt's two documents as made.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    /// The (sealed) XML.
+    pub xml: Vec<u8>,
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// Whether the XML carries the office's seal.
+    pub sealed: bool,
+}
+
 /// Records the receipt made for `id` (once: when one was recorded already, the first stays).
 /// Returns whether this call recorded it.
 pub async fn set_receipt(
     db: &Db,
     id: &SubmissionId,
     issued_at: DateTime<Utc>,
-    xml_sha256: &str,
-    pdf_sha256: &str,
-    sealed: bool,
+    made: &Documents,
 ) -> Result<bool, DbError> {
     let mut tx = db.begin_write().await?;
-    let done = set_receipt_in(&mut tx, id, issued_at, xml_sha256, pdf_sha256, sealed).await?;
+    let done = set_receipt_in(&mut tx, id, issued_at, made).await?;
     tx.commit().await?;
     Ok(done)
 }
@@ -94,12 +103,9 @@ pub async fn set_receipt_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: &SubmissionId,
     issued_at: DateTime<Utc>,
-    xml_sha256: &str,
-    pdf_sha256: &str,
-    sealed: bool,
+    made: &Documents,
 ) -> Result<bool, DbError> {
-    let [(issue, args), (event, event_args)] =
-        issue_statements(id, issued_at, xml_sha256, pdf_sha256, sealed);
+    let [(issue, args), (event, event_args)] = issue_statements(id, issued_at, made);
     let done = super::db::execute_in(tx, issue, &args).await? == 1;
     if done {
         super::db::execute_in(tx, event, &event_args).await?;
@@ -107,28 +113,34 @@ pub async fn set_receipt_in(
     Ok(done)
 }
 
-/// The statements that record a receipt (once: a receipt issued already stays as it was) and
-/// its audit event (only when this receipt was recorded), for a [`super::db::Script`].
+/// The statements that record a receipt with its documents (once: a receipt issued already
+/// stays as it was) and its audit event (only when this receipt was recorded), for a
+/// [`super::db::Script`]. The documents are kept in the row: a few KB written with it, not two
+/// files with their renames and fsyncs.
 pub fn issue_statements(
     id: &SubmissionId,
     issued_at: DateTime<Utc>,
-    xml_sha256: &str,
-    pdf_sha256: &str,
-    sealed: bool,
+    made: &Documents,
 ) -> [(&'static str, Vec<super::db::Arg>); 2] {
     let at = format_time(&issued_at);
-    let detail =
-        serde_json::json!({ "xml_sha256": xml_sha256, "pdf_sha256": pdf_sha256, "sealed": sealed });
+    let xml_sha256 = super::blobs::sha256_hex(&made.xml);
+    let pdf_sha256 = super::blobs::sha256_hex(&made.pdf);
+    let detail = serde_json::json!({
+        "xml_sha256": xml_sha256, "pdf_sha256": pdf_sha256, "sealed": made.sealed
+    });
     [
         (
-            "UPDATE receipts SET issued_at = $2, xml_sha256 = $3, pdf_sha256 = $4, sealed = $5
+            "UPDATE receipts SET issued_at = $2, xml_sha256 = $3, pdf_sha256 = $4, sealed = $5,
+                 xml = $6, pdf = $7
              WHERE submission_id = $1 AND issued_at IS NULL",
             vec![
                 id.0.as_str().into(),
                 at.as_str().into(),
-                xml_sha256.into(),
+                xml_sha256.as_str().into(),
                 pdf_sha256.into(),
-                i64::from(sealed).into(),
+                i64::from(made.sealed).into(),
+                made.xml.clone().into(),
+                made.pdf.clone().into(),
             ],
         ),
         (
@@ -145,6 +157,60 @@ pub fn issue_statements(
             ],
         ),
     ]
+}
+
+/// Why a receipt's document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptDocumentError {
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The blob store (receipts made before the documents were kept in the row), or bytes that
+    /// no longer hash to what was recorded.
+    #[error(transparent)]
+    Blob(#[from] super::blobs::BlobError),
+}
+
+/// A receipt's PDF (`pdf`) or XML as issued: from its row, else (a receipt made before the
+/// documents were kept there) from the blob store; either way checked against the SHA-256
+/// recorded when it was issued.
+pub async fn receipt_document(
+    db: &Db,
+    blobs: &super::blobs::BlobStore,
+    id: &str,
+    issued: &Issued,
+    pdf: bool,
+) -> Result<Vec<u8>, ReceiptDocumentError> {
+    let (sql, key) = if pdf {
+        (
+            "SELECT pdf AS doc FROM receipts WHERE submission_id = $1",
+            &issued.pdf_sha256,
+        )
+    } else {
+        (
+            "SELECT xml AS doc FROM receipts WHERE submission_id = $1",
+            &issued.xml_sha256,
+        )
+    };
+    let kept: Option<Option<Vec<u8>>> = sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(DbError::from)?;
+    match kept.flatten() {
+        Some(bytes) => {
+            let actual = super::blobs::sha256_hex(&bytes);
+            if actual != *key {
+                return Err(super::blobs::BlobError::Corrupt {
+                    key: key.clone(),
+                    actual,
+                }
+                .into());
+            }
+            Ok(bytes)
+        }
+        None => Ok(blobs.get_verified(key)?),
+    }
 }
 
 fn receipt_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, DbError> {

@@ -362,12 +362,9 @@ async fn receipt(app: &Arc<App>, headers: &HeaderMap, id: &str, pdf: bool) -> Re
             .await?
             .and_then(|r| r.issued)
             .ok_or(WebError::NotReady)?;
-        let key = if pdf {
-            issued.pdf_sha256
-        } else {
-            issued.xml_sha256
-        };
-        Ok::<_, WebError>(app.blobs.get(&key)?)
+        Ok::<_, WebError>(
+            records::receipt_document(&app.db, &app.blobs, &id.0, &issued, pdf).await?,
+        )
     }
     .await;
     match result {

@@ -61,6 +61,15 @@ impl From<AccountError> for WebError {
     }
 }
 
+impl From<crate::storage::public::ReceiptDocumentError> for WebError {
+    fn from(e: crate::storage::public::ReceiptDocumentError) -> Self {
+        match e {
+            crate::storage::public::ReceiptDocumentError::Db(e) => WebError::Db(e),
+            crate::storage::public::ReceiptDocumentError::Blob(e) => WebError::Blob(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for WebError {
     fn from(e: sqlx::Error) -> Self {
         WebError::Db(DbError::Sql(e))

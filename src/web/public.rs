@@ -543,12 +543,7 @@ async fn receipt_file(
             .ok_or(WebError::NotFound)?;
     }
     let issued = receipt.issued.ok_or(WebError::NotReady)?;
-    let key = if pdf {
-        &issued.pdf_sha256
-    } else {
-        &issued.xml_sha256
-    };
-    let bytes = app.blobs.get(key)?;
+    let bytes = public::receipt_document(&app.db, &app.blobs, id, &issued, pdf).await?;
     let number = queries::find(&app.db, id)
         .await?
         .map(|s| s.registration_number.replace('/', "-"))

@@ -473,11 +473,11 @@ async fn issue_prepared(
         access_code,
         issued_at,
     );
-    let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
+    let made = make_receipt(app, receipt).await?;
     // Registered a moment ago with no receipt: this one is the first (the statements keep an
     // earlier one if there were).
     let mut script = crate::storage::db::Script::new();
-    for statement in public::issue_statements(&p.id, issued_at, &xml_sha256, &pdf_sha256, sealed) {
+    for statement in public::issue_statements(&p.id, issued_at, &made) {
         script.add(statement);
     }
     if s.sender.is_some() {
@@ -571,14 +571,12 @@ async fn receipt_with_steps(
         access_code,
         issued_at,
     );
-    let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
+    let made = make_receipt(app, receipt).await?;
     let id = accepted.id.clone();
     let email = accepted.sender.is_some();
     Ok(Box::new(move |tx| {
         Box::pin(async move {
-            let recorded =
-                public::set_receipt_in(tx, &id, issued_at, &xml_sha256, &pdf_sha256, sealed)
-                    .await?;
+            let recorded = public::set_receipt_in(tx, &id, issued_at, &made).await?;
             if recorded && email {
                 crate::outbox::store::enqueue_receipt_in(tx, &id, issued_at).await?;
             }
@@ -647,10 +645,12 @@ fn receipt_of<'d>(
 async fn make_receipt(
     app: &Arc<App>,
     receipt: crate::receipt::Receipt,
-) -> Result<(String, String, bool), crate::web::error::WebError> {
+) -> Result<public::Documents, crate::web::error::WebError> {
     let app2 = app.clone();
     let tz = app.config.timezone();
-    tokio::task::spawn_blocking(move || -> Result<(String, String, bool), String> {
+    // Made on a blocking thread (a PDF and an XAdES seal: a fraction of a millisecond of CPU);
+    // the documents are kept in the receipt's row when it is recorded.
+    tokio::task::spawn_blocking(move || -> Result<public::Documents, String> {
         // The access code is printed on the PDF the resident keeps; the sealed XML, the office's
         // evidence, does not carry it (the database keeps only its hash).
         let pdf = crate::receipt::pdf(&receipt, tz);
@@ -665,12 +665,11 @@ async fn make_receipt(
             ),
             None => (crate::receipt::xml(&receipt, tz), false),
         };
-        let x = crate::storage::blobs::sha256_hex(xml.as_bytes());
-        let p = crate::storage::blobs::sha256_hex(&pdf);
-        app2.blobs
-            .put_many(&[(x.as_str(), xml.as_bytes()), (p.as_str(), pdf.as_slice())])
-            .map_err(|e| e.to_string())?;
-        Ok((x, p, sealed))
+        Ok(public::Documents {
+            xml: xml.into_bytes(),
+            pdf,
+            sealed,
+        })
     })
     .await
     .map_err(|e| crate::web::error::WebError::Internal(e.to_string()))?
@@ -711,9 +710,8 @@ pub async fn issue_receipt(
         access_code,
         issued_at,
     );
-    let (xml_sha256, pdf_sha256, sealed) = make_receipt(app, receipt).await?;
-    let recorded =
-        public::set_receipt(&app.db, id, issued_at, &xml_sha256, &pdf_sha256, sealed).await?;
+    let made = make_receipt(app, receipt).await?;
+    let recorded = public::set_receipt(&app.db, id, issued_at, &made).await?;
     if recorded && sub.sender.is_some() && sub.channel != Channel::Email {
         crate::outbox::store::enqueue_receipt(&app.db, id, issued_at).await?;
     }

@@ -113,7 +113,19 @@ async fn a_resident_uploads_a_signed_pdf_sees_the_verdict_and_downloads_the_rece
         .unwrap()
         .issued
         .unwrap();
-    let expected = site.env.app.blobs.get(&issued.pdf_sha256).unwrap();
+    let expected = podawcza::storage::public::receipt_document(
+        &site.env.app.db,
+        &site.env.app.blobs,
+        &id,
+        &issued,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        podawcza::storage::blobs::sha256_hex(&expected),
+        issued.pdf_sha256
+    );
     let got = downloaded(downloads.path(), &name, expected.len()).await;
     assert_eq!(std::fs::read(&got).unwrap(), expected);
     std::fs::copy(&got, crate::browser::artifacts().join("upload-receipt.pdf")).unwrap();

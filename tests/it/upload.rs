@@ -1185,3 +1185,68 @@ async fn raw_multipart_bodies_are_read_as_written_and_broken_ones_refused_with_a
     );
     assert_eq!(site.env.count("SELECT COUNT(*) FROM submissions").await, 1);
 }
+
+/// A receipt keeps its two documents in its row; one made before they were kept there (bytes
+/// only in the blob store) is still served, and bytes that no longer match the SHA-256 recorded
+/// at issue are refused, not served.
+#[tokio::test]
+async fn receipt_documents_come_from_the_row_or_the_blob_store_and_are_checked() {
+    let site = site(&[]).await;
+    let token = api_token(&site, "r").await;
+    let r = api_post(&site, Some(&token), &[("a.pdf", plain_pdf())], None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = |which: &'static str| {
+        let (base, token, id) = (site.base.clone(), token.clone(), id.clone());
+        async move {
+            let r = client()
+                .get(format!("{base}/api/v1/submissions/{id}/receipt.{which}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (s, pdf) = get("pdf").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (s, xml) = get("xml").await;
+    assert_eq!(s, StatusCode::OK);
+    let issued = podawcza::storage::public::receipt(&site.env.app.db, &id)
+        .await
+        .unwrap()
+        .unwrap()
+        .issued
+        .unwrap();
+    assert_eq!(
+        podawcza::storage::blobs::sha256_hex(&pdf),
+        issued.pdf_sha256
+    );
+    assert_eq!(
+        podawcza::storage::blobs::sha256_hex(&xml),
+        issued.xml_sha256
+    );
+    // Not in the blob store: in the row.
+    assert!(!site.env.app.blobs.contains(&issued.pdf_sha256));
+    let db = site.env.app.db.pool();
+    // As a receipt made before: bytes in the blob store only.
+    site.env.app.blobs.put(&pdf).unwrap();
+    sqlx::query("UPDATE receipts SET pdf = NULL")
+        .execute(db)
+        .await
+        .unwrap();
+    assert_eq!(get("pdf").await, (StatusCode::OK, pdf.clone()));
+    // Altered in the row: refused.
+    let mut altered = xml.clone();
+    altered[100] ^= 1;
+    sqlx::query("UPDATE receipts SET xml = $1")
+        .bind(altered)
+        .execute(db)
+        .await
+        .unwrap();
+    assert_eq!(get("xml").await.0, StatusCode::INTERNAL_SERVER_ERROR);
+}

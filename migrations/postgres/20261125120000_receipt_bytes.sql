@@ -3,3 +3,5 @@
 -- columns stay; older receipts, without bytes here, are still read from the blob store.
 ALTER TABLE receipts ADD COLUMN xml BYTEA;
 ALTER TABLE receipts ADD COLUMN pdf BYTEA;
+-- The PDF's streams are deflated already: TOAST need not try to compress it again.
+ALTER TABLE receipts ALTER COLUMN pdf SET STORAGE EXTERNAL;

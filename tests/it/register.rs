@@ -469,3 +469,79 @@ async fn a_copy_registered_meanwhile_under_another_year_is_redone_as_a_duplicate
         1
     );
 }
+
+/// A script's values arrive as bound (PostgreSQL: written into one simple query as typed
+/// literals; SQLite: bound): quotes, backslashes, `$n` look-alikes, Polish letters, NULLs,
+/// negative numbers and bytes come back unchanged, and a failing statement leaves nothing.
+#[tokio::test]
+async fn script_values_arrive_exactly_as_given_on_either_database() {
+    use podawcza::storage::db::{Arg, Backend, Script};
+    let env = env(&[]).await;
+    let db = &env.app.db;
+    let blob = if db.backend() == Backend::Postgres {
+        "BYTEA"
+    } else {
+        "BLOB"
+    };
+    sqlx::query(&format!(
+        "CREATE TABLE probe (k TEXT PRIMARY KEY, t TEXT, n BIGINT, b {blob})"
+    ))
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let texts = [
+        "O'Brien '' \\ \\x00 $1 $2 -- /* */ ; ROLLBACK;",
+        "Zażółć gęślą jaźń — „cytat”",
+        "",
+    ];
+    let bytes: Vec<u8> = (0..=255u8).collect();
+    let mut script = Script::new();
+    for (i, t) in texts.iter().enumerate() {
+        script.push(
+            "INSERT INTO probe (k, t, n, b) VALUES ($1, $2, $3, $4) RETURNING t, n, b",
+            vec![
+                format!("k{i}").into(),
+                (*t).into(),
+                (-(i as i64) * 1_000_000_000_000).into(),
+                bytes.clone().into(),
+            ],
+        );
+    }
+    script.push(
+        "INSERT INTO probe (k, t, n, b) VALUES ($1, $2, $3, $4) RETURNING t, n, b",
+        vec![
+            "null".into(),
+            Arg::Text(None),
+            Arg::Int(None),
+            Arg::Bytes(None),
+        ],
+    );
+    let rows = db.run(script).await.unwrap();
+    assert_eq!(rows.len(), 4);
+    for (row, t) in rows.iter().zip(texts) {
+        use sqlx::Row;
+        assert_eq!(row.get::<String, _>("t"), t);
+        assert_eq!(row.get::<Vec<u8>, _>("b"), bytes);
+    }
+    use sqlx::Row;
+    let first: i64 = rows[1].get("n");
+    assert_eq!(first, -1_000_000_000_000);
+    assert_eq!(rows[3].get::<Option<String>, _>("t"), None);
+    assert_eq!(rows[3].get::<Option<i64>, _>("n"), None);
+    // A script whose second statement fails leaves nothing of its first.
+    let mut script = Script::new();
+    script.push(
+        "INSERT INTO probe (k, t) VALUES ($1, $2)",
+        vec!["new".into(), "x".into()],
+    );
+    script.push(
+        "INSERT INTO probe (k, t) VALUES ($1, $2)",
+        vec!["k0".into(), "duplicate key".into()],
+    );
+    assert!(db.run(script).await.is_err());
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM probe")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+}

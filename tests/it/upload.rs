@@ -1250,3 +1250,85 @@ async fn receipt_documents_come_from_the_row_or_the_blob_store_and_are_checked()
         .unwrap();
     assert_eq!(get("xml").await.0, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+/// An upload registered with its steps writes its documents' names and signature summary with
+/// its row: they are what the triggers on `documents` give (recomputing them, by touching every
+/// report, changes nothing), and later documents are still named by the trigger.
+#[tokio::test]
+async fn the_row_of_an_upload_carries_the_summary_the_triggers_would_give() {
+    use sqlx::Row;
+    let site = site(&[]).await;
+    let token = api_token(&site, "summary").await;
+    let r = api_post(
+        &site,
+        Some(&token),
+        &[
+            ("qes.xml", sample("qes.xml")),
+            ("revoked.xml", sample("revoked.xml")),
+            ("zwykły.pdf", plain_pdf()),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = site.env.app.db.pool();
+    let row = |id: String| async move {
+        let r = sqlx::query(
+            "SELECT sig_failed, sig_indeterminate, sig_kinds, doc_names, doc_names_seq
+             FROM submissions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        (
+            r.get::<i64, _>("sig_failed"),
+            r.get::<i64, _>("sig_indeterminate"),
+            r.get::<String, _>("sig_kinds"),
+            r.get::<String, _>("doc_names"),
+            r.get::<i64, _>("doc_names_seq"),
+        )
+    };
+    let written = row(id.clone()).await;
+    assert_eq!(written.3, "qes.xml revoked.xml zwykły.pdf ");
+    assert_eq!(written.4, 3);
+    assert!(written.2.contains(",qes,"), "{written:?}");
+    assert_eq!(
+        written.0 + written.1,
+        1,
+        "the revoked signature: {written:?}"
+    );
+    // What the triggers compute from the stored reports is what was written.
+    sqlx::query("UPDATE documents SET report = report || '' WHERE submission_id = $1")
+        .bind(&id)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE submissions SET sig_kinds = ',', sig_failed = 0, sig_indeterminate = 0 WHERE id = $1")
+        .bind(&id)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE documents SET report = report || '' WHERE submission_id = $1")
+        .bind(&id)
+        .execute(db)
+        .await
+        .unwrap();
+    assert_eq!(row(id.clone()).await, written);
+    // A document stored later (as an archive's entries are) is still named by the trigger.
+    sqlx::query(
+        "INSERT INTO documents (id, submission_id, seq, name, media_type, size, sha256, role)
+         VALUES ('d-later', $1, 4, 'później.txt', 'text/plain', 1, 'x', 'attachment')",
+    )
+    .bind(&id)
+    .execute(db)
+    .await
+    .unwrap();
+    let later = row(id).await;
+    assert_eq!(later.3, "qes.xml revoked.xml zwykły.pdf później.txt ");
+    assert_eq!(later.4, 4);
+}

@@ -58,6 +58,24 @@ pub struct Db {
     wanted: Arc<Wanted>,
 }
 
+/// One caller of [`Db::begin_write`] counted as waiting for the writing connection, until it
+/// is dropped.
+struct Waiting<'a>(&'a Wanted);
+
+impl<'a> Waiting<'a> {
+    fn new(wanted: &'a Wanted) -> Waiting<'a> {
+        wanted.waiting.fetch_add(1, Ordering::AcqRel);
+        wanted.notify.notify_one();
+        Waiting(wanted)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Who else waits for SQLite's writing connection.
 #[derive(Debug, Default)]
 struct Wanted {
@@ -190,11 +208,10 @@ impl Db {
     pub async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
         let tx = match &self.writer {
             Some(writer) => {
-                self.wanted.waiting.fetch_add(1, Ordering::AcqRel);
-                self.wanted.notify.notify_one();
-                let tx = writer.begin_with("BEGIN IMMEDIATE").await;
-                self.wanted.waiting.fetch_sub(1, Ordering::AcqRel);
-                tx?
+                // Counted while waiting, also when the wait is given up (a dropped future):
+                // a count left behind would keep the group commit from holding the connection.
+                let _waiting = Waiting::new(&self.wanted);
+                writer.begin_with("BEGIN IMMEDIATE").await?
             }
             None => self.pool.begin().await?,
         };
@@ -745,6 +762,21 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(n, 3);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_given_up_while_waiting_is_not_counted_as_waiting() {
+        let (_dir, db) = sqlite().await;
+        let tx = db.begin_write().await.unwrap();
+        assert_eq!(db.wanted.waiting.load(Ordering::Acquire), 0);
+        // The second waits for the first's connection, and is given up.
+        let second = tokio::time::timeout(Duration::from_millis(50), db.begin_write()).await;
+        assert!(second.is_err(), "it should have waited");
+        assert_eq!(db.wanted.waiting.load(Ordering::Acquire), 0);
+        tx.commit().await.unwrap();
+        let mut s = Script::new();
+        insert(&mut s, "after", 1);
+        db.run(s).await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,6 +110,14 @@ impl BlobStore {
         key_path(&self.root, key)
     }
 
+    /// A new temporary file name under `tmp/`, unique in the process (`stem.pid.n`).
+    fn temp_path(&self, stem: &str) -> PathBuf {
+        let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join("tmp")
+            .join(format!("{stem}.{}.{n}", std::process::id()))
+    }
+
     /// Stores bytes durably and returns their key. Storing the same bytes twice is a no-op.
     pub fn put(&self, bytes: &[u8]) -> Result<String, BlobError> {
         let key = sha256_hex(bytes);
@@ -130,11 +138,7 @@ impl BlobStore {
             path: shard.clone(),
             source,
         })?;
-        let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(format!("{key}.{}.{n}", std::process::id()));
+        let tmp = self.temp_path(key);
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| BlobError::Io { path, source }
@@ -169,11 +173,7 @@ impl BlobStore {
             if fs::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64) {
                 continue;
             }
-            let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
-            let tmp = self
-                .root
-                .join("tmp")
-                .join(format!("{key}.{}.{n}", std::process::id()));
+            let tmp = self.temp_path(key);
             let mut f = File::create(&tmp).map_err(|source| BlobError::Io {
                 path: tmp.clone(),
                 source,
@@ -273,11 +273,7 @@ impl BlobStore {
         let (tmp, file, old_len) = match reused {
             Some(found) => found,
             None => {
-                let n = TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
-                let tmp = self
-                    .root
-                    .join("tmp")
-                    .join(format!("stream.{}.{n}", std::process::id()));
+                let tmp = self.temp_path("stream");
                 let file = File::create(&tmp).map_err(|source| BlobError::Io {
                     path: tmp.clone(),
                     source,

@@ -7,6 +7,7 @@
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row, Transaction};
+use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -309,7 +310,6 @@ impl Arg {
     /// Writes the value as a PostgreSQL literal of its type ([`Script::inline_sql`]); `None` for
     /// text with a NUL.
     fn write_literal(&self, out: &mut String) -> Option<()> {
-        use std::fmt::Write as _;
         match self {
             Arg::Text(None) => out.push_str("CAST(NULL AS TEXT)"),
             Arg::Int(None) => out.push_str("CAST(NULL AS BIGINT)"),
@@ -411,22 +411,15 @@ impl Script {
     pub fn inline_sql(&self) -> Option<String> {
         let mut sql = String::new();
         for (statement, args) in &self.statements {
-            let mut rest = statement.as_str();
-            while let Some(at) = rest.find('$') {
-                sql.push_str(rest.get(..at).unwrap_or_default());
-                let after = rest.get(at + 1..).unwrap_or_default();
-                let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-                let n = after.get(..digits).and_then(|d| d.parse::<usize>().ok());
-                match n.and_then(|n| n.checked_sub(1)).and_then(|i| args.get(i)) {
-                    Some(arg) => arg.write_literal(&mut sql)?,
+            placeholders(statement, &mut sql, |n, out| {
+                match n.checked_sub(1).and_then(|i| args.get(i)) {
+                    Some(arg) => arg.write_literal(out),
                     None => {
-                        sql.push('$');
-                        sql.push_str(after.get(..digits).unwrap_or_default());
+                        let _ = write!(out, "${n}");
+                        Some(())
                     }
                 }
-                rest = after.get(digits..).unwrap_or_default();
-            }
-            sql.push_str(rest);
+            })?;
             sql.push_str(";\n");
         }
         Some(sql)
@@ -609,19 +602,37 @@ async fn commit_scripts(
 /// `sql` with each parameter `$n` written `$(n + offset)`.
 fn renumber(sql: &str, offset: usize) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
+    let _ = placeholders(sql, &mut out, |n, out| {
+        let _ = write!(out, "${}", n + offset);
+        Some(())
+    });
+    out
+}
+
+/// Appends `sql` to `out` with each placeholder `$n` written as `value` writes it (a `$` not
+/// followed by a number is kept as it is); `None` when `value` gives up.
+fn placeholders(
+    sql: &str,
+    out: &mut String,
+    mut value: impl FnMut(usize, &mut String) -> Option<()>,
+) -> Option<()> {
     let mut rest = sql;
     while let Some(at) = rest.find('$') {
         out.push_str(rest.get(..at).unwrap_or_default());
         let after = rest.get(at + 1..).unwrap_or_default();
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        match after.get(..digits).and_then(|d| d.parse::<usize>().ok()) {
-            Some(n) => out.push_str(&format!("${}", n + offset)),
-            None => out.push('$'),
+        let number = after.get(..digits).unwrap_or_default();
+        match number.parse::<usize>() {
+            Ok(n) => value(n, out)?,
+            Err(_) => {
+                out.push('$');
+                out.push_str(number);
+            }
         }
         rest = after.get(digits..).unwrap_or_default();
     }
     out.push_str(rest);
-    out
+    Some(())
 }
 
 fn ensure_sqlite_dir(url: &str) {

@@ -544,8 +544,8 @@ async fn process_with_receipt(
     Ok(())
 }
 
-/// The receipt of a submission the steps in `together` finish, made and stored now; the returned
-/// writes record it (and queue its e-mail) in the steps' transaction.
+/// The receipt of a submission the steps in `together` finish, made now; the returned writes
+/// record it with its documents (and queue its e-mail) in the steps' transaction.
 async fn receipt_with_steps(
     app: &Arc<App>,
     accepted: &Accepted,
